@@ -1,0 +1,88 @@
+"""GET /healthz: is every part this service needs usable right now?"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import onnx
+from .celery import app as celery_app
+from .models import WorkerHeartbeat
+
+
+def check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"vendor": connection.vendor}
+
+
+def check_broker() -> dict:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        return {"transport": conn.transport_cls}
+
+
+def check_storage() -> dict:
+    name = default_storage.save(f"healthz/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+    try:
+        with default_storage.open(name) as f:
+            if f.read() != b"ok":
+                raise OSError("storage returned different bytes")
+    finally:
+        default_storage.delete(name)
+    return {"backend": type(default_storage._wrapped).__name__}
+
+
+def check_onnx() -> dict:
+    info = onnx.runtime_info()
+    if not info["available_providers"]:
+        raise RuntimeError("no ONNX Runtime execution provider available")
+    return info
+
+
+CHECKS: dict[str, Callable[[], dict]] = {
+    "database": check_database,
+    "broker": check_broker,
+    "storage": check_storage,
+    "onnx": check_onnx,
+}
+
+
+def worker_state() -> dict:
+    """The last heartbeat a worker wrote (informational: a web node may run without a local worker)."""
+    try:
+        beat = WorkerHeartbeat.objects.first()
+    except Exception:  # noqa: BLE001 - the database check reports the cause
+        return {"last_heartbeat": None}
+    if beat is None:
+        return {"last_heartbeat": None}
+    return {
+        "last_heartbeat": beat.seen_at.isoformat(),
+        "seconds_ago": round((timezone.now() - beat.seen_at).total_seconds()),
+        "hostname": beat.hostname,
+        "onnx_providers": beat.onnx_providers,
+    }
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    results: dict[str, dict] = {}
+    healthy = True
+    for name, check in CHECKS.items():
+        try:
+            results[name] = {"ok": True, **check()}
+        except Exception as exc:  # noqa: BLE001 - any failure makes the part unusable
+            healthy = False
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    body = {"status": "ok" if healthy else "unavailable", "checks": results, "worker": worker_state()}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a worker when it runs the heartbeat task: proof that a worker
+    consumes the queue, shown by /healthz and used by the worker tests."""
+
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    token = models.CharField(max_length=64, blank=True, help_text="Echo of the caller's token, for tests.")
+    onnx_providers = models.JSONField(default=list)
+    seen_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} pid {self.pid} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

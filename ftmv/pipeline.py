@@ -1,0 +1,81 @@
+"""What every image pipeline shares: its error type, progress reporting and image I/O.
+
+Plain Python: no Django import, so pipelines run, test and benchmark alone.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# progress(stage, percent): stage is a short machine name ("pose", "warp"...),
+# percent the whole order's progress 0-100 after that stage.
+ProgressCallback = Callable[[str, int], None]
+
+
+def no_progress(stage: str, percent: int) -> None:
+    """The default progress callback: reports nowhere."""
+
+
+class PipelineError(Exception):
+    """A failure the user can act on (no person found, no product separable...).
+
+    ``code`` is a stable upper-case identifier that the API returns in
+    ``error.code``; ``message`` says what went wrong and what to do about it.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def load_rgb(source: str | Path | bytes | Image.Image) -> np.ndarray:
+    """Decode an image to an HxWx3 uint8 RGB array, EXIF orientation applied."""
+    if isinstance(source, Image.Image):
+        image = source
+    elif isinstance(source, bytes):
+        image = Image.open(io.BytesIO(source))
+    else:
+        image = Image.open(source)
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels become white, as on a product page, not black.
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("RGB"))
+
+
+def resize_long_side(rgb: np.ndarray, long_side: int) -> np.ndarray:
+    """Downscale (never upscale) so the longer side is at most ``long_side``."""
+    h, w = rgb.shape[:2]
+    scale = long_side / max(h, w)
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS))
+
+
+# Output long side per quality option; "high" keeps the input resolution up to this cap.
+QUALITY_LONG_SIDE = {"standard": 1024, "high": 2048}
+
+FORMATS = {"jpg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"), "webp": ("WEBP", "image/webp")}
+
+
+def encode_image(rgb: np.ndarray, fmt: str = "jpg") -> bytes:
+    """Encode an RGB array as jpg, png or webp bytes, with no metadata."""
+    pil_format, _ = FORMATS[fmt]
+    buffer = io.BytesIO()
+    image = Image.fromarray(rgb)
+    if pil_format == "JPEG":
+        image.save(buffer, "JPEG", quality=92, optimize=True, subsampling=0)
+    elif pil_format == "WEBP":
+        image.save(buffer, "WEBP", quality=90, method=4)
+    else:
+        image.save(buffer, "PNG", compress_level=6)
+    return buffer.getvalue()
