@@ -55,8 +55,12 @@ def _env_config() -> RuntimeConfig:
 _config = _env_config()
 
 
-def configure(*, providers: tuple[str, ...] | list[str] | None = None, intra_op_threads: int | None = None,
-              models_dir: Path | str | None = None) -> None:
+def configure(
+    *,
+    providers: tuple[str, ...] | list[str] | None = None,
+    intra_op_threads: int | None = None,
+    models_dir: Path | str | None = None,
+) -> None:
     """Set the runtime options; drops sessions built with the old ones."""
     global _config
     with _lock:

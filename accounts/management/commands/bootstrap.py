@@ -32,7 +32,9 @@ class Command(BaseCommand):
         if not email:
             return
         if not password:
-            self.stderr.write("DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD is not: no superuser created.")
+            self.stderr.write(
+                "DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD is not: no superuser created."
+            )
             return
         if User.objects.filter(email=email.lower()).exists():
             return

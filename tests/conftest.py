@@ -1,0 +1,121 @@
+"""Fixtures shared by the whole suite: a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_for_tests() -> str:
+    """A DATABASE_URL naming the test database the suite is using right now."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if db["ENGINE"].endswith("postgresql"):
+        auth = quote(db["USER"] or "")
+        if db.get("PASSWORD"):
+            auth += ":" + quote(db["PASSWORD"])
+        return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    raise RuntimeError(f"no worker support for {db['ENGINE']}")
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess consuming the test broker with the test database."""
+
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None):
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "ftmv.test_settings",
+            "DATABASE_URL": database_url_for_tests(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ftmv",
+                "worker",
+                "-Q",
+                "images,default",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def logs(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_consuming(self, timeout: float = 90) -> None:
+        """Send a heartbeat through the broker and wait until the worker writes it to the database."""
+        from ftmv.models import WorkerHeartbeat
+        from ftmv.tasks import heartbeat
+
+        token = uuid.uuid4().hex
+        heartbeat.delay(token)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if WorkerHeartbeat.objects.filter(token=token).exists():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"worker did not consume a heartbeat within {timeout}s; log:\n{self.logs()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path_factory):
+    """A real worker process, started for the test and stopped after it.
+
+    Tests that use it see committed data only (transactional_db), since the
+    worker is another process with its own database connection.
+    """
+    worker = WorkerProcess(tmp_path_factory.mktemp("worker") / "worker.log")
+    try:
+        worker.wait_until_consuming()
+        yield worker
+    finally:
+        worker.stop()

@@ -1,0 +1,97 @@
+"""The foundation: settings, /healthz, and a real worker consuming the configured broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+
+from ftmv.models import WorkerHeartbeat
+from ftmv.tasks import heartbeat
+
+from .conftest import ROOT
+
+
+def backend_names() -> tuple[str, str]:
+    broker = "redis" if settings.CELERY_BROKER_URL.startswith("redis") else "embedded-sqla"
+    from django.db import connection
+
+    return connection.vendor, broker
+
+
+@pytest.mark.django_db
+def test_healthz_reports_every_part(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "broker", "storage", "onnx"}
+    assert all(check["ok"] for check in body["checks"].values())
+    assert "CPUExecutionProvider" in body["checks"]["onnx"]["available_providers"]
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
+    from ftmv.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.worker
+def test_real_worker_consumes_from_the_broker_and_writes_to_the_database(celery_worker):
+    database, broker = backend_names()
+    print(f"worker test on database={database} broker={broker}")  # shown in CI's log with -rA
+    token = uuid.uuid4().hex
+    heartbeat.delay(token)
+    deadline = time.monotonic() + 60
+    while not WorkerHeartbeat.objects.filter(token=token).exists():
+        assert time.monotonic() < deadline, celery_worker.logs()[-3000:]
+        time.sleep(0.2)
+    beat = WorkerHeartbeat.objects.get(token=token)
+    # Written by the worker process, not by this one.
+    assert beat.pid != os.getpid()
+    assert "CPUExecutionProvider" in beat.onnx_providers
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "ftmv.settings", "DEBUG": "false", **extra})
+    return env
+
+
+def test_production_settings_require_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=production_env(ALLOWED_HOSTS="example.com"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = production_env(SECRET_KEY="x" * 20 + uuid.uuid4().hex * 2, ALLOWED_HOSTS="ftmv.example.com")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
