@@ -1,0 +1,392 @@
+"""Person analysis for the virtual try-on: pose, person mask and body regions from landmarks + mask + colour.
+
+No human-parsing network can be had here (see ``shared/models.md``), so the regions are built geometrically
+from the BlazePose landmarks and mask, and split by colour:
+
+* a skin colour model (Gaussian in YCrCb chroma) sampled from the face, or a generic skin range when the
+  face is not usable;
+* arms as capsules along shoulder-elbow-wrist, hands as discs around the hand landmarks, both cut by the mask;
+* the torso as a polygon through the (widened) shoulders and hips, cut by the mask;
+* the waist (where the upper garment meets the lower body) found by colour along the torso axis.
+
+Regions (HxW bool, all inside ``mask`` except ``background``):
+
+``face_hair_neck``  head, hair above the shoulders, and neck skin
+``hands``           the hands
+``arms``            the arms from the shoulder joint to the wrist (skin and sleeves), excluding hands
+``arm_skin``        bare skin of the arms (subset of ``arms``)
+``sleeves``         the current garment's sleeves (subset of ``arms`` and of ``upper_garment``)
+``upper_garment``   the current top on the torso and its sleeves; no skin, no hands, no face
+``torso_skin``      bare skin inside the torso (neckline, midriff)
+``lower_body``      everything of the person below the waist (trousers, skirt, legs), hands and arms excluded
+``background``      not the person
+
+``face_hair_neck``, ``hands``, ``arms``, ``torso_skin``, ``lower_body`` and ``background`` are pairwise disjoint;
+``upper_garment`` is disjoint from all of them except ``arms`` (it shares ``sleeves``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ftmv.pipeline import PipelineError, ProgressCallback, no_progress
+from tryon.pipeline.pose import LM, SKELETON, Pose, detect_pose
+
+MIN_VISIBILITY = 0.5
+# The torso (shoulder centre to hip centre) must be at least this fraction of the image's long side...
+MIN_TORSO_FRACTION = 0.1
+# ...and at least this many pixels, or there is too little of the person to dress.
+MIN_TORSO_PX = 48
+# A second detection counts as another person when it is this confident...
+SECOND_PERSON_SCORE = 0.7
+# ...hardly overlaps the first, and is at least this large relative to it.
+SECOND_PERSON_IOU = 0.1
+SECOND_PERSON_SIZE = 0.35
+
+REGION_NAMES = ("face_hair_neck", "arms", "arm_skin", "sleeves", "hands", "upper_garment", "torso_skin",
+                "lower_body", "background")
+
+
+@dataclass
+class PersonAnalysis:
+    rgb: np.ndarray
+    pose: Pose
+    mask: np.ndarray  # HxW bool person
+    regions: dict[str, np.ndarray]  # HxW bool each, see the module docstring
+    keypoints: dict[str, np.ndarray]  # named (2,) float32 points in image pixels; "l_" = the person's left
+    waist_y: float = 0.0  # torso-axis position of the waist split: 0 = shoulder line, 1 = hip line
+    skin_from_face: bool = False  # whether the skin colour model came from the face (else a generic range)
+
+
+# --------------------------------------------------------------------------- geometry helpers
+
+
+def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    cv2.line(out, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(1, int(round(2 * radius))),
+             lineType=cv2.LINE_8)
+    cv2.circle(out, tuple(np.round(a).astype(int)), int(round(radius)), 1, -1)
+    cv2.circle(out, tuple(np.round(b).astype(int)), int(round(radius)), 1, -1)
+    return out.astype(bool)
+
+
+def _polygon(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    cv2.fillPoly(out, [np.round(points).astype(np.int32)], 1)
+    return out.astype(bool)
+
+
+def _keypoints(pose: Pose) -> dict[str, np.ndarray]:
+    p = pose.landmarks
+    names = {
+        "nose": "nose", "l_eye": "left_eye", "r_eye": "right_eye", "l_ear": "left_ear", "r_ear": "right_ear",
+        "l_mouth": "mouth_left", "r_mouth": "mouth_right",
+        "l_shoulder": "left_shoulder", "r_shoulder": "right_shoulder", "l_elbow": "left_elbow",
+        "r_elbow": "right_elbow", "l_wrist": "left_wrist", "r_wrist": "right_wrist", "l_index": "left_index",
+        "r_index": "right_index", "l_pinky": "left_pinky", "r_pinky": "right_pinky", "l_thumb": "left_thumb",
+        "r_thumb": "right_thumb", "l_hip": "left_hip", "r_hip": "right_hip", "l_knee": "left_knee",
+        "r_knee": "right_knee", "l_ankle": "left_ankle", "r_ankle": "right_ankle",
+    }  # fmt: skip
+    out = {key: p[LM[name]].astype(np.float32) for key, name in names.items()}
+    out["neck"] = ((out["l_shoulder"] + out["r_shoulder"]) / 2).astype(np.float32)
+    out["mid_hip"] = ((out["l_hip"] + out["r_hip"]) / 2).astype(np.float32)
+    return out
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_person(rgb: np.ndarray, pose: Pose) -> None:
+    h, w = rgb.shape[:2]
+    best = pose.people[0]
+    best_area = (best.box[2] - best.box[0]) * (best.box[3] - best.box[1])
+    for other in pose.people[1:]:
+        area = (other.box[2] - other.box[0]) * (other.box[3] - other.box[1])
+        inter_w = min(best.box[2], other.box[2]) - max(best.box[0], other.box[0])
+        inter_h = min(best.box[3], other.box[3]) - max(best.box[1], other.box[1])
+        inter = max(0.0, inter_w) * max(0.0, inter_h)
+        iou = inter / max(best_area + area - inter, 1e-9)
+        if other.score >= SECOND_PERSON_SCORE and iou < SECOND_PERSON_IOU and area >= SECOND_PERSON_SIZE * best_area:
+            raise PipelineError("MULTIPLE_PEOPLE", "More than one person is in the photo. Crop it to the one person "
+                                                   "who should wear the garment.")
+    v = pose.visibility
+    needed = [LM["left_shoulder"], LM["right_shoulder"], LM["left_hip"], LM["right_hip"]]
+    pts = pose.landmarks[needed]
+    margin = 0.02 * max(h, w)
+    inside = (pts[:, 0] > -margin) & (pts[:, 0] < w + margin) & (pts[:, 1] > -margin) & (pts[:, 1] < h + margin)
+    if (v[needed] < MIN_VISIBILITY).any() or not inside.all():
+        raise PipelineError("UPPER_BODY_NOT_VISIBLE", "Shoulders and hips must both be in the photo. Use a photo "
+                                                      "showing at least the upper body down to the hips.")
+    torso = float(np.linalg.norm((pts[0] + pts[1]) / 2 - (pts[2] + pts[3]) / 2))
+    if torso < MIN_TORSO_FRACTION * max(h, w) or torso < MIN_TORSO_PX:
+        raise PipelineError("PERSON_TOO_SMALL", "The person is too small in the photo. Use a photo where the "
+                                                "person fills most of the frame.")
+
+
+# --------------------------------------------------------------------------- colour
+
+
+def _skin_model(ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], pose: Pose,
+                scale: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(mean, inverse covariance) of skin CrCb from the face (cheeks between eyes and mouth), or a generic model."""
+    h, w = mask.shape
+    face_ids = [LM[n] for n in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")]
+    face_pts = pose.landmarks[face_ids]
+    usable = (pose.visibility[face_ids] > MIN_VISIBILITY).all() and (
+        (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)).all()
+    if usable:
+        eyes = (kp["l_eye"] + kp["r_eye"]) / 2
+        mouth = (kp["l_mouth"] + kp["r_mouth"]) / 2
+        face = np.array([kp["l_eye"], kp["r_eye"], kp["r_mouth"], kp["l_mouth"]], float)
+        # Shrink toward the face centre: eye whites, brows and lips are not skin.
+        centre = (eyes + mouth) / 2
+        region = _polygon(mask.shape, centre + 0.8 * (face - centre)) & mask
+        samples = ycrcb[region].astype(np.float64)
+        if len(samples) >= 30:
+            # Drop the darkest/brightest pixels (nostrils, specular highlights).
+            lo, hi = np.percentile(samples[:, 0], [15, 95])
+            samples = samples[(samples[:, 0] >= lo) & (samples[:, 0] <= hi)]
+            chroma = samples[:, 1:]
+            mean = chroma.mean(0)
+            cov = np.cov(chroma.T) + np.eye(2) * 4.0  # floor: faces are very uniform, arms less so
+            return mean, np.linalg.inv(cov), True
+    # Generic skin chroma (Cr 133-173, Cb 77-127, after Chai & Ngan) as a broad Gaussian.
+    mean = np.array([153.0, 102.0])
+    cov = np.diag([12.0**2, 14.0**2])
+    return mean, np.linalg.inv(cov), False
+
+
+def _skin_map(ycrcb: np.ndarray, mean: np.ndarray, inv_cov: np.ndarray, threshold: float = 3.0) -> np.ndarray:
+    d = ycrcb[..., 1:].astype(np.float32) - mean.astype(np.float32)
+    m = inv_cov.astype(np.float32)
+    dist2 = d[..., 0] ** 2 * m[0, 0] + 2 * d[..., 0] * d[..., 1] * m[0, 1] + d[..., 1] ** 2 * m[1, 1]
+    # Very dark pixels have unreliable chroma (hair, black garments): never skin.
+    return (dist2 < threshold**2) & (ycrcb[..., 0] > 40)
+
+
+def _colour_centres(lab: np.ndarray, region: np.ndarray, k: int = 3) -> np.ndarray | None:
+    samples = lab[region].reshape(-1, 3).astype(np.float32)
+    if len(samples) < 50:
+        return None
+    if len(samples) > 4000:
+        samples = samples[np.random.default_rng(0).choice(len(samples), 4000, replace=False)]
+    k = min(k, len(samples))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    _, labels, centres = cv2.kmeans(samples, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    # Keep only clusters with a real share of the samples (a stray hand or shadow is not the garment).
+    share = np.bincount(labels.ravel(), minlength=k) / len(labels)
+    return centres[share > 0.1]
+
+
+def _nearest_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d = lab[..., None, :].astype(np.float32) - centres[None, :, :]
+    return np.sqrt((d**2).sum(-1)).min(-1)
+
+
+def _find_waist(lab: np.ndarray, t: np.ndarray, candidates: np.ndarray, upper: np.ndarray,
+                lower: np.ndarray) -> float | None:
+    """Torso-axis position where the upper garment gives way to the lower body, by colour.
+
+    Picks the split maximising (# upper-like pixels above) + (# lower-like pixels below) among ``candidates``.
+    """
+    sel = candidates & (t > 0.3) & (t < 1.25)
+    if sel.sum() < 100:
+        return None
+    du = _nearest_distance(lab[sel], upper)
+    dl = _nearest_distance(lab[sel], lower)
+    ts = t[sel]
+    vote = np.sign(dl - du)  # +1 upper-like, -1 lower-like
+    bins = np.linspace(0.3, 1.25, 96)
+    idx = np.clip(np.digitize(ts, bins) - 1, 0, len(bins) - 2)
+    per_bin = np.bincount(idx, weights=vote, minlength=len(bins) - 1)
+    # score(split at bin i) = sum of votes above i - sum of votes from i down
+    above = np.concatenate([[0.0], np.cumsum(per_bin)])
+    total = above[-1]
+    score = above - (total - above)
+    # Ambiguous colours (upper and lower alike) give flat scores: the caller falls back to the hip line.
+    if score.max() - max(score[0], score[-1]) < 0.05 * len(ts):
+        return None
+    return float(bins[int(np.argmax(score))]) if int(np.argmax(score)) < len(bins) else None
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None) -> PersonAnalysis:
+    """Pose, person mask and body regions of the one person in an RGB uint8 photo.
+
+    Raises ``PipelineError`` with code ``NO_PERSON``, ``MULTIPLE_PEOPLE``, ``UPPER_BODY_NOT_VISIBLE`` or
+    ``PERSON_TOO_SMALL``. ``progress`` gets ("pose", 15) and ("person", 25).
+    """
+    progress = progress or no_progress
+    pose = detect_pose(rgb)
+    progress("pose", 15)
+    _check_person(rgb, pose)
+    h, w = rgb.shape[:2]
+    shape = (h, w)
+    kp = _keypoints(pose)
+    mask = pose.mask > 0.5
+    mask = _largest_components(mask, kp)
+
+    sw = float(np.linalg.norm(kp["l_shoulder"] - kp["r_shoulder"]))
+    neck, mid_hip = kp["neck"], kp["mid_hip"]
+    torso_len = float(np.linalg.norm(mid_hip - neck))
+    scale = max(sw, 0.6 * torso_len)  # robust body scale: shoulders foreshorten when the person turns
+    down = (mid_hip - neck) / max(torso_len, 1e-6)  # unit torso axis, pointing to the hips
+    across = np.array([-down[1], down[0]])  # perpendicular: image-right for an upright person
+
+    ys, xs = np.mgrid[:h, :w].astype(np.float32)
+    # Torso-axis coordinate of every pixel: 0 at the shoulder line, 1 at the hip line.
+    t = ((xs - neck[0]) * down[0] + (ys - neck[1]) * down[1]) / max(torso_len, 1e-6)
+
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    skin_mean, skin_inv, skin_from_face = _skin_model(ycrcb, mask, kp, pose, scale)
+    skin = _skin_map(ycrcb, skin_mean, skin_inv) & mask
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+
+    # Hands: discs around wrist/index/pinky/thumb, sized by the wrist-to-knuckles distance.
+    hands = np.zeros(shape, bool)
+    for side in ("l", "r"):
+        pts = np.array([kp[f"{side}_wrist"], kp[f"{side}_index"], kp[f"{side}_pinky"], kp[f"{side}_thumb"]])
+        centre = pts[1:].mean(0) * 0.6 + pts[0] * 0.4
+        radius = max(np.linalg.norm(pts[1:] - pts[0], axis=1).max() * 1.1, 0.12 * scale)
+        hands |= _capsule(shape, pts[0] + (pts[0] - centre) * 0.1, centre, radius)
+
+    # Head and neck: the person above the shoulder line (raised a little: the garment's shoulder seam sits
+    # above the joint centres) plus neck skin just below it.
+    head = mask & (t < -0.12 * sw / max(torso_len, 1e-6))
+    lateral = (xs - neck[0]) * across[0] + (ys - neck[1]) * across[1]
+    neck_zone = (np.abs(lateral) < 0.28 * sw) & (t < 0.05)
+    face_hair_neck = head | (skin & neck_zone)
+
+    # Arms: capsules along shoulder-elbow-wrist.
+    arms = np.zeros(shape, bool)
+    for side in ("l", "r"):
+        arms |= _capsule(shape, kp[f"{side}_shoulder"], kp[f"{side}_elbow"], 0.2 * scale)
+        arms |= _capsule(shape, kp[f"{side}_elbow"], kp[f"{side}_wrist"], 0.15 * scale)
+    arms &= mask & ~hands & ~face_hair_neck
+    hands &= mask & ~face_hair_neck
+
+    # Torso polygon: shoulders widened and raised, hips widened (the hip joints sit inside the body), down to
+    # a little below the hip line; the mask cuts it to the real silhouette.
+    ls, rs, lh, rh = kp["l_shoulder"], kp["r_shoulder"], kp["l_hip"], kp["r_hip"]
+    up = -down
+    torso_poly = np.array([
+        ls + (ls - rs) * 0.15 + up * 0.15 * sw,
+        rs + (rs - ls) * 0.15 + up * 0.15 * sw,
+        rh + (rh - lh) * 0.6 + down * 0.25 * torso_len,
+        lh + (lh - rh) * 0.6 + down * 0.25 * torso_len,
+    ])  # fmt: skip
+    torso = _polygon(shape, torso_poly) & mask & ~face_hair_neck & ~hands
+
+    # Waist: colour of the chest (upper garment) vs the thighs (lower body).
+    free = torso & ~skin & ~arms
+    chest = free & (t > 0.1) & (t < 0.45) & (np.abs(lateral) < 0.35 * sw)
+    thighs = mask & ~skin & ~hands & ~arms & (t > 1.15) & (t < 1.6) & (np.abs(lateral) < 0.6 * sw)
+    upper_c, lower_c = _colour_centres(lab, chest), _colour_centres(lab, thighs)
+    waist = None
+    if upper_c is not None and lower_c is not None:
+        waist = _find_waist(lab, t, (torso | (mask & ~arms & ~hands)) & ~skin, upper_c, lower_c)
+    waist_t = waist if waist is not None else 1.0
+
+    # Arm pixels that are not skin are sleeve, except below the waist where the capsule also catches the
+    # trousers or skirt beside the forearm: there the colour decides.
+    sleeves = arms & ~skin
+    if waist is not None:
+        low = sleeves & (t >= waist_t)
+        closer_lower = _nearest_distance(lab[low], lower_c) < _nearest_distance(lab[low], upper_c)
+        moved = np.zeros(shape, bool)
+        moved[low] = closer_lower
+        sleeves &= ~moved
+        arms &= ~moved
+    lower_body = mask & (t >= waist_t) & ~arms & ~hands & ~face_hair_neck
+    upper_garment = ((torso & ~skin & (t < waist_t)) | sleeves) & ~lower_body
+    arm_skin = arms & skin
+    torso_skin = torso & skin & ~arms & ~lower_body
+    progress("person", 25)
+    regions = {
+        "face_hair_neck": face_hair_neck,
+        "arms": arms,
+        "arm_skin": arm_skin,
+        "sleeves": sleeves,
+        "hands": hands,
+        "upper_garment": upper_garment,
+        "torso_skin": torso_skin,
+        "lower_body": lower_body,
+        "background": ~mask,
+    }
+    return PersonAnalysis(rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t,
+                          skin_from_face=skin_from_face)
+
+
+def _largest_components(mask: np.ndarray, kp: dict[str, np.ndarray]) -> np.ndarray:
+    """Keep the mask components that touch the torso: drops stray blobs (another person's arm, shadows)."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return mask
+    h, w = mask.shape
+    keep = np.zeros(count, bool)
+    torso_pts = [kp["neck"], kp["mid_hip"], (kp["neck"] + kp["mid_hip"]) / 2]
+    for p in torso_pts:
+        x, y = int(np.clip(p[0], 0, w - 1)), int(np.clip(p[1], 0, h - 1))
+        keep[labels[y, x]] = True
+    keep[0] = False
+    if not keep.any():  # torso centre not on the mask: keep the largest component
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        keep[int(np.argmax(sizes))] = True
+    return keep[labels]
+
+
+# --------------------------------------------------------------------------- debug
+
+
+REGION_COLOURS = {
+    "background": (0, 0, 0),
+    "lower_body": (40, 90, 220),
+    "upper_garment": (230, 60, 60),
+    "torso_skin": (250, 200, 120),
+    "arm_skin": (255, 160, 60),
+    "hands": (250, 240, 40),
+    "face_hair_neck": (60, 200, 90),
+}
+
+
+def draw_person_debug(analysis: PersonAnalysis) -> np.ndarray:
+    """RGB overlay: regions coloured, sleeves hatched darker, skeleton and landmarks, torso axis and waist."""
+    rgb = analysis.rgb
+    vis = rgb.astype(np.float32).copy()
+    for name, colour in REGION_COLOURS.items():
+        region = analysis.regions[name]
+        alpha = 0.25 if name == "background" else 0.5
+        vis[region] = vis[region] * (1 - alpha) + np.array(colour, np.float32) * alpha
+    sleeves = analysis.regions["sleeves"]
+    vis[sleeves] = vis[sleeves] * 0.5 + np.array((150, 30, 150), np.float32) * 0.5
+    vis = vis.astype(np.uint8)
+    thickness = max(1, round(max(rgb.shape[:2]) / 400))
+    # Person outline.
+    contours, _ = cv2.findContours(analysis.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(vis, contours, -1, (255, 255, 255), thickness)
+    pts = analysis.pose.landmarks
+    for a, b in SKELETON:
+        cv2.line(vis, tuple(np.round(pts[a]).astype(int)), tuple(np.round(pts[b]).astype(int)), (0, 255, 0),
+                 thickness, cv2.LINE_AA)
+    for i, p in enumerate(pts):
+        colour = (255, 255, 0) if i % 2 else (0, 160, 255)  # person's left yellow, right blue
+        if analysis.pose.visibility[i] < MIN_VISIBILITY:
+            colour = (128, 128, 128)
+        cv2.circle(vis, tuple(np.round(p).astype(int)), thickness * 2 + 1, colour, -1, cv2.LINE_AA)
+    # Waist line across the torso.
+    kp = analysis.keypoints
+    neck, hip = kp["neck"], kp["mid_hip"]
+    centre = neck + (hip - neck) * analysis.waist_y
+    half = (kp["l_shoulder"] - kp["r_shoulder"]) * 0.8
+    cv2.line(vis, tuple(np.round(centre - half).astype(int)), tuple(np.round(centre + half).astype(int)),
+             (255, 0, 255), thickness, cv2.LINE_AA)
+    if analysis.pose.roi is not None:
+        cv2.polylines(vis, [np.round(analysis.pose.roi.corners()).astype(np.int32)], True, (255, 0, 255), thickness)
+    return vis

@@ -1,0 +1,280 @@
+"""BlazePose (MediaPipe's pose detector + full landmark model) on ONNX Runtime, in plain numpy.
+
+The chain follows MediaPipe's ``pose_landmark_cpu`` graph in static-image mode:
+
+1. detector: the image letterboxed to 224x224 in [-1, 1]; 2254 SSD anchors; score sigmoid; boxes and 4 keypoints
+   decoded; weighted non-maximum suppression;
+2. region of interest: a square centred on the detector's hip-centre keypoint, side 2.5x the distance to its
+   body-scale keypoint, rotated so the hips-to-body-centre vector points up;
+3. landmark model on that rotated 256x256 crop in [0, 1]: 33 landmarks (refined on the heatmaps), visibility,
+   and a person segmentation mask;
+4. a second landmark pass on the region the first pass's auxiliary landmarks give (what MediaPipe's tracking does
+   on the next video frame): the crop is then centred and scaled by the landmark network itself, which is better
+   than the detector's estimate;
+5. landmarks and mask projected back to the image.
+
+Landmark indices (BlazePose topology): 0 nose, 1-3 left eye (inner, centre, outer), 4-6 right eye, 7/8 ears,
+9/10 mouth, 11/12 shoulders, 13/14 elbows, 15/16 wrists, 17-22 hand points, 23/24 hips, 25/26 knees, 27/28 ankles,
+29/30 heels, 31/32 foot index. Odd = the person's left, even = right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ftmv.onnx import get_session
+from ftmv.pipeline import PipelineError
+
+DETECTOR = "pose_detection.onnx"
+LANDMARKER = "pose_landmark_full.onnx"
+DETECTOR_SIZE = 224
+LANDMARK_SIZE = 256
+MIN_DETECTION_SCORE = 0.5  # MediaPipe's min_detection_confidence default
+NMS_IOU = 0.3
+MIN_PRESENCE = 0.5  # the landmark model's own "a person is in this crop" score
+ROI_SCALE = 1.25  # MediaPipe's RectTransformationCalculator scale for pose
+
+LANDMARK_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
+    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+LM = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+
+SKELETON = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24), (23, 25), (25, 27),
+    (24, 26), (26, 28), (27, 29), (29, 31), (28, 30), (30, 32), (15, 17), (15, 19), (15, 21), (16, 18),
+    (16, 20), (16, 22), (0, 2), (0, 5), (2, 7), (5, 8), (9, 10),
+)  # fmt: skip
+
+
+@dataclass
+class Detection:
+    score: float
+    box: np.ndarray  # (4,) x0, y0, x1, y1 in image pixels
+    keypoints: np.ndarray  # (4, 2) image pixels: hip centre, full-body scale point, shoulder centre, upper-body point
+
+
+@dataclass
+class Roi:
+    center: np.ndarray  # (2,) image pixels
+    size: float  # side of the square, image pixels
+    rotation: float  # radians; 0 = upright person
+
+    def crop_to_image(self) -> np.ndarray:
+        """2x3 affine taking landmark-crop pixels (0..256) to image pixels."""
+        c, s = np.cos(self.rotation), np.sin(self.rotation)
+        a = self.size / LANDMARK_SIZE * np.array([[c, -s], [s, c]])
+        b = self.center - a @ np.array([LANDMARK_SIZE / 2, LANDMARK_SIZE / 2])
+        return np.hstack([a, b[:, None]]).astype(np.float64)
+
+    def corners(self) -> np.ndarray:
+        m = self.crop_to_image()
+        square = np.array([[0, 0], [LANDMARK_SIZE, 0], [LANDMARK_SIZE, LANDMARK_SIZE], [0, LANDMARK_SIZE]], float)
+        return square @ m[:, :2].T + m[:, 2]
+
+
+@dataclass
+class Pose:
+    landmarks: np.ndarray  # (33, 2) float32, pixel coords in the input image
+    visibility: np.ndarray  # (33,) float32 in [0,1] (sigmoid applied)
+    mask: np.ndarray  # HxW float32 person probability in [0,1], full image size
+    detections: int  # number of people the detector found above threshold (after NMS)
+    score: float  # detector score of the person analysed
+    presence: np.ndarray = field(default_factory=lambda: np.zeros(33, np.float32))  # (33,) in [0,1]
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(33, np.float32))  # (33,) z, pixels, hips ~ 0
+    pose_score: float = 0.0  # the landmark model's presence score for the crop
+    roi: Roi | None = None  # the crop the landmarks came from
+    people: list[Detection] = field(default_factory=list)  # every detection after NMS, best first
+
+    def point(self, name: str) -> np.ndarray:
+        return self.landmarks[LM[name]]
+
+
+# --------------------------------------------------------------------------- detector
+
+
+@lru_cache(maxsize=1)
+def anchors() -> np.ndarray:
+    """(2254, 2) anchor centres in [0, 1], as MediaPipe's SsdAnchorsCalculator builds them for pose detection.
+
+    Options: 5 layers, strides 8, 16, 32, 32, 32, aspect ratio 1 plus one interpolated anchor per layer,
+    fixed anchor size (so only the centres matter). Layers sharing a stride share the grid: 2 anchors per cell
+    on the 28x28 grid, 2 on 14x14, 6 on 7x7.
+    """
+    strides = [8, 16, 32, 32, 32]
+    centres = []
+    layer = 0
+    while layer < len(strides):
+        last = layer
+        per_cell = 0
+        while last < len(strides) and strides[last] == strides[layer]:
+            per_cell += 2  # the aspect-ratio-1 anchor and the interpolated-scale one
+            last += 1
+        cells = int(np.ceil(DETECTOR_SIZE / strides[layer]))
+        ys, xs = np.mgrid[:cells, :cells]
+        grid = np.stack([(xs + 0.5) / cells, (ys + 0.5) / cells], axis=-1).reshape(-1, 1, 2)
+        centres.append(np.repeat(grid, per_cell, axis=1).reshape(-1, 2))
+        layer = last
+    return np.concatenate(centres).astype(np.float32)
+
+
+def _letterbox(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """Fit the image in a size x size square, aspect kept, black border; returns the image, scale and offset."""
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    offset = np.array([(size - w * scale) / 2, (size - h * scale) / 2])
+    m = np.array([[scale, 0, offset[0]], [0, scale, offset[1]]])
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    boxed = cv2.warpAffine(rgb, m, (size, size), flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return boxed, scale, offset
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def _weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> list[tuple]:
+    """MediaPipe's WEIGHTED non-maximum suppression: each kept detection is the score-weighted mean of its cluster."""
+    order = np.argsort(-scores)
+    remaining = order
+    out = []
+    while remaining.size:
+        best = remaining[0]
+        overlap = _iou(boxes[best], boxes[remaining])
+        cluster = remaining[overlap > NMS_IOU]
+        weights = scores[cluster][:, None]
+        box = (boxes[cluster] * weights).sum(0) / weights.sum()
+        kps = (keypoints[cluster] * weights[:, :, None]).sum(0) / weights.sum()
+        out.append((float(scores[best]), box, kps))
+        remaining = remaining[overlap <= NMS_IOU]
+    return out
+
+
+def detect_people(rgb: np.ndarray) -> list[Detection]:
+    """Every person the BlazePose detector finds, best first, in image pixels."""
+    boxed, scale, offset = _letterbox(rgb, DETECTOR_SIZE)
+    x = (boxed.astype(np.float32) / 127.5 - 1.0)[None]
+    regressors, logits = get_session(DETECTOR).run(None, {"input_1": x})
+    raw = regressors[0]
+    scores = _sigmoid(logits[0, :, 0].astype(np.float64))  # MediaPipe clips the logits at +-100 first
+    keep = scores >= MIN_DETECTION_SCORE
+    if not keep.any():
+        return []
+    raw, scores, centre = raw[keep], scores[keep], anchors()[keep]
+    # Offsets are in 224-px units from the anchor centre (anchor size fixed at 1); results in [0, 1] of the square.
+    cxcy = raw[:, 0:2] / DETECTOR_SIZE + centre
+    wh = raw[:, 2:4] / DETECTOR_SIZE
+    boxes = np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=1)
+    keypoints = raw[:, 4:12].reshape(-1, 4, 2) / DETECTOR_SIZE + centre[:, None, :]
+    people = []
+    for score, box, kps in _weighted_nms(scores, boxes, keypoints):
+        # Undo the letterbox: square [0, 1] -> image pixels.
+        box_px = (box.reshape(2, 2) * DETECTOR_SIZE - offset) / scale
+        kps_px = (kps * DETECTOR_SIZE - offset) / scale
+        people.append(Detection(score=score, box=box_px.reshape(4), keypoints=kps_px))
+    return people
+
+
+# --------------------------------------------------------------------------- landmarks
+
+
+def _roi_from_points(centre: np.ndarray, scale_point: np.ndarray) -> Roi:
+    """MediaPipe's AlignmentPointsRects (target angle 90 deg) + RectTransformation (x1.25, square)."""
+    dx, dy = scale_point - centre
+    rotation = np.pi / 2 - np.arctan2(-dy, dx)
+    rotation = (rotation + np.pi) % (2 * np.pi) - np.pi
+    size = 2.0 * float(np.hypot(dx, dy)) * ROI_SCALE
+    return Roi(center=centre.astype(np.float64), size=size, rotation=float(rotation))
+
+
+def _refine_on_heatmap(raw: np.ndarray, heatmap: np.ndarray, kernel: int = 7, min_confidence: float = 0.5) -> None:
+    """MediaPipe's RefineLandmarksFromHeatmap: replace x/y by the confidence-weighted mean around the peak."""
+    hm_size = heatmap.shape[0]
+    half = kernel // 2
+    for i in range(raw.shape[0]):
+        cx = int(raw[i, 0] / LANDMARK_SIZE * hm_size)
+        cy = int(raw[i, 1] / LANDMARK_SIZE * hm_size)
+        x0, x1 = max(0, cx - half), min(hm_size, cx + half + 1)
+        y0, y1 = max(0, cy - half), min(hm_size, cy + half + 1)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        conf = 1.0 / (1.0 + np.exp(-heatmap[y0:y1, x0:x1, i]))
+        if conf.max() < min_confidence or conf.sum() <= 0:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        raw[i, 0] = (xs * conf).sum() / conf.sum() / hm_size * LANDMARK_SIZE
+        raw[i, 1] = (ys * conf).sum() / conf.sum() / hm_size * LANDMARK_SIZE
+
+
+def _run_landmarks(rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float, np.ndarray]:
+    """Landmark model on the ROI crop: (39, 5) raw landmarks in image space, presence score, 256x256 mask logits."""
+    m = roi.crop_to_image()
+    crop = cv2.warpAffine(rgb, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    x = (crop.astype(np.float32) / 255.0)[None]
+    landmarks, flag, segmentation, heatmap, _world = get_session(LANDMARKER).run(None, {"input_1": x})
+    raw = landmarks[0].reshape(39, 5).astype(np.float64)
+    _refine_on_heatmap(raw, heatmap[0])
+    out = raw.copy()
+    out[:, :2] = raw[:, :2] @ m[:, :2].T + m[:, 2]
+    out[:, 2] = raw[:, 2] * roi.size / LANDMARK_SIZE  # z is in crop pixels, like x
+    return out, float(flag[0, 0]), segmentation[0, :, :, 0]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
+    """33 body landmarks and a person mask for the most confident person in an RGB uint8 image.
+
+    ``refine`` runs the landmark model a second time on the crop its own first pass suggests.
+    Raises ``PipelineError("NO_PERSON")`` when the detector or the landmark model finds nobody.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError("detect_pose expects an HxWx3 RGB image")
+    people = detect_people(rgb)
+    if not people:
+        raise PipelineError("NO_PERSON", "No person was found in the photo. Use a photo of one person, upper body "
+                                         "or full body, facing the camera.")
+    best = people[0]
+    roi = _roi_from_points(best.keypoints[0], best.keypoints[1])
+    raw, presence_score, seg = _run_landmarks(rgb, roi)
+    if refine and presence_score >= MIN_PRESENCE:
+        second = _roi_from_points(raw[33, :2], raw[34, :2])
+        raw2, presence2, seg2 = _run_landmarks(rgb, second)
+        if presence2 >= MIN_PRESENCE:
+            roi, raw, presence_score, seg = second, raw2, presence2, seg2
+    if presence_score < MIN_PRESENCE:
+        raise PipelineError("NO_PERSON", "No person could be made out in the photo. Use a clearer photo of one "
+                                         "person facing the camera.")
+    h, w = rgb.shape[:2]
+    # The mask: sigmoid on the crop, then warped back into the image (zero outside the crop).
+    mask = cv2.warpAffine(_sigmoid(seg).astype(np.float32), roi.crop_to_image(), (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return Pose(
+        landmarks=raw[:33, :2].astype(np.float32),
+        visibility=_sigmoid(raw[:33, 3]).astype(np.float32),
+        mask=np.clip(mask, 0.0, 1.0),
+        detections=len(people),
+        score=best.score,
+        presence=_sigmoid(raw[:33, 4]).astype(np.float32),
+        depth=raw[:33, 2].astype(np.float32),
+        pose_score=presence_score,
+        roi=roi,
+        people=people,
+    )
