@@ -1,0 +1,107 @@
+"""The credit ledger. Every movement is a CreditEntry plus an update of the user's CreditBalance
+row, made while that row is locked, so concurrent spends cannot overdraw.
+
+Callers run these inside a transaction (``transaction.atomic``); they open their own
+atomic block too, so they are safe on their own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from .models import CreditBalance, CreditEntry
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from tryon.models import Order
+
+
+class InsufficientCredits(Exception):
+    def __init__(self, required: int, available: int):
+        super().__init__(f"{required} credits required, {available} available")
+        self.required = required
+        self.available = available
+
+
+def _locked_balance(user_id: int) -> CreditBalance:
+    CreditBalance.objects.get_or_create(user_id=user_id)
+    return CreditBalance.objects.select_for_update().get(user_id=user_id)
+
+
+def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "") -> CreditEntry:
+    with transaction.atomic():
+        balance = _locked_balance(user_id)
+        if balance.balance + amount < 0:
+            raise InsufficientCredits(-amount, balance.balance)
+        balance.balance += amount
+        balance.save(update_fields=["balance", "updated_at"])
+        return CreditEntry.objects.create(
+            user_id=user_id,
+            kind=kind,
+            amount=amount,
+            balance_after=balance.balance,
+            order=order,
+            reason=reason[:200],
+            reference=reference[:200],
+        )
+
+
+def credits_balance(user: User) -> int:
+    return CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
+
+
+def credits_grant(user: User, amount: int, *, reason: str) -> CreditEntry:
+    """Free credits (sign-up, support, promotions)."""
+    if amount <= 0:
+        raise ValueError("a grant must be positive")
+    return _post(user.pk, amount, kind=CreditEntry.Kind.GRANT, reason=reason)
+
+
+def credits_purchase(user: User, amount: int, *, reference: str, reason: str = "purchase") -> CreditEntry | None:
+    """Paid credits. ``reference`` (e.g. the payment id) is unique: a replay adds nothing and returns None.
+    The first purchase moves the account to the paid plan."""
+    if amount <= 0:
+        raise ValueError("a purchase must be positive")
+    if not reference:
+        raise ValueError("a purchase needs its payment reference")
+    try:
+        with transaction.atomic():
+            entry = _post(user.pk, amount, kind=CreditEntry.Kind.PURCHASE, reason=reason, reference=reference)
+    except IntegrityError:
+        if CreditEntry.objects.filter(kind=CreditEntry.Kind.PURCHASE, reference=reference).exists():
+            return None
+        raise
+    type(user).objects.filter(pk=user.pk).exclude(plan="paid").update(plan="paid")
+    user.plan = "paid"
+    return entry
+
+
+def credits_spend(user: User, amount: int, *, order: Order) -> CreditEntry:
+    """Take ``amount`` credits for ``order``; raises InsufficientCredits (nothing taken) when short."""
+    if amount <= 0:
+        raise ValueError("a spend must be positive")
+    return _post(user.pk, -amount, kind=CreditEntry.Kind.SPEND, order=order, reason=f"order {order.pk}")
+
+
+def credits_refund(order: Order) -> CreditEntry | None:
+    """Give back what ``order`` was charged, at most once (later calls return None)."""
+    with transaction.atomic():
+        # The balance lock serialises refunds of one user; the unique constraint backs it up.
+        _locked_balance(order.user_id)
+        spent = CreditEntry.objects.filter(order=order, kind=CreditEntry.Kind.SPEND).values_list("amount", flat=True)
+        spent = list(spent)
+        if not spent or CreditEntry.objects.filter(order=order, kind=CreditEntry.Kind.REFUND).exists():
+            return None
+        try:
+            with transaction.atomic():
+                return _post(
+                    order.user_id,
+                    -spent[0],
+                    kind=CreditEntry.Kind.REFUND,
+                    order=order,
+                    reason=f"order {order.pk} failed",
+                )
+        except IntegrityError:
+            return None
