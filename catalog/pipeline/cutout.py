@@ -1,0 +1,470 @@
+"""Product cutout: a clean alpha matte for one product photo.
+
+Two methods, chosen per image:
+
+* ``plain`` — studio / plain backgrounds (white sweep, grey card, a smooth
+  gradient). The background is modelled from the image borders as a smooth
+  quadratic colour surface in Lab, every pixel's colour distance to that model
+  gives a soft alpha, and the matte is cleaned up (specks, interior holes,
+  the original photo's soft shadow) and refined at the edge. Precise where it
+  applies: the edge follows the real colour transition, and holes that show the
+  background (mug handles, bag straps, strap tops) stay open.
+* ``u2net`` — busy backgrounds, where no colour model of the border holds:
+  the small U2-Net salient-object network (``models/u2netp.onnx``), its
+  320x320 output upsampled and refined with a guided filter on the photo.
+
+Colours at the edge are decontaminated (the background's share removed) so a
+product cut from a grey card does not carry a grey fringe onto a dark backdrop.
+
+Plain Python: numpy + OpenCV + onnxruntime, no Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ftmv.pipeline import PipelineError
+
+METHODS = ("auto", "plain", "u2net")
+
+# A border whose colour model leaves a robust residual below this (Lab units)
+# with most border pixels explained is a plain background.
+PLAIN_MAX_SIGMA = 5.0
+PLAIN_MIN_INLIERS = 0.6
+# Plausible product area as a fraction of the photo.
+MIN_AREA_FRACTION = 0.002
+MAX_AREA_FRACTION = 0.97
+
+
+@dataclass
+class Cutout:
+    rgb: np.ndarray  # HxWx3 uint8, colours decontaminated at the edge where possible
+    alpha: np.ndarray  # HxW float32 in [0, 1]
+    method: str  # "plain" (background estimation) or "u2net"
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) of alpha > 0.5
+    info: dict = field(default_factory=dict)  # measurements for the debug output
+
+
+@dataclass
+class BackgroundModel:
+    lab: np.ndarray  # HxWx3 float32, the modelled background colour in Lab at every pixel
+    rgb: np.ndarray  # HxWx3 float32 0-255, the same in RGB (for decontamination)
+    sigma: float  # robust residual of the border pixels around the model (Lab units)
+    inliers: float  # fraction of border pixels the model explains
+
+    @property
+    def is_plain(self) -> bool:
+        return self.sigma <= PLAIN_MAX_SIGMA and self.inliers >= PLAIN_MIN_INLIERS
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """uint8 or float 0-255 RGB -> float32 Lab (L 0-100, a/b about -128..127)."""
+    return cv2.cvtColor(rgb.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+
+
+def box(img: np.ndarray, r: int) -> np.ndarray:
+    return cv2.boxFilter(img, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter with a grey guide (both float32 in [0, 1]).
+
+    Makes ``src`` (a matte) follow the edges of ``guide`` (the photo) in O(N)
+    with box filters; good enough to snap an upsampled or hard-cleaned matte to
+    the real edge.
+    """
+    mean_i = box(guide, r)
+    mean_p = box(src, r)
+    cov_ip = box(guide * src, r) - mean_i * mean_p
+    var_i = box(guide * guide, r) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box(a, r) * guide + box(b, r)
+
+
+def keep_main_components(mask: np.ndarray, min_rel: float = 0.05, min_abs: int = 50) -> np.ndarray:
+    """Keep the largest component and those at least ``min_rel`` of its area (a pair of shoes, a set)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask, dtype=bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep_ids = np.flatnonzero(areas >= max(min_abs, min_rel * areas.max())) + 1
+    lut = np.zeros(n, dtype=bool)
+    lut[keep_ids] = True
+    return lut[labels]
+
+
+def bbox_of(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(alpha > 0.5)
+    if xs.size == 0:
+        return None
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+# --------------------------------------------------------------------------- background model
+
+
+def _poly_features(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+
+
+def estimate_background(rgb: np.ndarray, lab: np.ndarray | None = None) -> BackgroundModel:
+    """Fit a smooth (quadratic) Lab colour surface to the image borders, robustly.
+
+    A product touching the border (cropped trouser legs) is excluded as
+    outliers; what remains tells how plain the background is.
+    """
+    h, w = rgb.shape[:2]
+    lab = to_lab(rgb) if lab is None else lab
+    b = max(3, round(0.025 * min(h, w)))
+    ring = np.zeros((h, w), dtype=bool)
+    ring[:b] = ring[-b:] = True
+    ring[:, :b] = ring[:, -b:] = True
+    ys, xs = np.nonzero(ring)
+    step = max(1, ys.size // 6000)
+    ys, xs = ys[::step], xs[::step]
+    samples = lab[ys, xs].astype(np.float64)
+    xn = xs / max(1, w - 1) * 2 - 1
+    yn = ys / max(1, h - 1) * 2 - 1
+    feats = _poly_features(xn, yn)
+
+    # Start from the pixels near the border's median colour, then alternate fit / reselect.
+    resid = np.linalg.norm(samples - np.median(samples, axis=0), axis=1)
+    inl = resid <= max(6.0, np.percentile(resid, 50))
+    coef = np.zeros((6, 3))
+    sigma = 0.0
+    for _ in range(4):
+        if inl.sum() < 12:
+            break
+        coef, *_ = np.linalg.lstsq(feats[inl], samples[inl], rcond=None)
+        resid = np.linalg.norm(samples - feats @ coef, axis=1)
+        sigma = float(1.4826 * np.median(resid[inl])) + 0.3  # MAD; floor for clipped (pure-white) borders
+        inl = resid <= max(3.0 * sigma, 2.5)
+    inliers = float(inl.mean())
+
+    # Evaluate the smooth surface on a coarse grid and upsample: exact enough, and cheap.
+    gh, gw = max(2, min(h, 64)), max(2, min(w, 64))
+    gy, gx = np.meshgrid(np.linspace(-1, 1, gh), np.linspace(-1, 1, gw), indexing="ij")
+    grid = (_poly_features(gx, gy) @ coef).astype(np.float32)
+    bg_lab = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
+    bg_rgb = np.clip(cv2.cvtColor(bg_lab, cv2.COLOR_Lab2RGB) * 255, 0, 255)
+    return BackgroundModel(lab=bg_lab, rgb=bg_rgb, sigma=sigma, inliers=inliers)
+
+
+# --------------------------------------------------------------------------- plain method
+
+
+def _shadow_mask(lab: np.ndarray, bg: BackgroundModel, fg: np.ndarray, edge_px: int) -> tuple[np.ndarray, int]:
+    """The original photo's soft shadow: grey, darker than the background, soft-edged, under the product.
+
+    Candidates are pixels whose chroma matches the background but which are
+    darker (a shadow only takes light away). A candidate region counts as
+    shadow when it sits in the lower part of the product and its boundary with
+    the background is soft (a penumbra several pixels wide), where a grey
+    product part would have a sharp edge.
+    """
+    dl = bg.lab[..., 0] - lab[..., 0]
+    dchroma = np.linalg.norm(lab[..., 1:] - bg.lab[..., 1:], axis=-1)
+    cand = fg & (dl > 2.0) & (lab[..., 0] > 0.4 * bg.lab[..., 0]) & (dchroma < max(3 * bg.sigma, 5.0))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(fg), 0
+    ys = np.nonzero(fg.any(axis=1))[0]
+    y0, y1 = ys[0], ys[-1]
+    fg_area = fg.sum()
+    background = cv2.dilate((~fg).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    l_blur = cv2.GaussianBlur(lab[..., 0], (0, 0), 1.0)
+    gx = cv2.Sobel(l_blur, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(l_blur, cv2.CV_32F, 0, 1, ksize=3) / 8
+    grad = np.sqrt(gx * gx + gy * gy)
+    shadow = np.zeros_like(fg)
+    found = 0
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if area < 0.002 * fg_area or area > 0.5 * fg_area:
+            continue
+        if y + ch / 2 < y0 + 0.6 * (y1 - y0):  # shadows of the original photo lie under the product
+            continue
+        comp = labels[y : y + ch, x : x + cw] == i
+        edge = comp & background[y : y + ch, x : x + cw]
+        if edge.sum() < 10:
+            continue
+        contrast = float(np.median(dl[y : y + ch, x : x + cw][comp]))
+        slope = float(np.median(grad[y : y + ch, x : x + cw][edge])) + 1e-3
+        # Penumbra width = contrast / slope: a soft shadow fades over many pixels.
+        if contrast / slope >= edge_px:
+            shadow[y : y + ch, x : x + cw] |= comp
+            found += 1
+    return shadow, found
+
+
+def _border_strips(mask: np.ndarray) -> np.ndarray:
+    """Mask components lying wholly inside a thin band along the image edge (frame lines, scan margins)."""
+    h, w = mask.shape
+    b = max(3, round(0.03 * min(h, w)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    strips = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, cw, ch, _ = stats[i]
+        strips[i] = y + ch <= b or y >= h - b or x + cw <= b or x >= w - b
+    return strips[labels]
+
+
+@dataclass
+class PlainAnalysis:
+    core: np.ndarray  # bool, the product (holes decided, shadow removed)
+    raw: np.ndarray  # float32, soft alpha from the colour distance
+    dist: np.ndarray  # float32, colour distance to the background model
+    shadow: np.ndarray  # bool, the original photo's shadow
+    open_holes: np.ndarray  # bool, interior holes left open because they show the background
+    info: dict
+
+
+def _plain_analysis(lab: np.ndarray, bg: BackgroundModel) -> PlainAnalysis:
+    h, w = lab.shape[:2]
+    scale = max(h, w) / 1000
+    # Colour distance to the background model; lightness counts a little less
+    # than chroma, since the photo's own lighting varies it more.
+    diff = lab - bg.lab
+    dist = np.sqrt(0.7 * diff[..., 0] ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+    t_lo = max(3.0 * bg.sigma, 3.0)
+    t_hi = max(2.0 * t_lo, 6.0)
+    raw = np.clip((dist - t_lo) / (t_hi - t_lo), 0, 1).astype(np.float32)
+
+    core = raw > 0.5
+    core = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    # Close hairline gaps along low-contrast parts of the outline before judging holes.
+    k = max(3, round(3 * scale)) | 1
+    core = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8)).astype(bool)
+    min_abs = round(60 * scale * scale)
+    core = keep_main_components(core & ~_border_strips(core), min_rel=0.03, min_abs=min_abs)
+
+    # Original shadow out, before the holes, so a shadow cannot enclose a hole.
+    shadow, n_shadows = _shadow_mask(lab, bg, core, edge_px=max(4, round(5 * scale)))
+    if n_shadows:
+        core &= ~shadow
+        core = keep_main_components(core, min_rel=0.03, min_abs=min_abs)
+
+    # Interior holes: open when they show the background (a handle, the
+    # space under a strap), filled when they are product pixels that merely
+    # came out light (a white print, a highlight).
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~core).astype(np.uint8), connectivity=4)
+    border_ids = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
+    open_holes = np.zeros_like(core)
+    n_open = 0
+    min_open = max(40, round(0.00015 * h * w))
+    for i in range(1, n):
+        if i in border_ids:
+            continue
+        x, y, cw, ch, area = stats[i]
+        region = labels[y : y + ch, x : x + cw] == i
+        d = dist[y : y + ch, x : x + cw][region]
+        if area >= min_open and np.median(d) < t_lo and np.mean(d < t_hi) > 0.9:
+            open_holes[y : y + ch, x : x + cw] |= region
+            n_open += 1
+        else:
+            core[y : y + ch, x : x + cw] |= region
+    info = {
+        "t_lo": round(t_lo, 2),
+        "t_hi": round(t_hi, 2),
+        "open_holes": n_open,
+        "shadows_removed": n_shadows,
+    }
+    return PlainAnalysis(core=core, raw=raw, dist=dist, shadow=shadow, open_holes=open_holes, info=info)
+
+
+def _fill_small_holes(core: np.ndarray, max_area: int) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~core).astype(np.uint8), connectivity=4)
+    border_ids = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    small = stats[:, cv2.CC_STAT_AREA] < max_area
+    small[0] = False
+    small[border_ids] = False
+    return core | small[labels] if small.any() else core
+
+
+def _holes_confirmed(holes: np.ndarray, u2_soft: np.ndarray) -> np.ndarray:
+    """The open holes the network also sees as background (mean matte below one half)."""
+    n, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return holes
+    sums = np.bincount(labels.ravel(), weights=u2_soft.ravel(), minlength=n)
+    counts = np.bincount(labels.ravel(), minlength=n)
+    keep = sums / np.maximum(counts, 1) < 0.5
+    keep[0] = False
+    return keep[labels]
+
+
+def _edge_alpha(rgb: np.ndarray, core: np.ndarray, soft: np.ndarray, band: int) -> np.ndarray:
+    """1 inside ``core``, 0 outside, ``soft`` in a thin band at its edge, snapped to the photo's edges."""
+    kb = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    inner = cv2.erode(core.astype(np.uint8), kb).astype(bool)
+    outer = cv2.dilate(core.astype(np.uint8), kb).astype(bool)
+    alpha = np.where(inner, 1.0, np.where(outer, soft, 0.0)).astype(np.float32)
+    # Anti-alias: the guided filter removes JPEG stair-steps from the soft alpha.
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    refined = guided_filter(guide, alpha, r=max(1, round(1.5 * band / 2)), eps=1e-4)
+    return np.where(outer & ~inner, np.clip(refined, 0, 1), alpha).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- U2-Net method
+
+
+def _u2net_prob(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """U2-Net-p saliency at 320x320, rembg's normalisation; returns (prob HxW, raw max)."""
+    from ftmv.onnx import get_session  # imported here so the plain method works without a model file
+
+    session = get_session("u2netp.onnx")
+    small = cv2.resize(rgb, (320, 320), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small /= max(float(small.max()), 1e-6)
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    x = ((small - mean) / std).transpose(2, 0, 1)[None]
+    out = session.run(None, {session.get_inputs()[0].name: x})[0][0, 0].astype(np.float32)
+    raw_max = float(out.max())
+    lo, hi = float(out.min()), float(out.max())
+    prob = (out - lo) / max(hi - lo, 1e-6)
+    h, w = rgb.shape[:2]
+    return np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1), raw_max
+
+
+def _u2net_soft(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The network's matte, snapped to the photo's edges with a guided filter (it is only 320 px)."""
+    h, w = rgb.shape[:2]
+    prob, raw_max = _u2net_prob(rgb)
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    r = max(2, round(max(h, w) / 320 * 2))  # about two model pixels
+    refined = np.clip(guided_filter(guide, prob.astype(np.float32), r=r, eps=1e-3), 0, 1)
+    return np.clip((refined - 0.3) / 0.4, 0, 1).astype(np.float32), raw_max
+
+
+def _u2net_alpha(rgb: np.ndarray) -> tuple[np.ndarray, dict]:
+    h, w = rgb.shape[:2]
+    soft, raw_max = _u2net_soft(rgb)
+    if raw_max < 0.2:
+        raise PipelineError("NO_PRODUCT", "No product stands out from the background of this photo.")
+    core = keep_main_components(soft > 0.5, min_rel=0.05)
+    # Fill small holes only (the network does not see through handles reliably either way).
+    core = _fill_small_holes(core, round(0.001 * h * w))
+    band = max(2, round(3 * max(h, w) / 1000))
+    near = cv2.dilate(core.astype(np.uint8), np.ones((2 * band + 1,) * 2, np.uint8)).astype(bool)
+    alpha = np.where(core, np.maximum(soft, 0.5), np.where(near, soft, 0)).astype(np.float32)
+    return alpha, {"u2net_raw_max": round(raw_max, 3)}
+
+
+# --------------------------------------------------------------------------- colours at the edge
+
+
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray | None) -> np.ndarray:
+    """Foreground colours at partly transparent pixels, the background's share removed.
+
+    Solves I = a F + (1 - a) B for F with B from the background model where
+    there is one (plain) or smeared from nearby background pixels (u2net); at
+    low alpha, where that is ill-conditioned, F leans on the nearest solid
+    product colour instead.
+    """
+    edge = (alpha > 0.01) & (alpha < 0.99)
+    if not edge.any():
+        return rgb
+    img = rgb.astype(np.float32)
+    a = alpha[..., None]
+    sigma = max(2.0, max(rgb.shape[:2]) / 400)
+    if bg_rgb is None:
+        wb = (alpha < 0.05).astype(np.float32)
+        bg_rgb = cv2.GaussianBlur(img * wb[..., None], (0, 0), 4 * sigma) / (
+            cv2.GaussianBlur(wb, (0, 0), 4 * sigma)[..., None] + 1e-4
+        )
+    solved = np.clip((img - (1 - a) * bg_rgb) / np.maximum(a, 0.05), 0, 255)
+    wf = (alpha > 0.95).astype(np.float32)
+    near = cv2.GaussianBlur(img * wf[..., None], (0, 0), sigma) / (
+        cv2.GaussianBlur(wf, (0, 0), sigma)[..., None] + 1e-4
+    )
+    trust = np.clip((a - 0.15) / 0.5, 0, 1)
+    fg = trust * solved + (1 - trust) * near
+    out = img.copy()
+    out[edge] = fg[edge]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
+    """Separate the product from its background.
+
+    ``method``: "auto" picks "plain" when the border fits a smooth colour
+    model, else "u2net"; on a plain background it still asks the network for
+    a second opinion and adds what the colour model missed (white product on
+    white paper), which ``info["u2net_assist"]`` reports. "plain" and "u2net"
+    force one method. Raises ``PipelineError("NO_PRODUCT", ...)`` when nothing
+    can be separated.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError("cut_out expects an HxWx3 uint8 RGB array")
+    h, w = rgb.shape[:2]
+    if min(h, w) < 16:
+        raise PipelineError("NO_PRODUCT", "The photo is too small to find a product in.")
+    thumb = cv2.resize(rgb, (min(w, 256), min(h, 256)), interpolation=cv2.INTER_AREA)
+    if float(thumb.reshape(-1, 3).std(axis=0).max()) < 2.0:
+        raise PipelineError("NO_PRODUCT", "The photo is a single flat colour: there is no product to cut out.")
+
+    lab = to_lab(rgb)
+    bg = estimate_background(rgb, lab)
+    info: dict = {
+        "bg_sigma": round(bg.sigma, 2),
+        "bg_inliers": round(bg.inliers, 3),
+        "bg_plain": bg.is_plain,
+    }
+    band = max(2, round(2 * max(h, w) / 1000))
+
+    alpha = None
+    chosen = "u2net"
+    if method == "plain" or (method == "auto" and bg.is_plain):
+        plain = _plain_analysis(lab, bg)
+        info.update(plain.info)
+        core, soft = plain.core, plain.raw
+        if method == "auto":
+            u2_soft, raw_max = _u2net_soft(rgb)
+            u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
+            missed = float((u2_core & ~core).sum()) / max(1.0, float(u2_core.sum()))
+            info["u2net_missed"] = round(missed, 3)
+            # The network sees product where the colour model saw background
+            # (white on white): take its silhouette there, but never the shadow
+            # just removed nor a hole that the colour model found open and the
+            # network confirms.
+            if raw_max >= 0.2 and missed > 0.05:
+                still_open = _holes_confirmed(plain.open_holes, u2_soft)
+                core = (core | u2_core) & ~plain.shadow & ~still_open
+                core = _fill_small_holes(keep_main_components(core, min_rel=0.03), round(0.0005 * h * w))
+                soft = np.maximum(soft, u2_soft)
+                info["u2net_assist"] = True
+        alpha = _edge_alpha(rgb, core, soft, band)
+        if plain.shadow.any():
+            alpha[plain.shadow & (alpha < 0.99)] = 0.0
+        area = float((alpha > 0.5).mean())
+        chosen = "plain"
+        if not MIN_AREA_FRACTION <= area <= MAX_AREA_FRACTION:
+            if method == "plain":
+                raise PipelineError("NO_PRODUCT", "No product could be separated from the plain background.")
+            alpha = None  # implausible: let the network alone try
+    if alpha is None:
+        alpha, extra = _u2net_alpha(rgb)
+        info.update(extra)
+        chosen = "u2net"
+        area = float((alpha > 0.5).mean())
+        if not MIN_AREA_FRACTION <= area <= MAX_AREA_FRACTION:
+            raise PipelineError("NO_PRODUCT", "No product could be separated from the background of this photo.")
+
+    box_ = bbox_of(alpha)
+    if box_ is None:
+        raise PipelineError("NO_PRODUCT", "No product could be separated from the background of this photo.")
+    clean_rgb = decontaminate(rgb, alpha, bg.rgb if bg.is_plain else None)
+    info["area_fraction"] = round(float((alpha > 0.5).mean()), 4)
+    return Cutout(rgb=clean_rgb, alpha=alpha, method=chosen, bbox=box_, info=info)

@@ -1,0 +1,102 @@
+"""Synthetic product photos with known masks, drawn by the tests themselves."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _shade(mask: np.ndarray, colour: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+    """Fill ``mask`` with ``colour``, a horizontal shading (a lit cylinder) and a little noise."""
+    h, w = mask.shape
+    xs = np.nonzero(mask.any(axis=0))[0]
+    x0, x1 = xs.min(), xs.max()
+    t = np.clip((np.arange(w) - x0) / max(1, x1 - x0), 0, 1)
+    light = (0.75 + 0.35 * np.sin(np.pi * (0.15 + 0.7 * t))).astype(np.float32)
+    img = np.asarray(colour, np.float32)[None, None, :] * light[None, :, None]
+    img = img + rng.normal(0, 2.0, (h, w, 3)).astype(np.float32)
+    return np.clip(img, 0, 255)
+
+
+def mug(
+    h: int = 600,
+    w: int = 800,
+    background: tuple[int, int, int] = (245, 245, 243),
+    *,
+    shadow: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A red mug with a handle (an open hole) on a plain background.
+
+    Returns (rgb uint8, product mask bool, handle-hole mask bool).
+    """
+    rng = np.random.default_rng(seed)
+    body = np.zeros((h, w), np.uint8)
+    cx, top, bottom, half = w // 2 - 40, int(h * 0.2), int(h * 0.8), int(w * 0.17)
+    cv2.rectangle(body, (cx - half, top), (cx + half, bottom), 1, -1)
+    cv2.ellipse(body, (cx, bottom), (half, half // 5), 0, 0, 180, 1, -1)
+    handle = np.zeros((h, w), np.uint8)
+    hc = (cx + half, (top + bottom) // 2)
+    cv2.ellipse(handle, hc, (int(half * 0.75), int((bottom - top) * 0.3)), 0, -90, 90, 1, -1)
+    hole = np.zeros((h, w), np.uint8)
+    cv2.ellipse(hole, hc, (int(half * 0.45), int((bottom - top) * 0.18)), 0, -90, 90, 1, -1)
+    mask = ((body | handle) & ~(hole & ~body)).astype(bool)
+    hole_mask = hole.astype(bool) & ~body.astype(bool)
+    bg = np.empty((h, w, 3), np.float32)
+    bg[:] = background
+    # A faint vertical gradient, as on a real studio sweep.
+    bg *= np.linspace(1.0, 0.96, h, dtype=np.float32)[:, None, None]
+    if shadow:
+        sh = np.zeros((h, w), np.float32)
+        cv2.ellipse(sh, (cx + 30, bottom + 8), (int(half * 1.5), 22), 0, 0, 360, 1.0, -1)
+        sh = cv2.GaussianBlur(sh, (0, 0), 9)
+        bg *= (1 - 0.35 * sh)[..., None]
+    bg += rng.normal(0, 1.0, bg.shape).astype(np.float32)
+    fg = _shade(mask, (190, 40, 45), rng)
+    # Antialiased edge: supersampled mask blurred a little.
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    rgb = np.clip(fg * soft + bg * (1 - soft), 0, 255).astype(np.uint8)
+    return rgb, mask, hole_mask
+
+
+def bottle(
+    h: int = 800,
+    w: int = 600,
+    background: tuple[int, int, int] = (230, 232, 236),
+    colour: tuple[int, int, int] = (30, 70, 140),
+    seed: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A tall bottle (navy by default) on a plain grey card. Returns (rgb, mask)."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    cx = w // 2
+    cv2.rectangle(mask, (cx - 90, int(h * 0.35)), (cx + 90, int(h * 0.88)), 1, -1)
+    cv2.ellipse(mask, (cx, int(h * 0.35)), (90, 60), 0, 180, 360, 1, -1)
+    cv2.rectangle(mask, (cx - 30, int(h * 0.12)), (cx + 30, int(h * 0.32)), 1, -1)
+    cv2.rectangle(mask, (cx - 38, int(h * 0.08)), (cx + 38, int(h * 0.15)), 1, -1)
+    mask = mask.astype(bool)
+    fg = _shade(mask, colour, rng)
+    # A white label: product pixels close to a light background colour.
+    label = np.zeros_like(mask)
+    label[int(h * 0.5) : int(h * 0.7), cx - 90 : cx + 91] = True
+    fg[label & mask] = (250, 250, 250)
+    bg = np.empty((h, w, 3), np.float32)
+    bg[:] = background
+    bg += rng.normal(0, 1.0, bg.shape).astype(np.float32)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    return np.clip(fg * soft + bg * (1 - soft), 0, 255).astype(np.uint8), mask
+
+
+def busy(h: int = 600, w: int = 600, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """A yellow ball on a busy background (coloured blocks and noise). Returns (rgb, mask)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (12, 12, 3)).astype(np.uint8)
+    bg = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    bg = cv2.GaussianBlur(bg, (0, 0), 6) * 0.6 + 40
+    bg += rng.normal(0, 12, bg.shape)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.circle(mask, (w // 2, h // 2), int(min(h, w) * 0.3), 1, -1)
+    mask = mask.astype(bool)
+    fg = _shade(mask, (250, 210, 30), rng)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    return np.clip(fg * soft + bg * (1 - soft), 0, 255).astype(np.uint8), mask

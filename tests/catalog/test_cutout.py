@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from catalog.pipeline.cutout import cut_out
+from ftmv.pipeline import PipelineError
+from tests.catalog.drawings import bottle, busy, mug
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.mark.parametrize("method", ["auto", "plain"])
+def test_mug_on_plain_background(method):
+    rgb, mask, hole = mug()
+    cut = cut_out(rgb, method=method)
+    assert cut.method == "plain"
+    got = cut.alpha > 0.5
+    assert iou(got, mask) > 0.95
+    # The space inside the handle shows the background: it must stay open.
+    assert (~got[hole]).mean() > 0.9
+    assert cut.alpha.dtype == np.float32 and cut.alpha.shape == mask.shape
+    assert cut.rgb.shape == rgb.shape and cut.rgb.dtype == np.uint8
+    ys, xs = np.nonzero(mask)
+    x0, y0, x1, y1 = cut.bbox
+    assert abs(x0 - xs.min()) <= 3 and abs(y0 - ys.min()) <= 3
+    assert abs(x1 - xs.max() - 1) <= 3 and abs(y1 - ys.max() - 1) <= 3
+
+
+def test_soft_shadow_of_the_photo_is_removed():
+    rgb, mask, hole = mug(shadow=True)
+    cut = cut_out(rgb)
+    got = cut.alpha > 0.5
+    assert iou(got, mask) > 0.95
+    below = np.zeros_like(mask)
+    y_bottom = np.nonzero(mask.any(axis=1))[0].max()
+    below[y_bottom + 3 :] = True
+    # Nothing of the shadow under the mug is kept.
+    assert got[below].sum() == 0
+
+
+def test_light_label_on_bottle_is_kept():
+    rgb, mask = bottle()
+    cut = cut_out(rgb)
+    assert iou(cut.alpha > 0.5, mask) > 0.95
+
+
+def test_busy_background_uses_u2net():
+    rgb, mask = busy()
+    cut = cut_out(rgb)
+    assert cut.method == "u2net"
+    assert iou(cut.alpha > 0.5, mask) > 0.9
+
+
+def test_edge_colours_are_decontaminated():
+    # A dark product on white: edge pixels blend with white in the photo; the
+    # cutout's edge colour must be close to the product's, not greyish.
+    rgb, mask, _ = mug(background=(255, 255, 255))
+    cut = cut_out(rgb)
+    edge = (cut.alpha > 0.2) & (cut.alpha < 0.8)
+    assert edge.sum() > 100
+    assert cut.rgb[edge][:, 1].mean() < rgb[edge][:, 1].mean() - 20
+
+
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_uniform_image_has_no_product(value):
+    with pytest.raises(PipelineError) as err:
+        cut_out(np.full((300, 400, 3), value, np.uint8))
+    assert err.value.code == "NO_PRODUCT"
+
+
+def test_noise_only_image_has_no_product():
+    rng = np.random.default_rng(0)
+    img = np.clip(200 + rng.normal(0, 1.0, (300, 400, 3)), 0, 255).astype(np.uint8)
+    with pytest.raises(PipelineError) as err:
+        cut_out(img)
+    assert err.value.code == "NO_PRODUCT"
