@@ -290,3 +290,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- API -----------------------------------------------------------------------------------
+# Plans (api.md "Plans and rate limits"): POST /generate calls per hour and per day, and
+# orders pending or in progress at once.
+API_PLANS = {
+    "free": {"per_hour": 10, "per_day": 50, "concurrent": 1},
+    "paid": {"per_hour": 100, "per_day": 1000, "concurrent": 5},
+}
+# Polling (every GET under /api/v1) has its own per-key budget, far above a 5 s poll loop.
+API_POLL_LIMIT_PER_MINUTE = env_int("API_POLL_LIMIT_PER_MINUTE", 600)
+# Credits per order: try-on 1; catalog by image count.
+CREDIT_COST_TRYON = 1
+CREDIT_COST_CATALOG = {6: 24, 12: 36}
+API_MAX_REQUEST_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE  # the whole body; more -> 413
+API_MAX_IMAGE_BYTES = env_int("API_MAX_IMAGE_BYTES", 15 * 1024 * 1024)  # one decoded image; more -> 413
+API_MAX_IMAGE_PIXELS = env_int("API_MAX_IMAGE_PIXELS", 40_000_000)  # from the header, before decoding
+API_MIN_IMAGE_SIDE = env_int("API_MIN_IMAGE_SIDE", 64)
+# Seconds an order takes when there is no history yet to estimate from.
+API_DEFAULT_PROCESSING_SECONDS = {"virtual_tryon": 30, "product_catalog": 60}
+IDEMPOTENCY_WINDOW_HOURS = 24
+# Webhooks: loopback/private targets only where allowed (development), never in production by default.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_TIMEOUT = 10
+# An order in progress longer than the hard task limit (plus slack) lost its worker: it is failed
+# and refunded. A pending order nobody picked up within ORDER_PENDING_TIMEOUT likewise.
+ORDER_STUCK_AFTER = CELERY_TASK_TIME_LIMIT + 120
+ORDER_PENDING_TIMEOUT = env_int("ORDER_PENDING_TIMEOUT", 6 * 3600)
+ORDER_MAX_ATTEMPTS = 2
+CELERY_BEAT_SCHEDULE["fail-stuck-orders"] = {"task": "tryon.maintenance.fail_stuck_orders", "schedule": 60.0}
+# /api/v1/_floor: a constant-JSON view for bench/api.py only.
+API_FLOOR_VIEW = env_bool("API_FLOOR_VIEW", False)
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.AllowAny"]
+
+# --- Billing -------------------------------------------------------------------------------
+# Stripe Checkout for credit packs. Without both keys billing is off: the site works, the buy
+# buttons say billing is off, and staff can still grant credits (manage.py grantcredits).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: Stripe itself; tests point it at a fake
+STRIPE_CURRENCY = os.environ.get("STRIPE_CURRENCY", "usd").lower()
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20)  # seconds per request to Stripe
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # oldest signature timestamp accepted, seconds
+# Packs on sale: code, name, credits, price in the smallest currency unit. Override with a JSON
+# list in CREDIT_PACKS, e.g. '[{"code": "s", "name": "Small", "credits": 50, "price_cents": 500}]'.
+CREDIT_PACKS = json.loads(os.environ.get("CREDIT_PACKS") or "null") or [
+    {"code": "starter", "name": "Starter", "credits": 100, "price_cents": 900},
+    {"code": "pro", "name": "Pro", "credits": 500, "price_cents": 3900},
+    {"code": "studio", "name": "Studio", "credits": 2000, "price_cents": 12900},
+]

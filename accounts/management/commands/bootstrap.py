@@ -5,8 +5,11 @@ import os
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from accounts.models import User
+from accounts.services import apikey_create
+from billing.services import credits_balance, credits_grant
 
 DEMO_EMAIL = "demo@example.com"
 
@@ -24,6 +27,27 @@ class Command(BaseCommand):
             demo.set_unusable_password()
             demo.save()
             self.stdout.write(self.style.SUCCESS(f"Created demo user {DEMO_EMAIL}."))
+        if not demo.api_keys.exists():
+            self.create_demo_key(demo)
+
+    def create_demo_key(self, demo: User) -> None:
+        """First run only: demo credits and an API key, printed once (only its hash is stored)."""
+        credits = int(os.environ.get("DEMO_CREDITS", "100"))
+        with transaction.atomic():
+            if credits > 0:
+                credits_grant(demo, credits, reason="demo account")
+            _, raw = apikey_create(user=demo, name="demo")
+        base = os.environ.get("SITE_URL") or f"http://{os.environ.get('SITE_DOMAIN', '127.0.0.1:8000')}"
+        line = "=" * 78
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n{line}\nDemo API key for {DEMO_EMAIL} ({credits_balance(demo)} credits); shown only this once:\n\n"
+                f"    {raw}\n\n"
+                f"Try it:  curl -H 'Authorization: Bearer {raw}' {base}/api/v1/account\n"
+                f"Docs:    {base}/api/docs\n"
+                f"Another key later: python manage.py createapikey {DEMO_EMAIL}\n{line}\n"
+            )
+        )
 
     def create_superuser(self) -> None:
         # Only when asked, and never with a default password.

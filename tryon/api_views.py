@@ -1,0 +1,232 @@
+"""/api/v1: thin views over the order, billing and rate-limit services."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, time
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import JsonResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import ApiKeyAuthentication
+from billing.services import credits_balance
+
+from . import ratelimit
+from .errors import InvalidRequest, NotFound, PayloadTooLarge, api_exception_handler
+from .models import Order
+from .presenters import accepted_json, base_url_for, order_json, webhook_secret
+from .serializers import (
+    IMAGE_ROLES,
+    AcceptedSerializer,
+    AccountSerializer,
+    ErrorSerializer,
+    GenerateRequestSerializer,
+    OrderListSerializer,
+    OrderResponseSerializer,
+)
+from .services import order_create, order_find_idempotent
+from .validation import decode_base64, validate_image
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 429)}
+
+
+class HasApiKey(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return request.auth is not None
+
+
+class ApiView(APIView):
+    """Bearer API key, JSON only, one error shape, X-RateLimit-* on every authenticated response."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes: list = []
+    counts_as_poll = True
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.counts_as_poll:
+            ratelimit.poll_hit(request.auth.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        user = getattr(request, "_user", None)  # set once authentication ran; None when it failed
+        if user is not None and not response.has_header("X-RateLimit-Limit"):
+            window = getattr(request, "ratelimit_window", None) or ratelimit.generate_window(user)
+            for name, value in ratelimit.headers_for(window).items():
+                response[name] = value
+        return response
+
+
+class GenerateView(ApiView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    counts_as_poll = False
+
+    @extend_schema(
+        operation_id="generate",
+        request={"application/json": GenerateRequestSerializer, "multipart/form-data": GenerateRequestSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Same key and body within 24 h: the first response, charged once.",
+            )
+        ],
+        responses={202: AcceptedSerializer, 402: ErrorSerializer, 413: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.API_MAX_REQUEST_BYTES:
+            raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {settings.API_MAX_REQUEST_BYTES}.")
+        request.ratelimit_window = ratelimit.generate_hit(request.user)
+        idempotency_key = request.headers.get("Idempotency-Key", "").strip()
+        if len(idempotency_key) > 255:
+            raise InvalidRequest("The Idempotency-Key header is longer than 255 characters.")
+        # Reading the raw body first applies Django's size limit and gives the idempotency fingerprint.
+        request_hash = hashlib.sha256(request._request.body).hexdigest() if idempotency_key else ""
+        if idempotency_key:
+            replay = order_find_idempotent(user=request.user, key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return Response(accepted_json(replay), status=202, headers={"Idempotent-Replayed": "true"})
+
+        serializer = GenerateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        images = {}
+        for name, role in IMAGE_ROLES.items():
+            if name in fields:
+                images[role] = validate_image(_image_bytes(fields[name], name), name)
+
+        order, _ = order_create(
+            user=request.user,
+            style=fields["style"],
+            images=images,
+            quantity=fields["quantity"],
+            options=dict(fields["options"]),
+            webhook_url=fields.get("webhook_url", ""),
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            base_url=base_url_for(request),
+        )
+        return Response(accepted_json(order), status=202)
+
+
+def _image_bytes(value, field: str) -> bytes:
+    if isinstance(value, str):
+        return decode_base64(value, field)
+    if value.size > settings.API_MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(
+            f"'{field}' is larger than {settings.API_MAX_IMAGE_BYTES // (1024 * 1024)} MB.", details={"field": field}
+        )
+    return value.read()
+
+
+class OrderDetailView(ApiView):
+    @extend_schema(operation_id="order", responses={200: OrderResponseSerializer, **ERRORS})
+    def get(self, request, order_id: int):
+        order = Order.objects.for_user(request.user).prefetch_related("files").filter(pk=order_id).first()
+        if order is None:
+            raise NotFound(f"Order {order_id} not found.")
+        return Response({"success": True, "order": order_json(order, base_url_for(request))})
+
+
+class OrderListView(ApiView):
+    MAX_PAGE_SIZE = 100
+
+    @extend_schema(
+        operation_id="orders",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="1-100, 20")],
+        responses={200: OrderListSerializer, **ERRORS},
+    )
+    def get(self, request):
+        try:
+            page = max(1, int(request.query_params.get("page", 1)))
+            size = min(self.MAX_PAGE_SIZE, max(1, int(request.query_params.get("page_size", 20))))
+        except ValueError:
+            raise InvalidRequest("page and page_size must be whole numbers.") from None
+        orders = Order.objects.for_user(request.user)
+        total = orders.count()
+        rows = orders.prefetch_related("files")[(page - 1) * size : page * size]
+        base = base_url_for(request)
+        path = base + request.path
+
+        def link(number: int) -> str:
+            return f"{path}?page={number}&page_size={size}"
+
+        return Response(
+            {
+                "success": True,
+                "orders": [order_json(order, base) for order in rows],
+                "pagination": {
+                    "page": page,
+                    "page_size": size,
+                    "total": total,
+                    "next": link(page + 1) if page * size < total else None,
+                    "previous": link(page - 1) if page > 1 else None,
+                },
+            }
+        )
+
+
+class AccountView(ApiView):
+    @extend_schema(operation_id="account", responses={200: AccountSerializer, 401: ErrorSerializer})
+    def get(self, request):
+        user = request.user
+        midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+        calls = (
+            Order.objects.for_user(user)
+            .filter(source="api")
+            .aggregate(total=Count("id"), today=Count("id", filter=Q(created_at__gte=midnight)))
+        )
+        window = ratelimit.generate_window(user)
+        request.ratelimit_window = window
+        return Response(
+            {
+                "success": True,
+                "account": {
+                    "user_id": user.pk,
+                    "credits_remaining": credits_balance(user),
+                    "api_calls_today": calls["today"],
+                    "api_calls_total": calls["total"],
+                    "plan": user.plan,
+                },
+                "rate_limit": {"limit": window.limit, "remaining": window.remaining, "reset": window.reset},
+                "webhook": {"signing_secret": webhook_secret(user)},
+            }
+        )
+
+
+class NotFoundView(APIView):
+    """Every other path under /api/v1: the JSON 404, whatever the method."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound(f"No API endpoint at {request.path}.")
+
+    get = post = put = patch = delete = head = options = _not_found
+
+
+def floor_view(request):
+    """Constant JSON through plain Django: the throughput floor bench/api.py compares against."""
+    return JsonResponse({"success": True, "floor": True})

@@ -1,0 +1,196 @@
+"""Request validation for POST /generate (fields and structure; the images themselves are checked
+by tryon.validation) and the response shapes, declared for the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from django.core.files.uploadedfile import UploadedFile
+from rest_framework import serializers
+
+from .models import Order
+
+TRYON_IMAGES = ("person_image", "clothing_image")
+CATALOG_IMAGES = ("product_image",)
+IMAGE_ROLES = {"person_image": "person", "clothing_image": "clothing", "product_image": "product"}
+
+
+class ImageInputField(serializers.Field):
+    """A base64 string (optionally a data: URL) or, in multipart requests, an uploaded file."""
+
+    default_error_messages = {"type": "Expected a base64 string (or a file in a multipart upload)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile) or (isinstance(data, str) and data.strip()):
+            return data
+        if isinstance(data, str):
+            raise serializers.ValidationError("Must not be empty.")
+        self.fail("type")
+
+    def to_representation(self, value):
+        return value
+
+
+class OptionsSerializer(serializers.Serializer):
+    quality = serializers.ChoiceField(["standard", "high"], default="high")
+    format = serializers.ChoiceField(["jpg", "png", "webp"], default="jpg")
+    category = serializers.ChoiceField(
+        ["auto", "tops", "bottoms", "one-pieces"],
+        default="auto",
+        help_text="Virtual try-on only: the garment type, or auto-detect.",
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):  # multipart: options as a JSON string
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("Must be a JSON object.") from None
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError("Must be a JSON object.")
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown option."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class GenerateRequestSerializer(serializers.Serializer):
+    style = serializers.ChoiceField(Order.Style.values, default=Order.Style.VIRTUAL_TRYON)
+    person_image = ImageInputField(required=False, help_text="virtual_tryon: base64 person photo")
+    clothing_image = ImageInputField(required=False, help_text="virtual_tryon: base64 clothing photo")
+    product_image = ImageInputField(required=False, help_text="product_catalog: base64 product photo")
+    quantity = serializers.IntegerField(required=False, allow_null=True, help_text="product_catalog: 6 or 12")
+    options = OptionsSerializer(required=False)
+    webhook_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="POSTed the final order JSON, signed (X-Ftmv-Signature)",
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        style = attrs["style"]
+        needed, unused = (
+            (CATALOG_IMAGES, TRYON_IMAGES) if style == Order.Style.PRODUCT_CATALOG else (TRYON_IMAGES, CATALOG_IMAGES)
+        )
+        errors = {name: [f"Required for style {style}."] for name in needed if name not in attrs}
+        errors.update({name: [f"Not used by style {style}."] for name in unused if name in attrs})
+        if style == Order.Style.PRODUCT_CATALOG:
+            if attrs.get("quantity") not in (6, 12):
+                errors["quantity"] = ["Must be 6 or 12 for product_catalog."]
+        else:
+            attrs["quantity"] = None
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs.setdefault("options", OptionsSerializer().to_internal_value({}))
+        if style == Order.Style.PRODUCT_CATALOG:
+            attrs["options"].pop("category", None)
+        return attrs
+
+
+# --- Response shapes (documentation) ---------------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=False)
+    error = ErrorDetailSerializer()
+
+
+class AcceptedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    order_id = serializers.IntegerField()
+    status = serializers.CharField()
+    credits_used = serializers.IntegerField()
+    message = serializers.CharField()
+    estimated_time = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class OrderResultsSerializer(serializers.Serializer):
+    person_url = serializers.URLField(required=False)
+    clothing_url = serializers.URLField(required=False)
+    result_url = serializers.URLField(required=False)
+    product_url = serializers.URLField(required=False)
+    catalog_images = serializers.ListField(child=serializers.URLField(), required=False)
+    quantity = serializers.IntegerField(required=False)
+    product_description = serializers.CharField(required=False)
+
+
+class OrderErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    style = serializers.CharField()
+    status = serializers.ChoiceField(Order.Status.values)
+    credits_used = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    progress = serializers.IntegerField(required=False, help_text="pending / in_progress")
+    stage = serializers.CharField(required=False, help_text="pending / in_progress")
+    estimated_completion = serializers.DateTimeField(required=False, help_text="pending / in_progress")
+    results = OrderResultsSerializer(required=False, help_text="completed")
+    completed_at = serializers.DateTimeField(required=False, help_text="completed")
+    processing_time = serializers.IntegerField(required=False, help_text="completed: seconds")
+    error = OrderErrorSerializer(required=False, help_text="failed")
+    failed_at = serializers.DateTimeField(required=False, help_text="failed")
+
+
+class OrderResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    order = OrderSerializer()
+
+
+class PaginationSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class OrderListSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    orders = OrderSerializer(many=True)
+    pagination = PaginationSerializer()
+
+
+class AccountInfoSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    credits_remaining = serializers.IntegerField()
+    api_calls_today = serializers.IntegerField()
+    api_calls_total = serializers.IntegerField()
+    plan = serializers.CharField()
+
+
+class RateLimitSerializer(serializers.Serializer):
+    limit = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    reset = serializers.IntegerField(help_text="Unix time")
+
+
+class WebhookInfoSerializer(serializers.Serializer):
+    signing_secret = serializers.CharField()
+
+
+class AccountSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    account = AccountInfoSerializer()
+    rate_limit = RateLimitSerializer()
+    webhook = WebhookInfoSerializer()

@@ -1,0 +1,67 @@
+"""Worker tasks on the images queue (CELERY_TASK_ROUTES sends tryon.tasks.* there)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from ftmv.pipeline import PipelineError, encode_image, load_rgb
+
+from . import maintenance, webhooks  # noqa: F401 - registers their tasks (default queue)
+from .dispatch import run_order_pipeline
+from .models import Order, OrderFile
+from .services import order_complete, order_fail, order_progress, order_start
+
+logger = logging.getLogger(__name__)
+
+INPUT_ROLES = (OrderFile.Role.PERSON, OrderFile.Role.CLOTHING, OrderFile.Role.PRODUCT)
+
+
+@shared_task(name="tryon.tasks.process_order")
+def process_order(order_id: int) -> None:
+    """Run the order's pipeline, reporting each stage, and store the encoded results."""
+    order = order_start(order_id)
+    if order is None:
+        return
+    started = time.monotonic()
+    try:
+        inputs = {}
+        for record in order.files.filter(role__in=INPUT_ROLES):
+            with record.file.open("rb") as f:
+                inputs[record.role] = load_rgb(f.read())
+        order_progress(order_id, "decoded", 2)
+
+        def progress(stage: str, percent: int) -> None:
+            order_progress(order_id, stage, percent)
+
+        output = run_order_pipeline(order, inputs, progress)
+        fmt = order.options.get("format", "jpg")
+        role = OrderFile.Role.CATALOG if order.style == Order.Style.PRODUCT_CATALOG else OrderFile.Role.RESULT
+        encode_start = time.monotonic()
+        results = [(role, name, encode_image(rgb, fmt), rgb.shape[1], rgb.shape[0]) for name, rgb in output.images]
+        timings = {
+            **output.timings,
+            **output.info,
+            "encode": round(time.monotonic() - encode_start, 3),
+            "task_total": round(time.monotonic() - started, 3),
+        }
+        order_complete(order_id, results=results, timings=timings, product_description=output.description)
+    except PipelineError as exc:
+        order_fail(order_id, code=exc.code, message=exc.message)
+    except SoftTimeLimitExceeded:
+        order_fail(
+            order_id,
+            code="PROCESSING_TIMEOUT",
+            message="Processing took too long and was stopped; your credits were refunded. "
+            "Try a smaller photo or quality 'standard'.",
+        )
+    except Exception:
+        logger.exception("order %s failed unexpectedly", order_id)
+        order_fail(
+            order_id,
+            code="PROCESSING_FAILED",
+            message="Processing failed unexpectedly; your credits were refunded. Please retry.",
+        )
