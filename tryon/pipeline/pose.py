@@ -34,6 +34,9 @@ LANDMARKER = "pose_landmark_full.onnx"
 DETECTOR_SIZE = 224
 LANDMARK_SIZE = 256
 MIN_DETECTION_SCORE = 0.5  # MediaPipe's min_detection_confidence default
+# Weaker detections are kept as candidates: a second person beside the first often scores only 0.4-0.5
+# (two astronauts side by side: 0.71 and 0.49), while the dev photos of one person show nothing above 0.1.
+CANDIDATE_SCORE = 0.3
 NMS_IOU = 0.3
 MIN_PRESENCE = 0.5  # the landmark model's own "a person is in this crop" score
 ROI_SCALE = 1.25  # MediaPipe's RectTransformationCalculator scale for pose
@@ -91,7 +94,8 @@ class Pose:
     depth: np.ndarray = field(default_factory=lambda: np.zeros(33, np.float32))  # (33,) z, pixels, hips ~ 0
     pose_score: float = 0.0  # the landmark model's presence score for the crop
     roi: Roi | None = None  # the crop the landmarks came from
-    people: list[Detection] = field(default_factory=list)  # every detection after NMS, best first
+    # every detection after NMS down to CANDIDATE_SCORE, best first (people[0] is the one analysed)
+    people: list[Detection] = field(default_factory=list)
 
     def point(self, name: str) -> np.ndarray:
         return self.landmarks[LM[name]]
@@ -147,7 +151,8 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def _weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> list[tuple]:
+def _weighted_nms(scores: np.ndarray, boxes: np.ndarray,
+                  keypoints: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """MediaPipe's WEIGHTED non-maximum suppression: each kept detection is the score-weighted mean of its cluster."""
     order = np.argsort(-scores)
     remaining = order
@@ -164,29 +169,52 @@ def _weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) 
     return out
 
 
-def detect_people(rgb: np.ndarray) -> list[Detection]:
-    """Every person the BlazePose detector finds, best first, in image pixels."""
+def _decode(rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Detector on the letterboxed image: (scores, boxes, keypoints) in image pixels for anchors >= min_score."""
     boxed, scale, offset = _letterbox(rgb, DETECTOR_SIZE)
     x = (boxed.astype(np.float32) / 127.5 - 1.0)[None]
     regressors, logits = get_session(DETECTOR).run(None, {"input_1": x})
-    raw = regressors[0]
     scores = _sigmoid(logits[0, :, 0].astype(np.float64))  # MediaPipe clips the logits at +-100 first
-    keep = scores >= MIN_DETECTION_SCORE
-    if not keep.any():
-        return []
-    raw, scores, centre = raw[keep], scores[keep], anchors()[keep]
-    # Offsets are in 224-px units from the anchor centre (anchor size fixed at 1); results in [0, 1] of the square.
+    keep = scores >= min_score
+    raw, scores, centre = regressors[0][keep], scores[keep], anchors()[keep]
+    # Offsets are in 224-px units from the anchor centre (anchor size fixed at 1), giving [0, 1] of the square;
+    # then the letterbox is undone. (This model's box is a fixed-size square around the face.)
     cxcy = raw[:, 0:2] / DETECTOR_SIZE + centre
     wh = raw[:, 2:4] / DETECTOR_SIZE
     boxes = np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=1)
-    keypoints = raw[:, 4:12].reshape(-1, 4, 2) / DETECTOR_SIZE + centre[:, None, :]
-    people = []
-    for score, box, kps in _weighted_nms(scores, boxes, keypoints):
-        # Undo the letterbox: square [0, 1] -> image pixels.
-        box_px = (box.reshape(2, 2) * DETECTOR_SIZE - offset) / scale
-        kps_px = (kps * DETECTOR_SIZE - offset) / scale
-        people.append(Detection(score=score, box=box_px.reshape(4), keypoints=kps_px))
-    return people
+    boxes = (boxes.reshape(-1, 2, 2) * DETECTOR_SIZE - offset) / scale
+    keypoints = (raw[:, 4:12].reshape(-1, 4, 2) / DETECTOR_SIZE + centre[:, None, :]) * DETECTOR_SIZE
+    keypoints = (keypoints - offset) / scale
+    return scores, boxes.reshape(-1, 4), keypoints
+
+
+def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
+    """Overlapping square tiles (x, y, side) of half the long side: a second look for people too small to see."""
+    side = min(h, w, max(h, w) // 2)
+    out = []
+    for y in np.linspace(0, h - side, max(1, int(np.ceil((h - side) / (side / 2))) + 1)).astype(int):
+        for x in np.linspace(0, w - side, max(1, int(np.ceil((w - side) / (side / 2))) + 1)).astype(int):
+            out.append((int(x), int(y), side))
+    return out
+
+
+def detect_people(rgb: np.ndarray, min_score: float = MIN_DETECTION_SCORE, *, tiles: bool = False) -> list[Detection]:
+    """People the BlazePose detector finds with at least ``min_score``, best first, in image pixels.
+
+    With ``tiles``, when the whole frame shows nobody, the detector looks again at overlapping tiles of half the
+    long side: a person whose face is only a few detector pixels wide is found there (and then reported as too
+    small rather than absent).
+    """
+    scores, boxes, keypoints = _decode(rgb, min_score)
+    if tiles and not (scores >= MIN_DETECTION_SCORE).any():
+        h, w = rgb.shape[:2]
+        found = []
+        for x, y, side in _tiles(h, w):
+            sc, bx, kp = _decode(rgb[y:y + side, x:x + side], min_score)
+            found.append((sc, bx + np.array([x, y, x, y]), kp + np.array([x, y])))
+        scores, boxes, keypoints = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    return [Detection(score=score, box=box, keypoints=kps) for score, box, kps in _weighted_nms(scores, boxes,
+                                                                                               keypoints)]
 
 
 # --------------------------------------------------------------------------- landmarks
@@ -247,11 +275,12 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError("detect_pose expects an HxWx3 RGB image")
-    people = detect_people(rgb)
-    if not people:
+    people = detect_people(rgb, CANDIDATE_SCORE, tiles=True)
+    confident = [p for p in people if p.score >= MIN_DETECTION_SCORE]
+    if not confident:
         raise PipelineError("NO_PERSON", "No person was found in the photo. Use a photo of one person, upper body "
                                          "or full body, facing the camera.")
-    best = people[0]
+    best = confident[0]
     roi = _roi_from_points(best.keypoints[0], best.keypoints[1])
     raw, presence_score, seg = _run_landmarks(rgb, roi)
     if refine and presence_score >= MIN_PRESENCE:
@@ -270,7 +299,7 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
         landmarks=raw[:33, :2].astype(np.float32),
         visibility=_sigmoid(raw[:33, 3]).astype(np.float32),
         mask=np.clip(mask, 0.0, 1.0),
-        detections=len(people),
+        detections=len(confident),
         score=best.score,
         presence=_sigmoid(raw[:33, 4]).astype(np.float32),
         depth=raw[:33, 2].astype(np.float32),

@@ -1,0 +1,115 @@
+"""Person analysis on skimage's astronaut (a real public-domain photo) and its failure codes."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from ftmv.pipeline import PipelineError
+from tryon.pipeline.person import REGION_NAMES, analyze_person, draw_person_debug
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def analysis(astronaut):
+    return analyze_person(astronaut)
+
+
+def code_of(image) -> str:
+    with pytest.raises(PipelineError) as err:
+        analyze_person(image)
+    return err.value.code
+
+
+def test_regions_shapes(analysis, astronaut):
+    assert set(analysis.regions) == set(REGION_NAMES)
+    for name, region in analysis.regions.items():
+        assert region.shape == astronaut.shape[:2] and region.dtype == bool, name
+    assert analysis.mask.dtype == bool and analysis.mask.any()
+    assert (analysis.regions["background"] == ~analysis.mask).all()
+
+
+def test_regions_disjoint_and_inside_mask(analysis):
+    r = analysis.regions
+    disjoint = ["face_hair_neck", "hands", "arms", "torso_skin", "lower_body", "background"]
+    for a, b in itertools.combinations(disjoint, 2):
+        assert not (r[a] & r[b]).any(), (a, b)
+    for name in ("face_hair_neck", "hands", "arms", "torso_skin", "lower_body", "background"):
+        assert not (r["upper_garment"] & r[name] & ~r["sleeves"]).any(), name
+    assert not (r["arm_skin"] & r["sleeves"]).any()
+    assert not (r["arm_skin"] & ~r["arms"]).any() and not (r["sleeves"] & ~r["arms"]).any()
+    assert not (r["sleeves"] & ~r["upper_garment"]).any()
+    for name in REGION_NAMES:
+        if name != "background":
+            assert not (r[name] & ~analysis.mask).any(), name
+
+
+def test_regions_where_expected(analysis):
+    r, kp = analysis.regions, analysis.keypoints
+    nose = np.round(kp["nose"]).astype(int)
+    assert r["face_hair_neck"][nose[1], nose[0]]
+    # The orange suit fills the chest: the upper garment is there, big, and below the face.
+    chest = np.round(kp["neck"] + (kp["mid_hip"] - kp["neck"]) * 0.5).astype(int)
+    assert r["upper_garment"][chest[1] - 5:chest[1] + 5, chest[0] - 5:chest[0] + 5].all()
+    assert r["upper_garment"].sum() > 0.1 * r["upper_garment"].size
+    ys = np.nonzero(r["upper_garment"])[0]
+    assert np.median(ys) > kp["nose"][1]
+    face_ys = np.nonzero(r["face_hair_neck"])[0]
+    assert np.median(face_ys) < kp["neck"][1]
+    # The face gives the skin model; the suit's arms are sleeves, not skin.
+    assert analysis.skin_from_face
+    assert r["sleeves"].sum() > 5 * r["arm_skin"].sum()
+    # The wall, flag and shuttle are background.
+    assert r["background"][:40, :40].all() and r["background"][:40, -40:].all()
+
+
+def test_keypoints(analysis, astronaut):
+    kp = analysis.keypoints
+    for name in ("l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "neck",
+                 "nose"):
+        assert kp[name].shape == (2,)
+    assert kp["l_shoulder"][0] > kp["neck"][0] > kp["r_shoulder"][0]  # person's left = image right here
+    assert kp["nose"][1] < kp["neck"][1] < kp["mid_hip"][1]
+    h, w = astronaut.shape[:2]
+    assert 0 <= kp["neck"][0] < w and 0 <= kp["neck"][1] < h
+
+
+def test_progress_reported(astronaut):
+    seen = []
+    analyze_person(astronaut, progress=lambda stage, pct: seen.append((stage, pct)))
+    assert [s for s, _ in seen] == ["pose", "person"]
+    assert [p for _, p in seen] == sorted(p for _, p in seen)
+
+
+def test_debug_overlay(analysis, astronaut):
+    vis = draw_person_debug(analysis)
+    assert vis.shape == astronaut.shape and vis.dtype == np.uint8
+    assert (vis != astronaut).any(axis=2).mean() > 0.3
+
+
+def test_no_person():
+    assert code_of(np.full((600, 400, 3), 235, np.uint8)) == "NO_PERSON"
+
+
+def test_person_too_small(astronaut):
+    canvas = np.full((1024, 1024, 3), 200, np.uint8)
+    canvas[400:560, 400:560] = cv2.resize(astronaut, (160, 160), interpolation=cv2.INTER_AREA)
+    assert code_of(canvas) == "PERSON_TOO_SMALL"
+
+
+def test_multiple_people(astronaut):
+    assert code_of(np.hstack([astronaut, astronaut])) == "MULTIPLE_PEOPLE"
+    gap = np.full((512, 100, 3), 200, np.uint8)
+    assert code_of(np.hstack([astronaut, gap, astronaut[:, ::-1]])) == "MULTIPLE_PEOPLE"
+
+
+def test_face_only(astronaut):
+    assert code_of(np.ascontiguousarray(astronaut[20:260, 110:330])) == "UPPER_BODY_NOT_VISIBLE"

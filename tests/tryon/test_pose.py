@@ -1,0 +1,95 @@
+"""BlazePose chain on a real photo (skimage's astronaut, public domain) and on images with nobody in them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+from ftmv.pipeline import PipelineError
+from tryon.pipeline.pose import LM, anchors, detect_people, detect_pose
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def pose(astronaut):
+    return detect_pose(astronaut)
+
+
+def test_anchors_match_mediapipe_layout():
+    a = anchors()
+    assert a.shape == (2254, 2)
+    # 28x28 grid with 2 anchors per cell first; the first cell centre is half a stride in.
+    assert np.allclose(a[0], [0.5 / 28, 0.5 / 28]) and np.allclose(a[1], a[0])
+    assert np.allclose(a[2], [1.5 / 28, 0.5 / 28])
+    # then 14x14 x2, then 7x7 x6, ending in the last cell.
+    assert np.allclose(a[1568], [0.5 / 14, 0.5 / 14])
+    assert np.allclose(a[-1], [6.5 / 7, 6.5 / 7])
+
+
+def test_one_person_found(pose, astronaut):
+    assert pose.detections == 1
+    assert pose.score > 0.5
+    assert pose.landmarks.shape == (33, 2) and pose.landmarks.dtype == np.float32
+    assert pose.visibility.shape == (33,) and ((pose.visibility >= 0) & (pose.visibility <= 1)).all()
+    assert pose.mask.shape == astronaut.shape[:2] and pose.mask.dtype == np.float32
+    assert pose.mask.min() >= 0 and pose.mask.max() <= 1
+
+
+def test_landmarks_in_plausible_places(pose):
+    p = pose.landmarks
+    # The astronaut's face is roughly x 150-290, y 40-230 in the 512x512 photo.
+    nose = p[LM["nose"]]
+    assert 150 < nose[0] < 290 and 60 < nose[1] < 230
+    for side in ("left", "right"):
+        assert p[LM[f"{side}_eye"]][1] < nose[1] < p[LM[f"{side}_shoulder"]][1]
+        assert pose.visibility[LM[f"{side}_shoulder"]] > 0.8
+    # Facing the camera: the person's left is on the image's right.
+    assert p[LM["left_shoulder"]][0] > nose[0] > p[LM["right_shoulder"]][0]
+    assert p[LM["left_eye"]][0] > p[LM["right_eye"]][0]
+    assert p[LM["left_hip"]][0] > p[LM["right_hip"]][0]
+    # Shoulders are wider apart than the eyes, hips below the shoulders.
+    assert abs(p[LM["left_shoulder"]][0] - p[LM["right_shoulder"]][0]) > 2 * abs(
+        p[LM["left_eye"]][0] - p[LM["right_eye"]][0])
+    assert p[LM["left_hip"]][1] > p[LM["left_shoulder"]][1] + 100
+
+
+def test_mask_covers_the_person(pose):
+    mask = pose.mask > 0.5
+    p = pose.landmarks
+    torso_centre = (p[LM["left_shoulder"]] + p[LM["right_shoulder"]] + p[LM["left_hip"]] + p[LM["right_hip"]]) / 4
+    x, y = np.round(torso_centre).astype(int)
+    assert mask[y - 10:y + 10, x - 10:x + 10].all()
+    nose = np.round(p[LM["nose"]]).astype(int)
+    assert mask[nose[1], nose[0]]
+    # The top corners are wall and flag, not the person.
+    assert not mask[:40, :40].any() and not mask[:40, -40:].any()
+    assert 0.2 < mask.mean() < 0.8
+
+
+def test_blank_and_noise_have_nobody():
+    for image in (np.full((480, 640, 3), 255, np.uint8),
+                  np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)):
+        assert detect_people(image) == []
+        with pytest.raises(PipelineError) as err:
+            detect_pose(image)
+        assert err.value.code == "NO_PERSON"
+
+
+def test_two_people_are_both_detected(astronaut):
+    gap = np.full((512, 100, 3), 200, np.uint8)
+    people = detect_people(np.hstack([astronaut, gap, astronaut]))
+    assert len(people) == 2
+    centres = sorted(p.keypoints[0][0] for p in people)
+    assert centres[0] < 512 < 612 < centres[1]
+
+
+def test_single_pass_close_to_refined(astronaut, pose):
+    """The second landmark pass only adjusts: it stays near the first on a clear photo."""
+    single = detect_pose(astronaut, refine=False)
+    key = [LM[n] for n in ("nose", "left_shoulder", "right_shoulder")]
+    assert np.abs(single.landmarks[key] - pose.landmarks[key]).max() < 25
