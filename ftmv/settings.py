@@ -7,6 +7,7 @@ then must provide SECRET_KEY and ALLOWED_HOSTS; see README "Configuration".
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
