@@ -30,10 +30,14 @@ def _locked_balance(user_id: int) -> CreditBalance:
     return CreditBalance.objects.select_for_update().get(user_id=user_id)
 
 
-def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "") -> CreditEntry:
+def _post(
+    user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "",
+    allow_negative: bool = False,
+) -> CreditEntry:
     with transaction.atomic():
         balance = _locked_balance(user_id)
-        if balance.balance + amount < 0:
+        # Only taking credits can overdraw; adding to a negative balance (after a reversal) must work.
+        if amount < 0 and not allow_negative and balance.balance + amount < 0:
             raise InsufficientCredits(-amount, balance.balance)
         balance.balance += amount
         balance.save(update_fields=["balance", "updated_at"])
@@ -76,6 +80,15 @@ def credits_purchase(user: User, amount: int, *, reference: str, reason: str = "
     type(user).objects.filter(pk=user.pk).exclude(plan="paid").update(plan="paid")
     user.plan = "paid"
     return entry
+
+
+def credits_reverse(user: User, amount: int, *, reference: str, reason: str) -> CreditEntry:
+    """Take back ``amount`` credits of a refunded purchase. Credits already spent cannot be taken back,
+    so the balance may go negative: the customer owes them, and the next purchase settles it first."""
+    if amount <= 0:
+        raise ValueError("a reversal must be positive")
+    return _post(user.pk, -amount, kind=CreditEntry.Kind.REVERSAL, reason=reason, reference=reference,
+                 allow_negative=True)
 
 
 def credits_spend(user: User, amount: int, *, order: Order) -> CreditEntry:
