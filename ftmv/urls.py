@@ -16,4 +16,7 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     re_path(r"^media/(?P<path>.+)$", serve_media, name="media"),
+    # --- Web pages ---
+    path("", include("accounts.urls")),
+    path("", include("tryon.web_urls")),
 ]

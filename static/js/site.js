@@ -1,0 +1,127 @@
+// ftmv: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Phone navigation toggle.
+  var toggle = document.querySelector(".nav-toggle");
+  var nav = document.getElementById("site-nav");
+  if (toggle && nav) {
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // Image previews for file inputs inside .upload boxes.
+  document.querySelectorAll(".upload input[type=file]").forEach(function (input) {
+    var box = input.closest(".upload");
+    var img = box.querySelector("img.preview");
+    var name = document.getElementById(input.id + "_name");
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { box.classList.remove("has-preview"); if (img) img.hidden = true; return; }
+      if (name) name.textContent = file.name + " (" + Math.round(file.size / 1024) + " KB)";
+      if (img && /^image\//.test(file.type)) {
+        if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
+        img.dataset.url = URL.createObjectURL(file);
+        img.src = img.dataset.url;
+        img.hidden = false;
+        box.classList.add("has-preview");
+      }
+    });
+  });
+
+  // Catalog form: show the credit cost of the selected quantity.
+  document.querySelectorAll("[data-cost-map]").forEach(function (form) {
+    var costs = JSON.parse(form.getAttribute("data-cost-map"));
+    var out = form.querySelector("[data-cost-output]");
+    function update() {
+      var checked = form.querySelector("input[name=quantity]:checked");
+      if (checked && out) out.textContent = costs[checked.value] + " credits";
+    }
+    form.addEventListener("change", update);
+    update();
+  });
+
+  // Disable submit buttons while a form is uploading (prevents double orders).
+  document.querySelectorAll("form[data-busy-text]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; button.textContent = form.getAttribute("data-busy-text"); }
+    });
+  });
+
+  // Copy-to-clipboard buttons: data-copy-target="#id".
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var target = document.querySelector(button.getAttribute("data-copy-target"));
+      if (!target) return;
+      var text = target.textContent.trim();
+      var done = function () {
+        var label = button.textContent;
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done);
+      } else {
+        // Plain-HTTP fallback: select the text so the user can copy it.
+        var range = document.createRange();
+        range.selectNodeContents(target);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        try { document.execCommand("copy"); done(); } catch (e) { /* text stays selected */ }
+      }
+    });
+  });
+
+  // Before/after comparison slider.
+  document.querySelectorAll("[data-compare]").forEach(function (wrap) {
+    var range = document.getElementById(wrap.getAttribute("data-compare"));
+    var after = wrap.querySelector(".after-wrap");
+    var divider = wrap.querySelector(".divider");
+    if (!range || !after) return;
+    function update() {
+      var value = range.value;
+      after.style.clipPath = "inset(0 0 0 " + value + "%)";
+      if (divider) divider.style.left = value + "%";
+    }
+    range.addEventListener("input", update);
+    update();
+  });
+
+  // Live order progress: poll the order's status endpoint until it finishes, then reload.
+  var live = document.querySelector("[data-order-status-url]");
+  if (live) {
+    var url = live.getAttribute("data-order-status-url");
+    var bar = live.querySelector(".bar");
+    var progress = live.querySelector(".progress");
+    var label = live.querySelector("[data-stage-label]");
+    var percent = live.querySelector("[data-percent]");
+    var status = live.querySelector("[data-status]");
+    var steps = live.querySelectorAll(".steps li");
+    var delay = 1500;
+    var poll = function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) {
+          if (data.finished) { window.location.reload(); return; }
+          bar.style.width = data.progress + "%";
+          progress.setAttribute("aria-valuenow", data.progress);
+          if (percent) percent.textContent = data.progress + "%";
+          if (label) label.textContent = data.stage_label;
+          if (status) { status.textContent = data.status_label; status.className = "badge badge-" + data.status; }
+          steps.forEach(function (li) {
+            var at = parseInt(li.getAttribute("data-at"), 10);
+            var next = parseInt(li.getAttribute("data-next"), 10);
+            li.className = data.progress >= next ? "done" : (data.progress >= at ? "current" : "");
+          });
+          delay = 1500;
+          setTimeout(poll, delay);
+        })
+        .catch(function () { delay = Math.min(delay * 2, 15000); setTimeout(poll, delay); });
+    };
+    setTimeout(poll, 800);
+  }
+})();

@@ -1,0 +1,67 @@
+"""The try-on upload form. It only collects the inputs: field rules, image checks, credits and
+limits are the API's own (tryon.serializers, tryon.validation, tryon.services), applied by
+tryon.web_views.submit_order so the browser and the API accept and refuse exactly the same orders."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .serializers import OptionsSerializer
+
+IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
+
+CATEGORY_LABELS = {
+    "auto": "Detect automatically", "tops": "Top", "bottoms": "Bottom", "one-pieces": "Dress / one-piece",
+}
+QUALITY_LABELS = {"standard": "Standard (faster)", "high": "High"}
+FORMAT_LABELS = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
+
+
+def option_choices(name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """The API's allowed values for ``options.<name>``, with friendlier labels."""
+    field = OptionsSerializer().fields[name]
+    return [(value, labels.get(value, str(value))) for value in field.choices]
+
+
+def option_default(name: str) -> str:
+    return OptionsSerializer().fields[name].default
+
+
+def image_field(label: str, help_text: str) -> forms.FileField:
+    # A FileField, not ImageField: the API's validate_image decides what is an acceptable image.
+    return forms.FileField(label=label, help_text=help_text,
+                           widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}))
+
+
+class OutputOptionsForm(forms.Form):
+    quality = forms.ChoiceField(label="Quality", widget=forms.RadioSelect)
+    format = forms.ChoiceField(label="File format", widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quality"].choices = option_choices("quality", QUALITY_LABELS)
+        self.fields["quality"].initial = option_default("quality")
+        self.fields["format"].choices = option_choices("format", FORMAT_LABELS)
+        self.fields["format"].initial = option_default("format")
+
+    def options(self) -> dict[str, str]:
+        return {"quality": self.cleaned_data["quality"], "format": self.cleaned_data["format"]}
+
+
+class TryonForm(OutputOptionsForm):
+    person_image = image_field("Person photo", "A photo of one person facing the camera, upper body or full body.")
+    clothing_image = image_field("Garment photo", "A product photo of the garment, ideally on a plain background.")
+    category = forms.ChoiceField(label="Garment type")
+
+    field_order = ["person_image", "clothing_image", "category", "quality", "format"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = option_choices("category", CATEGORY_LABELS)
+        self.fields["category"].initial = option_default("category")
+
+    def images(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("person_image", "clothing_image")}
+
+    def options(self) -> dict[str, str]:
+        return {**super().options(), "category": self.cleaned_data["category"]}
