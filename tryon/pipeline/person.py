@@ -73,6 +73,20 @@ def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float
     return out.astype(bool)
 
 
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of every point of p (..., 2) to the segment a-b."""
+    ab = (b - a).astype(np.float32)
+    t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
+    return np.linalg.norm(p - (a + t[..., None] * ab), axis=-1)
+
+
+def _bbox(region: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(region.any(1))[0], np.nonzero(region.any(0))[0]
+    if not len(ys):
+        return None
+    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+
+
 def _polygon(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     out = np.zeros(shape, np.uint8)
     cv2.fillPoly(out, [np.round(points).astype(np.int32)], 1)
@@ -129,13 +143,13 @@ def _check_person(rgb: np.ndarray, pose: Pose) -> None:
 # --------------------------------------------------------------------------- colour
 
 
-def _skin_model(ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], pose: Pose,
-                scale: float) -> tuple[np.ndarray, np.ndarray, bool]:
+def _skin_model(ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
+                visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """(mean, inverse covariance) of skin CrCb from the face (cheeks between eyes and mouth), or a generic model."""
     h, w = mask.shape
     face_ids = [LM[n] for n in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")]
-    face_pts = pose.landmarks[face_ids]
-    usable = (pose.visibility[face_ids] > MIN_VISIBILITY).all() and (
+    face_pts = np.array([kp[n] for n in ("nose", "l_eye", "r_eye", "l_mouth", "r_mouth")])
+    usable = (visibility[face_ids] > MIN_VISIBILITY).all() and (
         (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)).all()
     if usable:
         eyes = (kp["l_eye"] + kp["r_eye"]) / 2
@@ -153,9 +167,10 @@ def _skin_model(ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], 
             mean = chroma.mean(0)
             cov = np.cov(chroma.T) + np.eye(2) * 4.0  # floor: faces are very uniform, arms less so
             return mean, np.linalg.inv(cov), True
-    # Generic skin chroma (Cr 133-173, Cb 77-127, after Chai & Ngan) as a broad Gaussian.
-    mean = np.array([153.0, 102.0])
-    cov = np.diag([12.0**2, 14.0**2])
+    # Generic skin chroma, centred in the Cr 133-173 / Cb 77-127 box of Chai & Ngan but narrower: the box
+    # also holds warm whites and beiges, which here are garments far more often than skin.
+    mean = np.array([150.0, 108.0])
+    cov = np.array([[7.0**2, -0.6 * 7.0 * 8.0], [-0.6 * 7.0 * 8.0, 8.0**2]])
     return mean, np.linalg.inv(cov), False
 
 
@@ -163,8 +178,9 @@ def _skin_map(ycrcb: np.ndarray, mean: np.ndarray, inv_cov: np.ndarray, threshol
     d = ycrcb[..., 1:].astype(np.float32) - mean.astype(np.float32)
     m = inv_cov.astype(np.float32)
     dist2 = d[..., 0] ** 2 * m[0, 0] + 2 * d[..., 0] * d[..., 1] * m[0, 1] + d[..., 1] ** 2 * m[1, 1]
-    # Very dark pixels have unreliable chroma (hair, black garments): never skin.
-    return (dist2 < threshold**2) & (ycrcb[..., 0] > 40)
+    # Very dark pixels have unreliable chroma (hair, black garments), and skin is always a little red: greys
+    # and whites are never skin.
+    return (dist2 < threshold**2) & (ycrcb[..., 0] > 40) & (ycrcb[..., 1] > 134)
 
 
 def _colour_centres(lab: np.ndarray, region: np.ndarray, k: int = 3) -> np.ndarray | None:
@@ -225,12 +241,31 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
     pose = detect_pose(rgb)
     progress("pose", 15)
     _check_person(rgb, pose)
-    h, w = rgb.shape[:2]
-    shape = (h, w)
     kp = _keypoints(pose)
     mask = pose.mask > 0.5
     mask = _largest_components(mask, kp)
+    if not mask.any():
+        raise PipelineError("NO_PERSON", "No person could be separated from the background. Use a clearer photo.")
+    # Every region but the background lies inside the mask: work on its bounding box only (2-3x less work).
+    y0, y1, x0, x1 = _bbox(mask)
+    offset = np.array([x0, y0], np.float32)
+    crop_kp = {name: point - offset for name, point in kp.items()}
+    crop, waist_t, skin_from_face = _regions(rgb[y0:y1, x0:x1], mask[y0:y1, x0:x1], crop_kp, pose.visibility)
+    regions = {}
+    for name in REGION_NAMES[:-1]:
+        regions[name] = np.zeros(mask.shape, bool)
+        regions[name][y0:y1, x0:x1] = crop[name]
+    regions["background"] = ~mask
+    progress("person", 25)
+    return PersonAnalysis(rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t,
+                          skin_from_face=skin_from_face)
 
+
+def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
+             visibility: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool]:
+    """The person's regions (all but the background) in an image, its mask and keypoints."""
+    h, w = mask.shape
+    shape = (h, w)
     sw = float(np.linalg.norm(kp["l_shoulder"] - kp["r_shoulder"]))
     neck, mid_hip = kp["neck"], kp["mid_hip"]
     torso_len = float(np.linalg.norm(mid_hip - neck))
@@ -244,17 +279,19 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
 
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-    skin_mean, skin_inv, skin_from_face = _skin_model(ycrcb, mask, kp, pose, scale)
+    skin_mean, skin_inv, skin_from_face = _skin_model(ycrcb, mask, kp, visibility)
     skin = _skin_map(ycrcb, skin_mean, skin_inv) & mask
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
 
-    # Hands: discs around wrist/index/pinky/thumb, sized by the wrist-to-knuckles distance.
+    # Hands: a capsule from the wrist through the knuckles (index/pinky/thumb landmarks), as wide as the hand.
     hands = np.zeros(shape, bool)
     for side in ("l", "r"):
-        pts = np.array([kp[f"{side}_wrist"], kp[f"{side}_index"], kp[f"{side}_pinky"], kp[f"{side}_thumb"]])
-        centre = pts[1:].mean(0) * 0.6 + pts[0] * 0.4
-        radius = max(np.linalg.norm(pts[1:] - pts[0], axis=1).max() * 1.1, 0.12 * scale)
-        hands |= _capsule(shape, pts[0] + (pts[0] - centre) * 0.1, centre, radius)
+        wrist = kp[f"{side}_wrist"]
+        fingers = np.array([kp[f"{side}_index"], kp[f"{side}_pinky"], kp[f"{side}_thumb"]])
+        length = max(float(np.linalg.norm(fingers - wrist, axis=1).max()), 0.1 * scale)
+        direction = (fingers.mean(0) - wrist) / max(float(np.linalg.norm(fingers.mean(0) - wrist)), 1e-6)
+        tip = wrist + direction * length * 1.3  # the landmarks stop at the knuckles; fingers go further
+        hands |= _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale))
 
     # Head and neck: the person above the shoulder line (raised a little: the garment's shoulder seam sits
     # above the joint centres) plus neck skin just below it.
@@ -263,11 +300,23 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
     neck_zone = (np.abs(lateral) < 0.28 * sw) & (t < 0.05)
     face_hair_neck = head | (skin & neck_zone)
 
-    # Arms: capsules along shoulder-elbow-wrist.
+    # Arms: capsules along shoulder-elbow-wrist, but a pixel nearer the torso's side line than the arm bone
+    # is torso (arms hanging beside the body touch it; the capsule alone would eat the garment's sides).
     arms = np.zeros(shape, bool)
-    for side in ("l", "r"):
-        arms |= _capsule(shape, kp[f"{side}_shoulder"], kp[f"{side}_elbow"], 0.2 * scale)
-        arms |= _capsule(shape, kp[f"{side}_elbow"], kp[f"{side}_wrist"], 0.15 * scale)
+    pix = np.stack([xs, ys], axis=-1)
+    for side, other in (("l", "r"), ("r", "l")):
+        sh, el, wr, hip = kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"], kp[f"{side}_hip"]
+        capsule = _capsule(shape, sh, el, 0.22 * scale) | _capsule(shape, el, wr, 0.16 * scale)
+        box = _bbox(capsule)
+        if box is None:
+            continue
+        y0, y1, x0, x1 = box
+        p = pix[y0:y1, x0:x1]
+        bone = np.minimum(_segment_distance(p, sh, el), _segment_distance(p, el, wr))
+        side_top = sh + (kp[f"{other}_shoulder"] - sh) * 0.25
+        torso_side = _segment_distance(p, side_top, hip)
+        arm = capsule[y0:y1, x0:x1] & (bone < torso_side)
+        arms[y0:y1, x0:x1] |= arm
     arms &= mask & ~hands & ~face_hair_neck
     hands &= mask & ~face_hair_neck
 
@@ -307,7 +356,6 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
     upper_garment = ((torso & ~skin & (t < waist_t)) | sleeves) & ~lower_body
     arm_skin = arms & skin
     torso_skin = torso & skin & ~arms & ~lower_body
-    progress("person", 25)
     regions = {
         "face_hair_neck": face_hair_neck,
         "arms": arms,
@@ -317,10 +365,8 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
         "upper_garment": upper_garment,
         "torso_skin": torso_skin,
         "lower_body": lower_body,
-        "background": ~mask,
     }
-    return PersonAnalysis(rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t,
-                          skin_from_face=skin_from_face)
+    return regions, waist_t, skin_from_face
 
 
 def _largest_components(mask: np.ndarray, kp: dict[str, np.ndarray]) -> np.ndarray:
