@@ -1,0 +1,101 @@
+"""Garment analysis on garments drawn in the test: category, landmarks, failure code."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ftmv.pipeline import PipelineError
+from tryon.pipeline.garment import analyze_garment, classify_silhouette
+
+RED = (200, 30, 40)
+
+
+def draw(points: list[tuple[int, int]], size=(600, 600), colour=RED) -> np.ndarray:
+    img = np.full((*size, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], colour)
+    return img
+
+
+TSHIRT = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230),
+          (430, 540), (170, 540), (170, 230), (130, 280), (60, 230), (150, 110)]
+TROUSERS = [(200, 40), (400, 40), (420, 560), (330, 560), (300, 220), (270, 560), (180, 560)]
+DRESS = [(250, 40), (350, 40), (380, 120), (370, 250), (440, 580), (160, 580), (230, 250), (220, 120)]
+TANK = [(210, 60), (235, 60), (255, 150), (345, 150), (365, 60), (390, 60), (410, 180), (420, 330),
+        (180, 330), (190, 180)]
+
+
+def test_tshirt_category_and_landmarks():
+    g = analyze_garment(draw(TSHIRT))
+    assert g.category == "tops"
+    lm = g.landmarks
+    # Offsets of the crop: the drawing's leftmost point (60) sits near the crop's left edge.
+    x_off = 60 - float(np.nonzero(g.mask)[1].min())
+    y_off = 80 - float(np.nonzero(g.mask)[0].min())
+
+    def at(name):
+        return lm[name] + np.array([x_off, y_off])
+
+    # Wearer's left is image right.
+    assert at("l_shoulder")[0] > at("r_shoulder")[0]
+    assert at("l_shoulder")[0] == pytest.approx(450, abs=30) and at("r_shoulder")[0] == pytest.approx(150, abs=30)
+    assert at("l_armpit")[0] == pytest.approx(430, abs=12) and at("l_armpit")[1] == pytest.approx(230, abs=30)
+    assert at("r_armpit")[0] == pytest.approx(170, abs=12)
+    assert at("l_neck")[1] < at("l_armpit")[1] and abs(at("neck_center")[0] - 300) < 15
+    assert at("l_hem")[1] == pytest.approx(540, abs=15) and at("l_hem")[0] == pytest.approx(430, abs=12)
+    # Both sleeves found, cuffs out at the sleeve ends.
+    assert set(g.sleeves) == {"l", "r"}
+    assert at("l_cuff")[0] > 470 and at("r_cuff")[0] < 130
+    for s in g.sleeves.values():
+        assert s.mask.sum() > 0 and not (s.mask & g.torso_mask).any()
+    # The garment's colour survives the cutout.
+    assert np.abs(np.median(g.rgb[g.mask], axis=0) - RED).max() < 10
+
+
+def test_trousers_are_bottoms_with_legs():
+    g = analyze_garment(draw(TROUSERS))
+    assert g.category == "bottoms"
+    lm = g.landmarks
+    assert lm["l_waist"][0] > lm["r_waist"][0]
+    assert lm["crotch"][1] > lm["l_waist"][1] + 100  # the crotch is well below the waistband
+    for side in ("l", "r"):
+        assert lm[f"{side}_hem_out"][1] > lm["crotch"][1]
+    assert lm["l_hem_in"][0] < lm["l_hem_out"][0] and lm["r_hem_in"][0] > lm["r_hem_out"][0]
+
+
+def test_dress_is_one_piece_and_tank_has_no_sleeves():
+    assert analyze_garment(draw(DRESS)).category == "one-pieces"
+    tank = analyze_garment(draw(TANK))
+    assert tank.category == "tops"
+    assert tank.sleeves == {}
+    # Strap tops: shoulders near the top, neckline dip between them.
+    assert tank.landmarks["neck_center"][1] > tank.landmarks["l_shoulder"][1] + 40
+
+
+def test_category_can_be_forced():
+    assert analyze_garment(draw(TSHIRT), category="one-pieces").category == "one-pieces"
+    with pytest.raises(PipelineError) as exc:
+        analyze_garment(draw(TSHIRT), category="hats")
+    assert exc.value.code == "BAD_CATEGORY"
+
+
+def test_blank_photo_is_no_garment():
+    with pytest.raises(PipelineError) as exc:
+        analyze_garment(np.full((400, 300, 3), 250, np.uint8))
+    assert exc.value.code == "NO_GARMENT"
+    # A speck is not a garment either.
+    with pytest.raises(PipelineError) as exc:
+        analyze_garment(draw([(10, 10), (20, 10), (20, 20)]), alpha=None)
+    assert exc.value.code == "NO_GARMENT"
+
+
+def test_classify_silhouette_on_masks():
+    def mask(points):
+        m = np.zeros((600, 600), np.uint8)
+        cv2.fillPoly(m, [np.array(points, np.int32)], 1)
+        return m.astype(bool)
+
+    assert classify_silhouette(mask(TSHIRT)) == "tops"
+    assert classify_silhouette(mask(TROUSERS)) == "bottoms"
+    assert classify_silhouette(mask(DRESS)) == "one-pieces"
