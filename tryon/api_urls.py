@@ -2,15 +2,19 @@ from django.conf import settings
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import api_views
+from . import api_views, schema  # noqa: F401 - schema registers the OpenAPI auth extension
 
-urlpatterns = [
-    re_path(r"^generate/?$", api_views.GenerateView.as_view(), name="api-generate"),
-    re_path(r"^orders/?$", api_views.OrderListView.as_view(), name="api-orders"),
-    re_path(r"^orders/(?P<order_id>[0-9]{1,18})/?$", api_views.OrderDetailView.as_view(), name="api-order"),
-    re_path(r"^account/?$", api_views.AccountView.as_view(), name="api-account"),
-    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+ENDPOINTS = [
+    ("generate", api_views.GenerateView, "api-generate"),
+    ("orders", api_views.OrderListView, "api-orders"),
+    ("orders/<int:order_id>", api_views.OrderDetailView, "api-order"),
+    ("account", api_views.AccountView, "api-account"),
 ]
+
+urlpatterns = []
+for route, view, name in ENDPOINTS:
+    urlpatterns += [path(route, view.as_view(), name=name), path(route + "/", view.as_view())]
+urlpatterns.append(path("schema", SpectacularAPIView.as_view(), name="api-schema"))
 if settings.API_FLOOR_VIEW:
     urlpatterns.append(path("_floor", api_views.floor_view, name="api-floor"))
 urlpatterns.append(re_path(r"^.*$", api_views.NotFoundView.as_view(), name="api-not-found"))

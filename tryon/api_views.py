@@ -138,7 +138,9 @@ def _image_bytes(value, field: str) -> bytes:
 class OrderDetailView(ApiView):
     @extend_schema(operation_id="order", responses={200: OrderResponseSerializer, **ERRORS})
     def get(self, request, order_id: int):
-        order = Order.objects.for_user(request.user).prefetch_related("files").filter(pk=order_id).first()
+        order = None
+        if order_id < 2**63:  # larger ids cannot exist (and overflow the database's integer)
+            order = Order.objects.for_user(request.user).prefetch_related("files").filter(pk=order_id).first()
         if order is None:
             raise NotFound(f"Order {order_id} not found.")
         return Response({"success": True, "order": order_json(order, base_url_for(request))})
@@ -210,6 +212,7 @@ class AccountView(ApiView):
         )
 
 
+@extend_schema(exclude=True)
 class NotFoundView(APIView):
     """Every other path under /api/v1: the JSON 404, whatever the method."""
 

@@ -7,7 +7,10 @@ import json
 from collections.abc import Mapping
 
 from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from .models import Order
 
@@ -16,6 +19,7 @@ CATALOG_IMAGES = ("product_image",)
 IMAGE_ROLES = {"person_image": "person", "clothing_image": "clothing", "product_image": "product"}
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ImageInputField(serializers.Field):
     """A base64 string (optionally a data: URL) or, in multipart requests, an uploaded file."""
 
@@ -40,6 +44,12 @@ class OptionsSerializer(serializers.Serializer):
         default="auto",
         help_text="Virtual try-on only: the garment type, or auto-detect.",
     )
+
+    def get_value(self, dictionary):
+        # Multipart: "options" as one JSON string field (DRF alone only reads "options.quality"-style keys).
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if isinstance(data, str):  # multipart: options as a JSON string

@@ -169,7 +169,7 @@ def test_402(clean_cache, tryon_body):
 
 
 def test_404_unknown_order_and_path(api):
-    for path in ("/api/v1/orders/999999", "/api/v1/orders/abc", "/api/v1/nothing/here", "/api/v1/"):
+    for path in ("/api/v1/orders/999999", "/api/v1/orders/abc", "/api/v1/orders/99999999999999999999999", "/api/v1/nothing/here", "/api/v1/"):
         response = api.get(path)
         assert response.status_code == 404, path
         shapes.check(response.json(), shapes.error("NOT_FOUND"))
