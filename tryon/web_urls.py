@@ -14,5 +14,6 @@ urlpatterns = [
     path("orders/<int:pk>/status/", web_views.order_status, name="order_status"),
     path("orders/<int:pk>/thumb/", web_views.order_thumb, name="order_thumb"),
     path("orders/<int:pk>/files/<int:file_id>/", web_views.order_file, name="order_file"),
+    path("orders/<int:pk>/files/<int:file_id>/thumb/", web_views.order_file_thumb, name="order_file_thumb"),
     path("orders/<int:pk>/catalog.zip", web_views.order_zip, name="order_zip"),
 ]

@@ -204,6 +204,8 @@ def order_detail(request, pk: int):
         by_role.setdefault(record.role, []).append(record)
     for records in by_role.values():
         records.sort(key=lambda r: r.position)
+        for record in records:
+            record.label = record.name.replace("_", " ")
     steps = STEPS.get(order.style, [])
     step_rows = [
         {"label": label, "at": at, "next": steps[i + 1][1] if i + 1 < len(steps) else 100}
@@ -257,6 +259,19 @@ def order_file(request, pk: int, file_id: int):
     attachment = request.GET.get("download") == "1"
     response = FileResponse(record.file.open("rb"), as_attachment=attachment, filename=_download_name(order, record))
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def order_file_thumb(request, pk: int, file_id: int):
+    """A stored thumbnail of one of the order's images (grids show these, linking to the full image)."""
+    order = _own_order(request, pk)
+    record = next((f for f in order.files.all() if f.pk == file_id), None)
+    if record is None:
+        raise Http404
+    response = FileResponse(default_storage.open(ensure_thumbnail(record), "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"  # a file never changes once stored
     return response
 
 
