@@ -66,8 +66,10 @@ def test_grantcredits_command(user):
 def test_signup_grants_free_credits(client, db, settings):
     settings.SIGNUP_FREE_CREDITS = 10
     settings.ACCOUNT_EMAIL_VERIFICATION = "none"
-    response = client.post("/accounts/signup/", {"email": "new@example.com", "password1": "a-Long-pass-1234",
-                                                 "password2": "a-Long-pass-1234"})
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@example.com", "password1": "a-Long-pass-1234", "password2": "a-Long-pass-1234"},
+    )
     assert response.status_code in (200, 302)
     user = User.objects.get(email="new@example.com")
     assert credits_balance(user) == 10

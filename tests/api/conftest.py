@@ -20,9 +20,10 @@ def image_bytes(width: int = 320, height: int = 480, fmt: str = "JPEG", seed: in
     """A drawn photo-like image: gradient plus shapes (compresses like a photo, decodes everywhere)."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width]
-    rgb = np.stack([(x * 255 // max(1, width - 1)), (y * 255 // max(1, height - 1)),
-                    np.full_like(x, 128)], axis=-1).astype(np.uint8)
-    rgb[height // 4: height // 2, width // 4: width // 2] = rng.integers(0, 255, 3)
+    rgb = np.stack(
+        [(x * 255 // max(1, width - 1)), (y * 255 // max(1, height - 1)), np.full_like(x, 128)], axis=-1
+    ).astype(np.uint8)
+    rgb[height // 4 : height // 2, width // 4 : width // 2] = rng.integers(0, 255, 3)
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, fmt, **save)
     return buffer.getvalue()

@@ -40,24 +40,44 @@ def check(value, spec, path: str = "$") -> None:
 
 
 ACCEPTED = {
-    "success": (True,), "order_id": int, "status": ("pending",), "credits_used": int, "message": str,
-    "estimated_time": str, "created_at": Iso,
+    "success": (True,),
+    "order_id": int,
+    "status": ("pending",),
+    "credits_used": int,
+    "message": str,
+    "estimated_time": str,
+    "created_at": Iso,
 }
 _ORDER = {"id": int, "style": str, "status": str, "credits_used": int, "created_at": Iso}
 IN_FLIGHT = {"success": (True,), "order": {**_ORDER, "progress": int, "stage": str, "estimated_completion": Iso}}
-COMPLETED_TRYON = {"success": (True,), "order": {
-    **_ORDER, "completed_at": Iso, "processing_time": int,
-    "results": {"person_url": Url, "clothing_url": Url, "result_url": Url},
-}}
-COMPLETED_CATALOG = {"success": (True,), "order": {
-    **_ORDER, "completed_at": Iso, "processing_time": int,
-    "results": {"product_url": Url, "catalog_images": [Url], "quantity": int, "product_description": str},
-}}
+COMPLETED_TRYON = {
+    "success": (True,),
+    "order": {
+        **_ORDER,
+        "completed_at": Iso,
+        "processing_time": int,
+        "results": {"person_url": Url, "clothing_url": Url, "result_url": Url},
+    },
+}
+COMPLETED_CATALOG = {
+    "success": (True,),
+    "order": {
+        **_ORDER,
+        "completed_at": Iso,
+        "processing_time": int,
+        "results": {"product_url": Url, "catalog_images": [Url], "quantity": int, "product_description": str},
+    },
+}
 FAILED = {"success": (True,), "order": {**_ORDER, "error": {"code": str, "message": str}, "failed_at": Iso}}
 ACCOUNT = {
     "success": (True,),
-    "account": {"user_id": int, "credits_remaining": int, "api_calls_today": int, "api_calls_total": int,
-                "plan": ("free", "paid")},
+    "account": {
+        "user_id": int,
+        "credits_remaining": int,
+        "api_calls_today": int,
+        "api_calls_total": int,
+        "plan": ("free", "paid"),
+    },
     "rate_limit": {"limit": int, "remaining": int, "reset": int},
     "webhook": {"signing_secret": str},
 }

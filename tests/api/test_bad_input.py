@@ -19,16 +19,22 @@ from .conftest import b64, image_bytes
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height, with a tiny body: a decompression bomb's calling card."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def tryon(**changes) -> dict:
-    body = {"style": "virtual_tryon", "person_image": b64(image_bytes(320, 480, seed=1)),
-            "clothing_image": b64(image_bytes(300, 300, seed=2))}
+    body = {
+        "style": "virtual_tryon",
+        "person_image": b64(image_bytes(320, 480, seed=1)),
+        "clothing_image": b64(image_bytes(300, 300, seed=2)),
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -44,30 +50,60 @@ def post_raw(api, raw: bytes, content_type="application/json"):
 ROWS = {
     "missing fields": (lambda api: post_json(api, {}), 400, "INVALID_REQUEST"),
     "missing clothing_image": (lambda api: post_json(api, tryon(clothing_image=None)), 400, "INVALID_REQUEST"),
-    "missing product_image": (lambda api: post_json(api, {"style": "product_catalog", "quantity": 6}),
-                              400, "INVALID_REQUEST"),
+    "missing product_image": (
+        lambda api: post_json(api, {"style": "product_catalog", "quantity": 6}),
+        400,
+        "INVALID_REQUEST",
+    ),
     "wrong style": (lambda api: post_json(api, tryon(style="cartoon")), 400, "INVALID_REQUEST"),
     "unknown field": (lambda api: post_json(api, tryon(colour="red")), 400, "INVALID_REQUEST"),
     "bad option": (lambda api: post_json(api, tryon(options={"quality": "ultra"})), 400, "INVALID_REQUEST"),
-    "quantity 7": (lambda api: post_json(api, {"style": "product_catalog", "quantity": 7,
-                                               "product_image": b64(image_bytes(300, 300))}), 400, "INVALID_REQUEST"),
+    "quantity 7": (
+        lambda api: post_json(
+            api, {"style": "product_catalog", "quantity": 7, "product_image": b64(image_bytes(300, 300))}
+        ),
+        400,
+        "INVALID_REQUEST",
+    ),
     "non-JSON body": (lambda api: post_raw(api, b"person_image=abc&clothing"), 400, "INVALID_REQUEST"),
     "JSON that is not an object": (lambda api: post_raw(api, b"[1, 2, 3]"), 400, "INVALID_REQUEST"),
     "text/plain body": (lambda api: post_raw(api, b"hello", "text/plain"), 400, "INVALID_REQUEST"),
     "invalid base64": (lambda api: post_json(api, tryon(person_image="this is not base64!!")), 400, "INVALID_IMAGE"),
-    "text file as image": (lambda api: post_json(api, tryon(person_image=b64(b"just some text\n" * 50))),
-                           400, "INVALID_IMAGE"),
-    "truncated JPEG": (lambda api: post_json(api, tryon(person_image=b64(image_bytes(320, 480)[:3000]))),
-                       400, "INVALID_IMAGE"),
-    "GIF (unsupported format)": (lambda api: post_json(api, tryon(clothing_image=b64(image_bytes(200, 200, fmt="GIF")))),
-                                 400, "INVALID_IMAGE"),
-    "1x1 image": (lambda api: post_json(api, tryon(person_image=b64(image_bytes(1, 1, fmt="PNG")))), 400, "INVALID_IMAGE"),
-    "20000x20000 PNG header (bomb)": (lambda api: post_json(api, tryon(person_image=b64(png_header_only(20000, 20000)))),
-                                      400, "INVALID_IMAGE"),
+    "text file as image": (
+        lambda api: post_json(api, tryon(person_image=b64(b"just some text\n" * 50))),
+        400,
+        "INVALID_IMAGE",
+    ),
+    "truncated JPEG": (
+        lambda api: post_json(api, tryon(person_image=b64(image_bytes(320, 480)[:3000]))),
+        400,
+        "INVALID_IMAGE",
+    ),
+    "GIF (unsupported format)": (
+        lambda api: post_json(api, tryon(clothing_image=b64(image_bytes(200, 200, fmt="GIF")))),
+        400,
+        "INVALID_IMAGE",
+    ),
+    "1x1 image": (
+        lambda api: post_json(api, tryon(person_image=b64(image_bytes(1, 1, fmt="PNG")))),
+        400,
+        "INVALID_IMAGE",
+    ),
+    "20000x20000 PNG header (bomb)": (
+        lambda api: post_json(api, tryon(person_image=b64(png_header_only(20000, 20000)))),
+        400,
+        "INVALID_IMAGE",
+    ),
     "8000x6000 PNG header (over our pixel cap)": (
-        lambda api: post_json(api, tryon(person_image=b64(png_header_only(8000, 6000)))), 400, "INVALID_IMAGE"),
-    "data: URL that is not base64": (lambda api: post_json(api, tryon(person_image="data:image/png,abc")),
-                                     400, "INVALID_IMAGE"),
+        lambda api: post_json(api, tryon(person_image=b64(png_header_only(8000, 6000)))),
+        400,
+        "INVALID_IMAGE",
+    ),
+    "data: URL that is not base64": (
+        lambda api: post_json(api, tryon(person_image="data:image/png,abc")),
+        400,
+        "INVALID_IMAGE",
+    ),
 }
 
 
@@ -103,6 +139,7 @@ def test_decoded_image_over_the_limit(api, owner, settings):
 
 def test_bomb_rejected_without_decoding(api, owner, monkeypatch):
     """The pixel check happens on the header: no decoder ever runs for the bomb."""
+
     def no_load(self, *args, **kwargs):
         raise AssertionError("decoder ran")
 
@@ -116,7 +153,9 @@ def test_bomb_rejected_without_decoding(api, owner, monkeypatch):
 
 def test_base64_variants_accepted(api, owner):
     jpeg = image_bytes(320, 480, seed=5)
-    body = tryon(person_image="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
-                 clothing_image=base64.encodebytes(image_bytes(300, 300)).decode())  # line-wrapped
+    body = tryon(
+        person_image="data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
+        clothing_image=base64.encodebytes(image_bytes(300, 300)).decode(),
+    )  # line-wrapped
     response = post_json(api, body)
     assert response.status_code == 202, response.content

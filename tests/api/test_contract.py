@@ -97,8 +97,10 @@ def test_failed_refunds(api, owner, tryon_body):
     order_fail(order_id, code="NO_PERSON", message="again")  # a second failure refunds nothing more
     body = api.get(f"/api/v1/orders/{order_id}").json()
     shapes.check(body, shapes.FAILED)
-    assert body["order"]["error"] == {"code": "NO_PERSON",
-                                      "message": "No person found in the photo: send a photo of one person."}
+    assert body["order"]["error"] == {
+        "code": "NO_PERSON",
+        "message": "No person found in the photo: send a photo of one person.",
+    }
     assert body["order"]["credits_used"] == 0
     assert credits_balance(user) == before
 
@@ -108,8 +110,13 @@ def test_account(api, owner, tryon_body):
     response = api.get("/api/v1/account")
     body = response.json()
     shapes.check(body, shapes.ACCOUNT)
-    assert body["account"] == {"user_id": owner[0].pk, "credits_remaining": 99, "api_calls_today": 1,
-                               "api_calls_total": 1, "plan": "paid"}
+    assert body["account"] == {
+        "user_id": owner[0].pk,
+        "credits_remaining": 99,
+        "api_calls_today": 1,
+        "api_calls_total": 1,
+        "plan": "paid",
+    }
     assert body["rate_limit"]["limit"] == 100 and body["rate_limit"]["remaining"] == 99
     assert body["rate_limit"]["reset"] == int(response.headers["X-RateLimit-Reset"])
 
@@ -127,6 +134,7 @@ def test_order_list_newest_first(api, owner, catalog_body, tryon_body):
 
 
 # --- errors ------------------------------------------------------------------------------------
+
 
 def test_400_invalid_request(api):
     response = api.post("/api/v1/generate", {"style": "virtual_tryon"}, format="json")
@@ -161,15 +169,30 @@ def test_402(clean_cache, tryon_body):
     response = client_for(key).post("/api/v1/generate", tryon_body, format="json")
     assert response.status_code == 402
     body = response.json()
-    shapes.check(body, {"success": (False,), "error": {
-        "code": ("INSUFFICIENT_CREDITS",), "message": str, "details": {"credits_required": int, "credits_available": int}}})
+    shapes.check(
+        body,
+        {
+            "success": (False,),
+            "error": {
+                "code": ("INSUFFICIENT_CREDITS",),
+                "message": str,
+                "details": {"credits_required": int, "credits_available": int},
+            },
+        },
+    )
     assert body["error"]["details"] == {"credits_required": 1, "credits_available": 0}
     assert body["error"]["message"] == "Insufficient credits for this operation"
     assert not Order.objects.exists()
 
 
 def test_404_unknown_order_and_path(api):
-    for path in ("/api/v1/orders/999999", "/api/v1/orders/abc", "/api/v1/orders/99999999999999999999999", "/api/v1/nothing/here", "/api/v1/"):
+    for path in (
+        "/api/v1/orders/999999",
+        "/api/v1/orders/abc",
+        "/api/v1/orders/99999999999999999999999",
+        "/api/v1/nothing/here",
+        "/api/v1/",
+    ):
         response = api.get(path)
         assert response.status_code == 404, path
         shapes.check(response.json(), shapes.error("NOT_FOUND"))

@@ -25,19 +25,24 @@ def test_idempotency_key_replays_and_charges_once(api, owner, tryon_body):
     assert first.json()["order_id"] == again.json()["order_id"]
     assert again["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1 and credits_balance(user) == 99
-    other = api.post("/api/v1/generate", {**tryon_body, "options": {"format": "png"}}, format="json",
-                     HTTP_IDEMPOTENCY_KEY="abc-123")
+    other = api.post(
+        "/api/v1/generate", {**tryon_body, "options": {"format": "png"}}, format="json", HTTP_IDEMPOTENCY_KEY="abc-123"
+    )
     assert other.status_code == 400 and other.json()["error"]["code"] == "INVALID_REQUEST"
 
 
 def test_multipart_upload(api, owner):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = api.post("/api/v1/generate", {
-        "person_image": SimpleUploadedFile("p.jpg", image_bytes(320, 480, seed=1), "image/jpeg"),
-        "clothing_image": SimpleUploadedFile("c.png", image_bytes(300, 300, fmt="PNG"), "image/png"),
-        "options": json.dumps({"quality": "standard", "format": "png"}),
-    }, format="multipart")
+    response = api.post(
+        "/api/v1/generate",
+        {
+            "person_image": SimpleUploadedFile("p.jpg", image_bytes(320, 480, seed=1), "image/jpeg"),
+            "clothing_image": SimpleUploadedFile("c.png", image_bytes(300, 300, fmt="PNG"), "image/png"),
+            "options": json.dumps({"quality": "standard", "format": "png"}),
+        },
+        format="multipart",
+    )
     assert response.status_code == 202, response.content
     order = Order.objects.get(pk=response.json()["order_id"])
     assert order.options == {"quality": "standard", "format": "png", "category": "auto"}
@@ -86,8 +91,9 @@ def test_webhook_signed_delivery(api, owner, tryon_body, settings):
 
 def test_webhook_private_target_refused_in_production(api, tryon_body, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = False
-    order_id = api.post("/api/v1/generate", {**tryon_body, "webhook_url": "http://127.0.0.1:9/x"},
-                        format="json").json()["order_id"]
+    order_id = api.post(
+        "/api/v1/generate", {**tryon_body, "webhook_url": "http://127.0.0.1:9/x"}, format="json"
+    ).json()["order_id"]
     order_start(order_id)
     order_fail(order_id, code="X", message="y")
     assert deliver_webhook.apply(args=[order_id]).get() is False
@@ -98,7 +104,9 @@ def test_openapi_schema_and_docs(client, db):
     assert response.status_code == 200
     schema = json.loads(response.content)
     assert schema["openapi"].startswith("3.")
-    assert {"/api/v1/generate", "/api/v1/orders/{order_id}", "/api/v1/account", "/api/v1/orders"} <= set(schema["paths"])
+    assert {"/api/v1/generate", "/api/v1/orders/{order_id}", "/api/v1/account", "/api/v1/orders"} <= set(
+        schema["paths"]
+    )
     assert client.get("/api/docs").status_code == 200
 
 

@@ -1,0 +1,126 @@
+"""The seed page's own Python example, run unchanged but for the base URL and key, against a live
+server with a real Celery worker process on the embedded broker, to `completed`; then the result
+is downloaded and checked to be an image."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import requests
+from django.core.cache import cache
+from PIL import Image
+from skimage import data as skdata
+
+from accounts.models import User
+from accounts.services import apikey_create
+from billing.services import credits_balance, credits_grant
+from tryon.models import Order
+
+SEED_EXAMPLE = (Path(__file__).parent / "seed" / "seed_python_example.py.txt").read_text()
+
+pytestmark = [pytest.mark.worker]
+
+
+def write_inputs(folder: Path) -> tuple[Path, Path]:
+    person = folder / "person.jpg"
+    Image.fromarray(skdata.astronaut()).save(person, quality=92)  # a real photo of a person, shipped by scikit-image
+    garment = np.full((600, 600, 3), 255, np.uint8)  # a drawn T-shirt on a white product background
+    shirt = np.array(
+        [
+            [180, 80],
+            [250, 60],
+            [350, 60],
+            [420, 80],
+            [560, 200],
+            [500, 260],
+            [440, 210],
+            [440, 540],
+            [160, 540],
+            [160, 210],
+            [100, 260],
+            [40, 200],
+        ],
+        np.int32,
+    )
+    cv2.fillPoly(garment, [shirt], (30, 60, 200))
+    clothing = folder / "clothing.jpg"
+    Image.fromarray(garment).save(clothing, quality=92)
+    return person, clothing
+
+
+def test_seed_python_example_runs_to_completion(live_server, celery_worker, tmp_path):
+    cache.clear()
+    user = User.objects.create_user(email="seed@example.com")
+    credits_grant(user, 5, reason="test")
+    _, api_key = apikey_create(user=user, name="seed")
+    person, clothing = write_inputs(tmp_path)
+
+    namespace: dict = {}
+    exec(SEED_EXAMPLE.replace("https://ftmvai.com", live_server.url), namespace)  # noqa: S102 - the seed's code
+    started = time.monotonic()
+    order = namespace["generate_virtual_tryon"](str(person), str(clothing), api_key=api_key)
+    assert order["status"] == "completed", order
+    assert time.monotonic() - started < 240
+
+    response = requests.get(order["results"]["result_url"], timeout=30)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/jpeg"
+    result = Image.open(io.BytesIO(response.content))
+    result.load()
+    assert result.format == "JPEG" and min(result.size) >= 64
+    for key in ("person_url", "clothing_url"):
+        assert requests.get(order["results"][key], timeout=30).status_code == 200
+
+    saved = Order.objects.get(pk=order["id"])
+    assert saved.progress == 100 and saved.timings  # the worker reported stages and timings
+    assert saved.timings["category"] == "tops"  # the real try-on engine classified the drawn T-shirt
+    assert credits_balance(user) == 4
+    account = requests.get(
+        f"{live_server.url}/api/v1/account", headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    ).json()
+    assert account["account"]["credits_remaining"] == 4 and account["account"]["api_calls_total"] == 1
+
+
+def test_catalog_flow_live(live_server, celery_worker, tmp_path):
+    cache.clear()
+    user = User.objects.create_user(email="catalog@example.com", plan="paid")
+    credits_grant(user, 30, reason="test")
+    _, api_key = apikey_create(user=user)
+    headers = {"Authorization": f"Bearer {api_key}"}
+    product = np.full((500, 500, 3), 250, np.uint8)  # a drawn mug on a plain background
+    cv2.rectangle(product, (170, 140), (330, 380), (40, 90, 170), -1)
+    cv2.ellipse(product, (330, 260), (60, 70), 0, -90, 90, (40, 90, 170), 18)
+    buffer = io.BytesIO()
+    Image.fromarray(product).save(buffer, "PNG")
+    import base64
+
+    body = {
+        "style": "product_catalog",
+        "quantity": 6,
+        "options": {"quality": "standard", "format": "png"},
+        "product_image": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(),
+    }
+    accepted = requests.post(f"{live_server.url}/api/v1/generate", json=body, headers=headers, timeout=30)
+    assert accepted.status_code == 202, accepted.text
+    order_id = accepted.json()["order_id"]
+    deadline = time.monotonic() + 240
+    seen_progress = set()
+    while time.monotonic() < deadline:
+        order = requests.get(f"{live_server.url}/api/v1/orders/{order_id}", headers=headers, timeout=30).json()["order"]
+        if order["status"] in ("completed", "failed"):
+            break
+        seen_progress.add(order["progress"])
+        time.sleep(0.5)
+    assert order["status"] == "completed", order
+    results = order["results"]
+    assert len(results["catalog_images"]) == 6 and results["product_description"]
+    for url in results["catalog_images"]:
+        image = requests.get(url, timeout=30)
+        assert image.headers["Content-Type"] == "image/png"
+        Image.open(io.BytesIO(image.content)).verify()
+    assert credits_balance(user) == 6
+    assert len(seen_progress) >= 1 and Order.objects.get(pk=order_id).timings.get("cutout_method")
