@@ -12,9 +12,16 @@ class CreditBalance(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
     balance = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # Credits taken back from refunded purchases, in all. Those may already have been spent, so the
+    # balance can go below zero, but only by that much: spends and everything else never overdraw.
+    reversed_total = models.PositiveIntegerField(default=0)
 
-    # No "balance >= 0" constraint: spends check the balance under the row lock (services._post), and a
-    # refunded purchase whose credits were already spent leaves the balance negative (billing.stripe_services).
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=-models.F("reversed_total")), name="credit_balance_not_negative"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.balance}"

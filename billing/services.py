@@ -30,17 +30,18 @@ def _locked_balance(user_id: int) -> CreditBalance:
     return CreditBalance.objects.select_for_update().get(user_id=user_id)
 
 
-def _post(
-    user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "",
-    allow_negative: bool = False,
-) -> CreditEntry:
+def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "") -> CreditEntry:
     with transaction.atomic():
         balance = _locked_balance(user_id)
-        # Only taking credits can overdraw; adding to a negative balance (after a reversal) must work.
-        if amount < 0 and not allow_negative and balance.balance + amount < 0:
+        if kind == CreditEntry.Kind.REVERSAL:
+            # A refunded purchase's credits may already be spent: the balance may go below zero, but
+            # never by more than reversals took in all (the database checks that bound).
+            balance.reversed_total -= amount
+        elif amount < 0 and balance.balance + amount < 0:
+            # Only taking credits can overdraw; adding to a negative balance must work.
             raise InsufficientCredits(-amount, balance.balance)
         balance.balance += amount
-        balance.save(update_fields=["balance", "updated_at"])
+        balance.save(update_fields=["balance", "reversed_total", "updated_at"])
         return CreditEntry.objects.create(
             user_id=user_id,
             kind=kind,
@@ -87,8 +88,7 @@ def credits_reverse(user: User, amount: int, *, reference: str, reason: str) -> 
     so the balance may go negative: the customer owes them, and the next purchase settles it first."""
     if amount <= 0:
         raise ValueError("a reversal must be positive")
-    return _post(user.pk, -amount, kind=CreditEntry.Kind.REVERSAL, reason=reason, reference=reference,
-                 allow_negative=True)
+    return _post(user.pk, -amount, kind=CreditEntry.Kind.REVERSAL, reason=reason, reference=reference)
 
 
 def credits_spend(user: User, amount: int, *, order: Order) -> CreditEntry:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 
 @dataclass
 class RecordedRequest:
@@ -215,3 +217,54 @@ def start_fake_stripe() -> FakeStripe:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="fake-stripe", daemon=True).start()
     return fake
+
+
+# --- pytest fixtures and helpers (import the fixtures into a test module to use them) ---------------
+
+SECRET_KEY = "sk_test_fake_0123456789"
+WEBHOOK_SECRET = "whsec_test_fake_0123456789"
+
+
+@pytest.fixture
+def fake_stripe():
+    fake = start_fake_stripe()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def stripe_on(settings, fake_stripe) -> FakeStripe:
+    """Billing configured, talking to the fake."""
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = fake_stripe.url
+    settings.STRIPE_CURRENCY = "usd"
+    return fake_stripe
+
+
+def event_payload(event_type: str, obj: dict, event_id: str | None = None) -> str:
+    return json.dumps({
+        "id": event_id or "evt_" + secrets.token_hex(10),
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": event_type,
+        "data": {"object": obj},
+    })
+
+
+def signature(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    import stripe
+
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+
+
+def post_webhook(client, payload: str, sig: str | None = "sign", url: str = "/billing/webhook/stripe"):
+    """POST ``payload`` to the webhook, signed with the test secret unless ``sig`` is given (None: no header)."""
+    headers = {}
+    if sig == "sign":
+        sig = signature(payload)
+    if sig is not None:
+        headers["Stripe-Signature"] = sig
+    return client.post(url, data=payload, content_type="application/json", headers=headers)
