@@ -50,13 +50,21 @@ def _feather(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(m, (0, 0), sigma)
 
 
-def skin_colour(rgb: np.ndarray, regions: dict[str, np.ndarray]) -> np.ndarray:
-    """The person's typical skin colour: bare arms and hands first, else the skin-toned part of the face."""
+def skin_colour(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | None = None) -> np.ndarray:
+    """The person's typical skin colour: bare arms first, else the face around the nose (not the hair)."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     skin_like = (ycrcb[..., 1] >= 133) & (ycrcb[..., 1] <= 180) & (ycrcb[..., 2] >= 77) & (ycrcb[..., 2] <= 135)
-    for names in (("arm_skin", "hands"), ("face_hair_neck",)):
-        sel = _region(regions, *names) & skin_like
-        if sel.sum() > 200:
+    sel = _region(regions, "arm_skin") & skin_like
+    if sel.sum() > 400:
+        return np.median(rgb[sel], axis=0).astype(np.float32)
+    face = _region(regions, "face_hair_neck") & skin_like
+    if body is not None and "nose" in body.kp:
+        h, w = face.shape
+        yy, xx = np.ogrid[0:h, 0:w]
+        nose = body.kp["nose"]
+        face &= (xx - nose[0]) ** 2 + (yy - nose[1]) ** 2 < (0.25 * body.shoulder_width) ** 2
+    for sel in (face, _region(regions, "hands") & skin_like):
+        if sel.sum() > 100:
             return np.median(rgb[sel], axis=0).astype(np.float32)
     return np.array([200, 160, 135], np.float32)  # no skin visible anywhere: a neutral mid tone
 
@@ -156,7 +164,16 @@ def _skin_zone(revealed: np.ndarray, alpha: np.ndarray, regions: dict[str, np.nd
     in rows the new garment no longer covers (a shorter top bares the midriff)."""
     if category == "bottoms":
         return np.zeros_like(revealed)
-    arms = _region(regions, "arms", "arm_skin", "sleeves")
+    # Bare arms only where an arm is: a capsule around shoulder -> elbow -> wrist (an old loose
+    # sleeve also covered background, which the inpainting restores instead).
+    kp = body.kp
+    limbs = np.zeros(revealed.shape, np.uint8)
+    radius = max(2, int(0.11 * body.shoulder_width))
+    for side in ("l", "r"):
+        chain = [kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
+        for a, b in zip(chain[:-1], chain[1:], strict=True):
+            cv2.line(limbs, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, 2 * radius)
+    arms = _region(regions, "arms", "arm_skin", "sleeves") & limbs.astype(bool)
     core = _body_core(body)
     covered = (alpha > 0.5) & core
     row_cover = covered.sum(axis=1) / np.maximum(core.sum(axis=1), 1)
@@ -168,7 +185,7 @@ def _fill_skin(person_rgb: np.ndarray, base: np.ndarray, lum: np.ndarray, zone: 
                regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
     """Skin of the person's tone, shaded like the photo (smoothly, so the old print does not show)."""
     out = base.copy()
-    tone = skin_colour(person_rgb, regions)
+    tone = skin_colour(person_rgb, regions, body)
     sigma = max(3.0, 0.06 * body.shoulder_width)
     lum_blur = cv2.GaussianBlur(lum, (0, 0), sigma)
     ref = float(np.median(lum_blur[zone])) + 1e-3

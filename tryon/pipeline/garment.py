@@ -53,14 +53,16 @@ class GarmentAnalysis:
         return self.alpha > 0.5
 
 
-def analyze_garment(rgb: np.ndarray, *, category: str = "auto", alpha: np.ndarray | None = None) -> GarmentAnalysis:
+def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
+                    alpha: np.ndarray | None = None) -> GarmentAnalysis:
     """Cut out the garment in ``rgb`` and measure it.
 
     ``alpha`` skips the cutout when the caller already has one (e.g. an RGBA upload).
     Raises ``PipelineError("NO_GARMENT")`` when nothing garment-like can be separated.
     """
     if category not in ("auto", *CATEGORIES):
-        raise PipelineError("BAD_CATEGORY", f"Unknown garment category {category!r}; use auto, {', '.join(CATEGORIES)}.")
+        raise PipelineError("BAD_CATEGORY",
+                            f"Unknown garment category {category!r}; use auto, {', '.join(CATEGORIES)}.")
     method = "given"
     if alpha is None:
         from catalog.pipeline.cutout import cut_out  # the catalog owns background removal
@@ -74,7 +76,13 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto", alpha: np.ndarra
             raise
         rgb, alpha, method = cut.rgb, cut.alpha, cut.method
     alpha = alpha.astype(np.float32)
-    mask = _fill_holes(_clean_mask(alpha > 0.5))
+    mask = alpha > 0.5
+    # Light stripes or panels the cutout took for background split a garment into bands:
+    # a vertical closing bridges such horizontal gaps without closing the slits between
+    # sleeves and torso, which run vertically.
+    k = max(3, int(0.03 * mask.shape[0]) | 1)
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)).astype(bool)
+    mask = _fill_holes(_clean_mask(mask))
     # A print the cutout mistook for background leaves a hole: garments are solid inside.
     alpha = np.where(mask & (alpha < 0.5), 1.0, alpha).astype(np.float32)
     if mask.sum() < 0.02 * mask.size:
@@ -225,9 +233,8 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
         for y in range(start, stop, -1):
             if np.isnan(edge[y]):
                 continue
-            if prev is not None:
-                if (edge[y] - prev) * outward > jump:  # sleeve joins the run: the armpit is just below
-                    return y + 1, True
+            if prev is not None and (edge[y] - prev) * outward > jump:
+                return y + 1, True  # a sleeve joins the run: the armpit is just below
             prev = edge[y] if prev is None else 0.7 * prev + 0.3 * edge[y]
         # No sleeve joined: the arm hole starts where the side moves inwards by a clear margin.
         base = edge[start] if not np.isnan(edge[start]) else (ref_l if outward < 0 else ref_r)

@@ -272,10 +272,12 @@ def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
         gl, gr = apply_affine(m, _pt(lm, f"l_{level}")), apply_affine(m, _pt(lm, f"r_{level}"))
         centre = (gl + gr) / 2
         centre = centre - np.dot(centre - mid_sh, u) * u + 0.0  # on the body's centre line
-        bl_, br_ = body.width_at(centre, 0.5 * sw)
+        br_, bl_ = body.width_at(centre, 0.5 * sw)
         half_g = np.dot(gl - gr, u) / 2
-        t[f"l_{level}"] = centre + max(half_g, 1.06 * bl_) * u
-        t[f"r_{level}"] = centre - max(half_g, 1.06 * br_) * u
+        # A hand on the hip or an arm against the side can make the measured trunk too wide:
+        # no side goes further than 0.8 shoulder widths from the centre line.
+        t[f"l_{level}"] = centre + min(max(half_g, 1.06 * bl_), 0.8 * sw) * u
+        t[f"r_{level}"] = centre - min(max(half_g, 1.06 * br_), 0.8 * sw) * u
     hem_mid = (t["l_hem"] + t["r_hem"]) / 2
     t["hem_center"] = hem_mid + (apply_affine(m, _pt(lm, "hem_center")) - apply_affine(
         m, (_pt(lm, "l_hem") + _pt(lm, "r_hem")) / 2))
