@@ -57,8 +57,17 @@ class OwnerBalanceFilter(admin.SimpleListFilter):
 class PurchaseAdmin(admin.ModelAdmin):
     """Read-only: purchases change only through Stripe's webhook (refunds are made in Stripe's dashboard)."""
 
-    list_display = ["created_at", "user", "pack_code", "credits", "price", "status", "credits_reversed",
-                    "owner_balance", "stripe_session_id"]
+    list_display = [
+        "created_at",
+        "user",
+        "pack_code",
+        "credits",
+        "price",
+        "status",
+        "credits_reversed",
+        "owner_balance",
+        "stripe_session_id",
+    ]
     list_filter = ["status", "pack_code", OwnerBalanceFilter]
     search_fields = ["user__email", "=public_id", "stripe_session_id", "stripe_payment_intent_id"]
     raw_id_fields = ["user"]

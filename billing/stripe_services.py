@@ -85,18 +85,30 @@ def checkout_start(*, user: User, pack_code: str, success_url: str, cancel_url: 
     if pack is None:
         raise UnknownPack(pack_code)
     purchase = Purchase.objects.create(
-        user=user, pack_code=pack.code, credits=pack.credits, amount_cents=pack.price_cents,
+        user=user,
+        pack_code=pack.code,
+        credits=pack.credits,
+        amount_cents=pack.price_cents,
         currency=settings.STRIPE_CURRENCY,
     )
-    metadata = {"purchase_id": str(purchase.public_id), "user_id": str(user.pk), "pack": pack.code,
-                "credits": str(pack.credits)}
+    metadata = {
+        "purchase_id": str(purchase.public_id),
+        "user_id": str(user.pk),
+        "pack": pack.code,
+        "credits": str(pack.credits),
+    }
     params: dict[str, Any] = {
         "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": purchase.currency,
-            "unit_amount": purchase.amount_cents,
-            "product_data": {"name": f"{pack.name}: {pack.credits} credits"},
-        }}],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": purchase.currency,
+                    "unit_amount": purchase.amount_cents,
+                    "product_data": {"name": f"{pack.name}: {pack.credits} credits"},
+                },
+            }
+        ],
         "client_reference_id": str(user.pk),
         "customer_email": user.email,
         "metadata": metadata,
@@ -166,8 +178,10 @@ def webhook_process(payload: bytes, signature: str | None) -> str:
             with transaction.atomic():
                 # The unique event id: a concurrent duplicate waits here for the first to commit, then fails.
                 record = StripeEvent.objects.create(
-                    event_id=str(event["id"])[:255], type=str(event["type"])[:100],
-                    livemode=bool(event.get("livemode")), stripe_created=_timestamp(event.get("created")),
+                    event_id=str(event["id"])[:255],
+                    type=str(event["type"])[:100],
+                    livemode=bool(event.get("livemode")),
+                    stripe_created=_timestamp(event.get("created")),
                     payload=event,
                 )
         except IntegrityError:
@@ -245,16 +259,29 @@ def _fulfil(purchase: Purchase, session: dict) -> str:
     # The amount was set by us when the session was created; a different one means a configuration
     # problem worth a warning, but the customer did pay and gets what the purchase promised.
     if session.get("amount_total") not in (None, purchase.amount_cents):
-        log.warning("purchase %s: paid %s, expected %s", purchase.public_id, session.get("amount_total"),
-                    purchase.amount_cents)
-    entry = credits_purchase(purchase.user, purchase.credits, reference=f"stripe:{purchase.stripe_session_id}",
-                             reason=f"{purchase.pack_code} pack ({purchase.credits} credits)")
+        log.warning(
+            "purchase %s: paid %s, expected %s", purchase.public_id, session.get("amount_total"), purchase.amount_cents
+        )
+    entry = credits_purchase(
+        purchase.user,
+        purchase.credits,
+        reference=f"stripe:{purchase.stripe_session_id}",
+        reason=f"{purchase.pack_code} pack ({purchase.credits} credits)",
+    )
     purchase.status = Purchase.Status.PAID
     purchase.failure_reason = ""
     purchase.paid_at = timezone.now()
     purchase.stripe_payment_intent_id = session.get("payment_intent") or purchase.stripe_payment_intent_id
-    purchase.save(update_fields=["status", "failure_reason", "paid_at", "stripe_session_id",
-                                 "stripe_payment_intent_id", "updated_at"])
+    purchase.save(
+        update_fields=[
+            "status",
+            "failure_reason",
+            "paid_at",
+            "stripe_session_id",
+            "stripe_payment_intent_id",
+            "updated_at",
+        ]
+    )
     if entry is None:  # the ledger already had this payment: the unique reference caught a replay
         return "purchase marked paid; credits were already granted"
     return f"granted {purchase.credits} credits"
@@ -286,8 +313,12 @@ def _on_charge_refunded(charge: dict, record: StripeEvent) -> str:
     if charge.get("refunded"):
         purchase.status = Purchase.Status.REFUNDED
     if take > 0:
-        credits_reverse(purchase.user, take, reference=f"stripe-refund:{charge.get('id')}:{refunded}",
-                        reason=f"refund of {purchase.pack_code} pack ({refunded / 100:.2f} {purchase.currency})")
+        credits_reverse(
+            purchase.user,
+            take,
+            reference=f"stripe-refund:{charge.get('id')}:{refunded}",
+            reason=f"refund of {purchase.pack_code} pack ({refunded / 100:.2f} {purchase.currency})",
+        )
         purchase.credits_reversed += take
     purchase.save(update_fields=["status", "amount_refunded_cents", "credits_reversed", "updated_at"])
     return f"refunded {refunded} cents: took back {max(take, 0)} credits"

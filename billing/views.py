@@ -42,13 +42,17 @@ def _absolute(request: HttpRequest, path: str) -> str:
 @login_required
 def billing_page(request: HttpRequest) -> HttpResponse:
     purchases = Purchase.objects.for_user(request.user)[:50]
-    return render(request, "billing/billing.html", {
-        "packs": credit_packs(),
-        "billing_enabled": billing_enabled(),
-        "balance": credits_balance(request.user),
-        "purchases": purchases,
-        "entries": CreditEntry.objects.filter(user=request.user).select_related("order")[:20],
-    })
+    return render(
+        request,
+        "billing/billing.html",
+        {
+            "packs": credit_packs(),
+            "billing_enabled": billing_enabled(),
+            "balance": credits_balance(request.user),
+            "purchases": purchases,
+            "entries": CreditEntry.objects.filter(user=request.user).select_related("order")[:20],
+        },
+    )
 
 
 @login_required
@@ -63,8 +67,11 @@ def checkout(request: HttpRequest, pack_code: str) -> HttpResponse:
             cancel_url=_absolute(request, reverse("billing:cancel")) + "?purchase={PURCHASE_ID}",
         )
     except BillingDisabled:
-        messages.warning(request, "Billing is not enabled on this site, so credits cannot be bought here. "
-                                  "Ask an administrator to add credits to your account.")
+        messages.warning(
+            request,
+            "Billing is not enabled on this site, so credits cannot be bought here. "
+            "Ask an administrator to add credits to your account.",
+        )
         return redirect("billing:page")
     except UnknownPack:
         messages.error(request, "That credit pack does not exist.")
@@ -78,17 +85,22 @@ def checkout(request: HttpRequest, pack_code: str) -> HttpResponse:
 @login_required
 def checkout_success(request: HttpRequest) -> HttpResponse:
     """Shows the purchase's state only; the credits come with Stripe's signed webhook."""
-    purchase = get_object_or_404(Purchase.objects.for_user(request.user),
-                                 stripe_session_id=request.GET.get("session_id") or "-")
+    purchase = get_object_or_404(
+        Purchase.objects.for_user(request.user), stripe_session_id=request.GET.get("session_id") or "-"
+    )
     return render(request, "billing/purchase.html", {"purchase": purchase, "balance": credits_balance(request.user)})
 
 
 @login_required
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
-    purchase = get_object_or_404(Purchase.objects.for_user(request.user),
-                                 public_id=_uuid_or_none(request.GET.get("purchase")))
-    return render(request, "billing/purchase.html", {"purchase": purchase, "balance": credits_balance(request.user),
-                                                     "canceled": True})
+    purchase = get_object_or_404(
+        Purchase.objects.for_user(request.user), public_id=_uuid_or_none(request.GET.get("purchase"))
+    )
+    return render(
+        request,
+        "billing/purchase.html",
+        {"purchase": purchase, "balance": credits_balance(request.user), "canceled": True},
+    )
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:

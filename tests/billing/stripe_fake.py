@@ -65,8 +65,12 @@ class FakeStripe:
             "receipt_url": f"{self.url}/receipts/{pi_id}",
         }
         self.payment_intents[pi_id] = {
-            "id": pi_id, "object": "payment_intent", "amount": session["amount_total"],
-            "currency": session["currency"], "status": "succeeded", "latest_charge": charge,
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": session["amount_total"],
+            "currency": session["currency"],
+            "status": "succeeded",
+            "latest_charge": charge,
             "metadata": session["metadata"],
         }
         session.update(status="complete", payment_status="paid", payment_intent=pi_id)
@@ -243,15 +247,17 @@ def stripe_on(settings, fake_stripe) -> FakeStripe:
 
 
 def event_payload(event_type: str, obj: dict, event_id: str | None = None) -> str:
-    return json.dumps({
-        "id": event_id or "evt_" + secrets.token_hex(10),
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
-        "livemode": False,
-        "type": event_type,
-        "data": {"object": obj},
-    })
+    return json.dumps(
+        {
+            "id": event_id or "evt_" + secrets.token_hex(10),
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    )
 
 
 def signature(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -38,8 +38,12 @@ def test_checkout_sends_amount_currency_metadata_and_idempotency_key(client, use
     assert "500 credits" in form["line_items[0][price_data][product_data][name]"]
     assert form["client_reference_id"] == str(user.pk)
     assert form["customer_email"] == "buyer@example.com"
-    expected_metadata = {"purchase_id": str(purchase.public_id), "user_id": str(user.pk), "pack": "pro",
-                         "credits": "500"}
+    expected_metadata = {
+        "purchase_id": str(purchase.public_id),
+        "user_id": str(user.pk),
+        "pack": "pro",
+        "credits": "500",
+    }
     for key, value in expected_metadata.items():
         assert form[f"metadata[{key}]"] == value
         assert form[f"payment_intent_data[metadata][{key}]"] == value

@@ -115,8 +115,10 @@ class TestCompleted:
         user, session = start_purchase(client, stripe_on)
         stripe_on.pay(session["id"])
         unpaid = {**session, "payment_status": "unpaid"}
-        assert post_webhook(client, event_payload("checkout.session.completed", unpaid)).json()["outcome"].startswith(
-            "waiting"
+        assert (
+            post_webhook(client, event_payload("checkout.session.completed", unpaid))
+            .json()["outcome"]
+            .startswith("waiting")
         )
         assert Purchase.objects.get().status == "pending" and credits_balance(user) == 0
         post_webhook(client, event_payload("checkout.session.async_payment_succeeded", session))
@@ -133,8 +135,13 @@ class TestCompleted:
         assert credits_balance(user) == 0 and user.plan == "free"
 
     def test_session_of_someone_else_is_ignored(self, client, stripe_on):
-        stranger = {"id": "cs_test_unknown", "object": "checkout.session", "payment_status": "paid",
-                    "metadata": {}, "amount_total": 3900}
+        stranger = {
+            "id": "cs_test_unknown",
+            "object": "checkout.session",
+            "payment_status": "paid",
+            "metadata": {},
+            "amount_total": 3900,
+        }
         response = post_webhook(client, event_payload("checkout.session.completed", stranger))
         assert response.status_code == 200
         assert response.json()["outcome"] == "ignored: no matching purchase"
@@ -151,8 +158,12 @@ class TestCompleted:
         # ...but only for the user named in the session.
         other, other_session = start_purchase(client, stripe_on, email="other@example.com")
         Purchase.objects.filter(user=other).update(stripe_session_id=None)
-        forged = {**other_session, "id": "cs_test_forged", "client_reference_id": str(user.pk),
-                  "payment_status": "paid"}
+        forged = {
+            **other_session,
+            "id": "cs_test_forged",
+            "client_reference_id": str(user.pk),
+            "payment_status": "paid",
+        }
         assert post_webhook(client, event_payload("checkout.session.completed", forged)).json()["outcome"] == (
             "ignored: no matching purchase"
         )
@@ -205,8 +216,12 @@ class TestRefund:
         with pytest.raises(InsufficientCredits):
             credits_spend(user, 1, order=Order.objects.create(user=user, style="virtual_tryon"))
         # Replaying the refund changes nothing.
-        post_webhook(client, event_payload("charge.refunded", refunded, event_id=StripeEvent.objects.get(
-            type="charge.refunded").event_id))
+        post_webhook(
+            client,
+            event_payload(
+                "charge.refunded", refunded, event_id=StripeEvent.objects.get(type="charge.refunded").event_id
+            ),
+        )
         assert credits_balance(user) == -390
         # The next purchase settles the debt first.
         client.post("/billing/buy/pro")
@@ -240,8 +255,15 @@ class TestRefund:
         assert credits_balance(user) == 0 and Purchase.objects.get().status == "refunded"
 
     def test_refund_of_a_foreign_charge_is_acknowledged(self, client, stripe_on):
-        foreign = {"id": "ch_x", "object": "charge", "payment_intent": "pi_other", "amount": 100,
-                   "amount_refunded": 100, "refunded": True, "metadata": {}}
+        foreign = {
+            "id": "ch_x",
+            "object": "charge",
+            "payment_intent": "pi_other",
+            "amount": 100,
+            "amount_refunded": 100,
+            "refunded": True,
+            "metadata": {},
+        }
         response = post_webhook(client, event_payload("charge.refunded", foreign))
         assert response.status_code == 200 and response.json()["outcome"] == "ignored: no matching purchase"
 
@@ -295,8 +317,10 @@ class TestConcurrentDelivery:
     def test_two_events_for_one_payment_grant_once(self, client, stripe_on, round_):
         user, session = start_purchase(client, stripe_on)
         stripe_on.pay(session["id"])
-        payloads = [event_payload("checkout.session.completed", session),
-                    event_payload("checkout.session.async_payment_succeeded", session)]
+        payloads = [
+            event_payload("checkout.session.completed", session),
+            event_payload("checkout.session.async_payment_succeeded", session),
+        ]
 
         results = _deliver_concurrently("/billing/webhook/stripe", payloads)
         assert sorted(results) == [(200, "granted 500 credits"), (200, "ignored: purchase already paid")]
