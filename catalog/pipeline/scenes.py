@@ -34,7 +34,7 @@ class Scene:
     shadow: str = "contact"  # contact | cast_floor | cast_wall | none
     light: tuple[float, float] = (-0.6, -0.8)  # unit vector towards the light, image axes (x right, y down)
     reflection: float = 0.0  # opacity of the floor reflection at the base
-    detail: int = 0  # close-up: 1 = most detailed window, 2 = the next one
+    detail: int = 0  # close-up: 1 = most detailed window inside the product (1:1), 2 = across its outline (4:5)
 
 
 # Two fixed, curated sets. The 6 cover the three aspect ratios; the 12 add six more.
@@ -120,7 +120,7 @@ SET_12 = SET_6 + (
         light=(-0.5, -0.87),
         reflection=0.4,
     ),
-    Scene("detail_closeup_4x5", "4:5", "detail", "warm", detail=2),
+    Scene("detail_edge_4x5", "4:5", "detail", "warm", detail=2),
 )
 SETS = {6: SET_6, 12: SET_12}
 
@@ -132,7 +132,7 @@ class Product:
     premult: np.ndarray  # hxwx3 float32: RGB * alpha (0-255)
     alpha: np.ndarray  # hxw float32 (0-1)
     palette: list[PaletteColour]
-    details: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # aspect -> windows x,y,w,h
+    details: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # close-up number -> x, y, w, h
 
     @property
     def size(self) -> tuple[int, int]:
@@ -149,44 +149,51 @@ def prepare_product(
     a = alpha[y0:y1, x0:x1].astype(np.float32)
     premult = rgb[y0:y1, x0:x1].astype(np.float32) * a[..., None]
     product = Product(premult=premult, alpha=np.ascontiguousarray(a), palette=palette)
-    product.details = {asp: detail_windows(rgb[y0:y1, x0:x1], a, asp) for asp in ("1:1", "4:5")}
+    crop = rgb[y0:y1, x0:x1]
+    product.details = {1: detail_window(crop, a, "1:1", "inner"), 2: detail_window(crop, a, "4:5", "edge")}
     return product
 
 
-def detail_windows(rgb: np.ndarray, alpha: np.ndarray, aspect: str, count: int = 2) -> list[tuple[int, int, int, int]]:
-    """The ``count`` most detailed windows (gradient energy) lying within the product, best first."""
+def detail_window(rgb: np.ndarray, alpha: np.ndarray, aspect: str, kind: str) -> tuple[int, int, int, int]:
+    """The window (x, y, w, h) of the given aspect with the most gradient energy.
+
+    ``kind`` "inner": lying within the product (its print, texture, buttons);
+    "edge": straddling its outline (its form against the backdrop), so the two
+    close-ups differ even for a plain, untextured product.
+    """
     h, w = alpha.shape
     aw, ah = ASPECTS[aspect]
     win_h = int(max(48, min(0.42 * min(h, w) * max(1.0, ah / aw), h)))
     win_w = int(min(w, round(win_h * aw / ah)))
     win_h = int(min(h, round(win_w * ah / aw)))
     f = max(1, round(min(h, w) / 200))  # work on a ~200 px map: it only has to find a region
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * alpha
     energy = np.abs(cv2.Sobel(grey, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(grey, cv2.CV_32F, 0, 1))
     solid = cv2.erode((alpha > 0.9).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
-    small_e = cv2.resize(energy * solid, (w // f, h // f), interpolation=cv2.INTER_AREA)
-    small_a = cv2.resize(solid, (w // f, h // f), interpolation=cv2.INTER_AREA)
+    if kind == "inner":
+        energy *= solid
+    small_e = cv2.resize(energy, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small_a = cv2.resize(solid, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
     kw, kh = max(1, win_w // f), max(1, win_h // f)
     score = cv2.boxFilter(small_e, -1, (kw, kh), normalize=True, borderType=cv2.BORDER_CONSTANT)
     cover = cv2.boxFilter(small_a, -1, (kw, kh), normalize=True, borderType=cv2.BORDER_CONSTANT)
-    # Windows mostly outside the product (background in the crop) are not a close-up of it.
-    score = np.where(cover > 0.85, score, np.where(cover > 0.6, score * 0.3, 0))
+    if kind == "inner":
+        # Mostly-background windows are not a close-up of the product.
+        ok = cover > 0.85
+        score = np.where(ok, score, np.where(cover > 0.6, score * 0.3, 0)) if ok.any() else score * cover
+    else:
+        score = np.where((cover > 0.4) & (cover < 0.8), score, score * 0.2)
     # Only centres whose window lies inside the crop.
-    valid = np.zeros_like(score, dtype=bool)
     sh, sw = score.shape
+    valid = np.zeros_like(score, dtype=bool)
     valid[kh // 2 : max(kh // 2 + 1, sh - (kh - kh // 2) + 1), kw // 2 : max(kw // 2 + 1, sw - (kw - kw // 2) + 1)] = (
         True
     )
     score = np.where(valid, score, -1)
-    out: list[tuple[int, int, int, int]] = []
-    for _ in range(count):
-        cy, cx = np.unravel_index(int(np.argmax(score)), score.shape)
-        x = int(np.clip(cx * f + f // 2 - win_w // 2, 0, w - win_w))
-        y = int(np.clip(cy * f + f // 2 - win_h // 2, 0, h - win_h))
-        out.append((x, y, win_w, win_h))
-        # The next window must show another region.
-        score[max(0, cy - kh * 3 // 4) : cy + kh * 3 // 4 + 1, max(0, cx - kw * 3 // 4) : cx + kw * 3 // 4 + 1] = -1
-    return out
+    cy, cx = np.unravel_index(int(np.argmax(score)), score.shape)
+    x = int(np.clip(cx * f + f // 2 - win_w // 2, 0, w - win_w))
+    y = int(np.clip(cy * f + f // 2 - win_h // 2, 0, h - win_h))
+    return x, y, win_w, win_h
 
 
 # --------------------------------------------------------------------------- colours
@@ -325,7 +332,9 @@ def _contact_shadow(alpha: np.ndarray, x: int, y: int, w: int, h: int, q: int) -
     cv2.ellipse(out, (round(cx), round(cy)), (round(half_w * 1.05), max(1, round(tall * 0.025))), 0, 0, 360, 0.5, -1)
     core = np.zeros_like(out)
     cv2.ellipse(core, (round(cx), round(cy)), (round(half_w * 0.95), max(1, round(tall * 0.008))), 0, 0, 360, 0.6, -1)
-    return cv2.GaussianBlur(out, (0, 0), max(1.0, tall * 0.03)) + cv2.GaussianBlur(core, (0, 0), max(0.7, tall * 0.008))
+    # Blurred more along the floor than across it: the shadow stays flat and close to the base.
+    pool = cv2.GaussianBlur(out, (0, 0), sigmaX=max(1.0, tall * 0.03), sigmaY=max(0.7, tall * 0.01))
+    return pool + cv2.GaussianBlur(core, (0, 0), max(0.7, tall * 0.006))
 
 
 def _cast_floor_shadow(alpha: np.ndarray, x: int, y: int, w: int, h: int, q: int, light: tuple[float, float]):
@@ -422,8 +431,7 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
 
 def render_detail(scene: Scene, product: Product, long_side: int) -> np.ndarray:
     w, h = canvas_size(scene.aspect, long_side)
-    windows = product.details[scene.aspect]
-    x, y, ww, wh = windows[min(scene.detail, len(windows)) - 1]
+    x, y, ww, wh = product.details[scene.detail]
     c1, _ = scene_colours(scene.colours, product.palette)
     img = product.premult[y : y + wh, x : x + ww] + c1 * (1 - product.alpha[y : y + wh, x : x + ww, None])
     img = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC if ww < w else cv2.INTER_AREA)
@@ -459,7 +467,7 @@ def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
         shadow += _cast_wall_shadow(alpha, x, y, w, h, q, scene.light)
     if scene.shadow != "none":
         # Below a visible level the shadow is zero, so a white set stays exactly (255, 255, 255).
-        shadow = np.where(shadow < 0.004, 0, np.minimum(shadow, 0.85))
+        shadow = np.where(shadow < 0.01, 0, np.minimum(shadow, 0.85))
         rows = np.nonzero(shadow.any(axis=1))[0]
         if rows.size:
             r0, r1 = max(0, rows[0] - 1) * q, min(h, (rows[-1] + 2) * q)

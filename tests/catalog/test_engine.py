@@ -1,0 +1,117 @@
+import io
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from catalog.pipeline.engine import run_catalog
+from catalog.pipeline.scenes import SET_6, SET_12
+from ftmv.pipeline import PipelineError, encode_image
+from tests.catalog.drawings import bottle, mug
+
+
+@pytest.fixture(scope="module")
+def mug_12():
+    rgb, _, _ = mug()
+    stages = []
+    result = run_catalog(rgb, 12, quality="standard", progress=lambda s, p: stages.append((s, p)))
+    return result, stages
+
+
+def small(img: np.ndarray) -> np.ndarray:
+    return cv2.resize(img, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def test_twelve_images_named_and_sized(mug_12):
+    result, _ = mug_12
+    assert len(result.images) == 12
+    assert result.names == [s.name for s in SET_12]
+    assert len(set(result.names)) == 12
+    for img in result.images:
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+        assert max(img.shape[:2]) == 1024
+    ratios = {round(img.shape[1] / img.shape[0], 2) for img in result.images}
+    assert {1.0, 0.8, 1.78} <= ratios
+
+
+def test_main_image_white_background_and_fill(mug_12):
+    result, _ = mug_12
+    main = result.images[result.names.index("white_main")]
+    h, w = main.shape[:2]
+    # The whole border, and every pixel away from the product, is pure white.
+    border = np.concatenate(
+        [main[:8].reshape(-1, 3), main[-8:].reshape(-1, 3), main[:, :8].reshape(-1, 3), main[:, -8:].reshape(-1, 3)]
+    )
+    assert (border == 255).all()
+    non_white = (main < 250).any(axis=2)
+    ys, xs = np.nonzero(non_white)
+    fill = max((xs.max() - xs.min() + 1) / w, (ys.max() - ys.min() + 1) / h)
+    assert 0.80 <= fill <= 0.90
+    # A soft contact shadow: grey-ish pixels just under the product, darker than white.
+    bottom = ys.max()
+    assert (main[bottom - 3 : bottom + 1, xs.min() : xs.max()] < 250).any()
+
+
+def test_images_pairwise_distinct(mug_12):
+    result, _ = mug_12
+    smalls = [small(img) for img in result.images]
+    for (i, a), (j, b) in itertools.combinations(enumerate(smalls), 2):
+        diff = float(np.abs(a - b).mean())
+        assert diff > 6.0, f"{result.names[i]} and {result.names[j]} differ by only {diff:.1f}"
+
+
+def test_progress_reported_per_image(mug_12):
+    _, stages = mug_12
+    renders = [p for s, p in stages if s == "render"]
+    assert len(renders) == 12
+    assert renders == sorted(renders) and renders[-1] >= 95
+    assert stages[0][0] == "cutout"
+
+
+def test_description_is_measured():
+    red_mug = run_catalog(mug()[0], 6, quality="standard")
+    navy_bottle = run_catalog(bottle()[0], 6, quality="standard")
+    assert "red" in red_mug.description
+    assert "opening" in red_mug.description  # the handle hole was measured
+    assert "navy" in navy_bottle.description or "blue" in navy_bottle.description
+    assert "Tall" in navy_bottle.description
+    assert red_mug.description != navy_bottle.description
+    assert red_mug.cutout_method == "plain"
+
+
+def test_six_images_high_quality_and_distinct():
+    result = run_catalog(bottle()[0], 6, quality="high")
+    assert result.names == [s.name for s in SET_6]
+    assert all(max(img.shape[:2]) == 2048 for img in result.images)
+    smalls = [small(img) for img in result.images]
+    for a, b in itertools.combinations(smalls, 2):
+        assert float(np.abs(a - b).mean()) > 6.0
+
+
+@pytest.mark.parametrize("fmt,magic,mode", [("jpg", b"\xff\xd8", "RGB"), ("png", b"\x89PNG", "RGB")])
+def test_encode_formats(mug_12, fmt, magic, mode):
+    result, _ = mug_12
+    data = encode_image(result.images[0], fmt)
+    assert data.startswith(magic)
+    decoded = Image.open(io.BytesIO(data))
+    assert decoded.mode == mode and decoded.size == (result.images[0].shape[1], result.images[0].shape[0])
+
+
+def test_empty_image_fails_with_no_product():
+    with pytest.raises(PipelineError) as err:
+        run_catalog(np.full((400, 300, 3), 240, np.uint8), 6)
+    assert err.value.code == "NO_PRODUCT"
+
+
+def test_bad_quantity_rejected():
+    with pytest.raises(ValueError):
+        run_catalog(mug()[0], 7)
+
+
+def test_debug_output(tmp_path):
+    run_catalog(mug()[0], 6, quality="standard", debug_dir=tmp_path)
+    for name in ("cutout.png", "alpha.png", "overlay.jpg", "catalog.json"):
+        assert (tmp_path / name).is_file()
+    assert Image.open(tmp_path / "cutout.png").mode == "RGBA"
