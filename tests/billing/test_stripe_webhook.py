@@ -328,3 +328,28 @@ class TestConcurrentDelivery:
         assert CreditEntry.objects.filter(user=user, kind="purchase").count() == 1
         assert credits_balance(user) == 500
         assert Purchase.objects.get().status == "paid"
+
+
+@pytest.mark.django_db
+def test_admin_finds_purchases_events_and_negative_balances(client, stripe_on):
+    user, session = start_purchase(client, stripe_on)
+    charge = stripe_on.pay(session["id"])
+    completed = event_payload("checkout.session.completed", session)
+    post_webhook(client, completed)
+    credits_spend(user, 300, order=Order.objects.create(user=user, style="virtual_tryon"))
+    post_webhook(client, event_payload("charge.refunded", {**charge, "amount_refunded": 3900, "refunded": True}))
+    assert credits_balance(user) == -300
+    staff = User.objects.create_superuser(email="admin@example.com", password="pw-123456")
+    client.force_login(staff)
+
+    owing = client.get("/admin/billing/purchase/?owner_balance=negative").content.decode()
+    assert session["id"] in owing and "-300" in owing
+    assert session["id"] in client.get("/admin/billing/purchase/?q=buyer@example").content.decode()
+    event_id = StripeEvent.objects.get(type="checkout.session.completed").event_id
+    found = client.get(f"/admin/billing/stripeevent/?q={event_id}").content.decode()
+    assert event_id in found and "granted 500 credits" in found
+    assert "-300" in client.get("/admin/billing/creditbalance/").content.decode()
+    # Another user with a positive balance is not listed as owing.
+    other, other_session = start_purchase(client, stripe_on, email="fine@example.com")
+    client.force_login(staff)
+    assert other_session["id"] not in client.get("/admin/billing/purchase/?owner_balance=negative").content.decode()
