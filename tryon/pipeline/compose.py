@@ -85,9 +85,41 @@ def _body_core(body: Body) -> np.ndarray:
 
 def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, warp: WarpResult,
             category: str) -> Composite:
+    """Compose inside the box that holds the new garment and the old one (plus a margin for the
+    blurs); everything outside it is the input, untouched."""
+    h, w = person_rgb.shape[:2]
+    g_rgb, g_alpha, pieces = warp.layers((h, w))
+    old = _region(regions, "lower_body") if category == "bottoms" else _region(regions, "upper_garment", "sleeves")
+    ys, xs = np.nonzero(old | (g_alpha > 0))
+    if ys.size == 0:
+        empty = np.zeros((h, w), bool)
+        return Composite(person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32))
+    pad = int(0.25 * body.shoulder_width) + 8
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+    crop = (slice(y0, y1), slice(x0, x1))
+    shift = np.array([x0, y0], np.float64)
+    sub_body = Body(shape=(y1 - y0, x1 - x0), kp={k: v - shift for k, v in body.kp.items()},
+                    torso=body.torso[crop], arms=body.arms[crop])
+    sub = _compose_box(np.ascontiguousarray(person_rgb[crop]), {k: v[crop] for k, v in regions.items()}, sub_body,
+                       g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category)
+    image = person_rgb.copy()
+    image[crop] = sub.image
+    edited = np.zeros((h, w), bool)
+    edited[crop] = sub.edited_mask
+    alpha = np.zeros((h, w), np.float32)
+    alpha[crop] = sub.garment_alpha
+    revealed = np.zeros((h, w), bool)
+    revealed[crop] = sub.revealed
+    shading = np.ones((h, w), np.float32)
+    shading[crop] = sub.shading
+    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading)
+
+
+def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, g_rgb: np.ndarray,
+                 pieces: dict[str, np.ndarray], category: str) -> Composite:
     h, w = person_rgb.shape[:2]
     sw = body.shoulder_width
-    g_rgb, _, pieces = warp.layers((h, w))
     feather = max(0.6, 0.004 * sw)
 
     head = _region(regions, "face_hair_neck")
@@ -189,12 +221,11 @@ def _fill_skin(person_rgb: np.ndarray, base: np.ndarray, lum: np.ndarray, zone: 
     sigma = max(3.0, 0.06 * body.shoulder_width)
     lum_blur = cv2.GaussianBlur(lum, (0, 0), sigma)
     ref = float(np.median(lum_blur[zone])) + 1e-3
-    shade = np.clip(lum_blur / ref, 0.75, 1.15) ** 0.5
-    skin = tone[None, None, :] * shade[..., None]
+    shade = np.clip(lum_blur[zone] / ref, 0.75, 1.15) ** 0.5
+    skin = tone[None, :] * shade[:, None]
     # Grain so the filled skin does not look airbrushed next to real skin.
     rng = np.random.default_rng(0)
-    skin = skin + rng.normal(0, 2.0, skin.shape).astype(np.float32)
-    out[zone] = skin[zone]
+    out[zone] = skin + rng.normal(0, 2.0, skin.shape).astype(np.float32)
     return out
 
 

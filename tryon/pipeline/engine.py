@@ -20,9 +20,11 @@ from .compose import compose, draw_compose_debug
 from .garment import CATEGORIES, analyze_garment, draw_garment_debug
 from .warp import body_from_person, draw_warp_debug, fit_garment
 
-# The garment photo is analysed at most this large: the cutout dominates its cost, and the
-# garment is usually scaled down onto the body anyway.
-GARMENT_LONG_SIDE = 1024
+# The garment photo is analysed at 0.6x the output's long side (512..1024 px): the cutout
+# dominates its cost, and a garment covers well under that share of the person photo, so
+# the warp still scales it down.
+GARMENT_SCALE = 0.6
+GARMENT_LONG_SIDE = (512, 1024)
 
 
 @dataclass
@@ -63,8 +65,8 @@ def run_tryon(person_rgb: np.ndarray, garment_rgb: np.ndarray, *, category: str 
         save("1_regions", _regions_overlay(person_rgb, person.regions))
 
     t = time.perf_counter()
-    garment = analyze_garment(np.ascontiguousarray(resize_long_side(garment_rgb, GARMENT_LONG_SIDE)),
-                              category=category)
+    garment_side = int(np.clip(GARMENT_SCALE * max(person_rgb.shape[:2]), *GARMENT_LONG_SIDE))
+    garment = analyze_garment(np.ascontiguousarray(resize_long_side(garment_rgb, garment_side)), category=category)
     timings["garment"] = time.perf_counter() - t
     progress("garment", 55)
     save("2_garment", draw_garment_debug(garment)) if debug else None
