@@ -99,7 +99,7 @@
     var progress = live.querySelector(".progress");
     var label = live.querySelector("[data-stage-label]");
     var percent = live.querySelector("[data-percent]");
-    var status = live.querySelector("[data-status]");
+    var badges = document.querySelectorAll("[data-status]");
     var steps = live.querySelectorAll(".steps li");
     var delay = 1500;
     var poll = function () {
@@ -111,7 +111,7 @@
           progress.setAttribute("aria-valuenow", data.progress);
           if (percent) percent.textContent = data.progress + "%";
           if (label) label.textContent = data.stage_label;
-          if (status) { status.textContent = data.status_label; status.className = "badge badge-" + data.status; }
+          badges.forEach(function (badge) { badge.textContent = data.status_label; badge.className = "badge badge-" + data.status; });
           steps.forEach(function (li) {
             var at = parseInt(li.getAttribute("data-at"), 10);
             var next = parseInt(li.getAttribute("data-next"), 10);
