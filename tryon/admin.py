@@ -1,6 +1,12 @@
+from datetime import timedelta
+
 from django.contrib import admin
+from django.core.files.storage import default_storage
+from django.db.models import DurationField, ExpressionWrapper, F
+from django.utils.html import format_html
 
 from .models import Order, OrderFile
+from .thumbnails import order_thumbnail
 
 
 class OrderFileInline(admin.TabularInline):
@@ -11,11 +17,77 @@ class OrderFileInline(admin.TabularInline):
     can_delete = False
 
 
+class ProcessingTimeFilter(admin.SimpleListFilter):
+    """Finished orders by how long they took from acceptance to completion or failure."""
+
+    title = "processing time"
+    parameter_name = "took"
+    BUCKETS = {
+        "lt30": ("under 30 s", None, 30),
+        "30to120": ("30 s to 2 min", 30, 120),
+        "gt120": ("over 2 min", 120, None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _, _) in self.BUCKETS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BUCKETS:
+            return queryset
+        _, low, high = self.BUCKETS[self.value()]
+        took = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
+        queryset = queryset.filter(completed_at__isnull=False).annotate(took=took)
+        if low is not None:
+            queryset = queryset.filter(took__gte=timedelta(seconds=low))
+        if high is not None:
+            queryset = queryset.filter(took__lt=timedelta(seconds=high))
+        return queryset
+
+
+class ErrorFilter(admin.SimpleListFilter):
+    title = "error"
+    parameter_name = "error"
+
+    def lookups(self, request, model_admin):
+        codes = Order.objects.exclude(error_code="").order_by("error_code").values_list("error_code", flat=True)
+        return [(code, code) for code in codes.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(error_code=self.value()) if self.value() else queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "style", "status", "progress", "credits_used", "created_at", "completed_at"]
-    list_filter = ["style", "status"]
-    search_fields = ["id", "user__email", "error_code"]
+    list_display = ["thumbnail", "id", "user", "style", "status", "progress", "credits_used", "took", "error_code",
+                    "source", "created_at"]
+    list_display_links = ["thumbnail", "id"]
+    list_filter = ["status", "style", "source", ErrorFilter, ProcessingTimeFilter, "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["=id", "user__email", "error_code"]
+    list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "started_at", "completed_at", "timings", "request_hash", "attempts"]
+    readonly_fields = ["preview", "created_at", "started_at", "completed_at", "timings", "request_hash", "attempts"]
     inlines = [OrderFileInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("files")
+
+    def _thumb(self, obj: Order, size: int):
+        name = order_thumbnail(obj)  # made once and stored; later views only read it
+        if name is None:
+            return "—"
+        return format_html('<img src="{}" alt="Order {}" style="max-width:{}px;max-height:{}px;border-radius:4px">',
+                           default_storage.url(name), obj.pk, size, size)
+
+    @admin.display(description="image")
+    def thumbnail(self, obj: Order):
+        return self._thumb(obj, 64)
+
+    @admin.display(description="preview")
+    def preview(self, obj: Order):
+        return self._thumb(obj, 320)
+
+    @admin.display(description="took", ordering="completed_at")
+    def took(self, obj: Order) -> str:
+        seconds = obj.processing_seconds
+        return "—" if seconds is None else f"{seconds} s"
