@@ -341,3 +341,4 @@ CREDIT_PACKS = json.loads(os.environ.get("CREDIT_PACKS") or "null") or [
     {"code": "pro", "name": "Pro", "credits": 500, "price_cents": 3900},
     {"code": "studio", "name": "Studio", "credits": 2000, "price_cents": 12900},
 ]
+SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["tryon.schema.canonical_endpoints"]

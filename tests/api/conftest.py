@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import apikey_create
 from billing.services import credits_grant
+from tryon.ratelimit import forget_local_counts
 
 
 def image_bytes(width: int = 320, height: int = 480, fmt: str = "JPEG", seed: int = 0, **save) -> bytes:
@@ -37,8 +38,10 @@ def b64(data: bytes) -> str:
 def clean_cache(db):
     # Rate-limit counters and estimates live in the shared cache: start every test from zero.
     cache.clear()
+    forget_local_counts()
     yield
     cache.clear()
+    forget_local_counts()
 
 
 def make_user(email: str, credits: int = 100, plan: str = "free") -> tuple[User, str]:

@@ -275,3 +275,19 @@ def test_503_queue_down_charges_nothing(tryon_body, monkeypatch):
     assert credits_balance(user) == 5
     assert not Order.objects.filter(status__in=["pending", "in_progress"]).exists()
     assert transaction.get_autocommit()
+
+
+def test_hourly_counter_outlives_the_cache_default_timeout(clean_cache, monkeypatch):
+    """Django's generic cache incr() re-sets a key with the default timeout; the hourly window must not."""
+    import time as _time
+
+    from django.core.cache import cache
+
+    from tryon import ratelimit
+
+    user, _ = make_user("counter@example.com")
+    monkeypatch.setattr(cache, "default_timeout", 1)
+    ratelimit.generate_hit(user)
+    ratelimit.generate_hit(user)
+    _time.sleep(1.5)
+    assert ratelimit.generate_window(user).used == 2
