@@ -148,15 +148,10 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
         sizes = np.bincount(labels.ravel(), minlength=n)
         holes = sum(1 for i in range(1, n) if i not in set(border.tolist()) and sizes[i] > 0.005 * area)
 
-    # Two legs: in the lower fifth, the centre column is background while both sides hold product.
-    lower = m[int(0.8 * h) :]
-    centre = lower[:, int(0.45 * w) : int(0.55 * w) + 1]
-    two_legs = bool(
-        lower.size
-        and (~centre).all(axis=1).mean() > 0.8
-        and lower[:, : int(0.4 * w)].any()
-        and lower[:, int(0.6 * w) :].any()
-    )
+    # Two legs: most rows of the lower fifth cross the product twice, with background between.
+    lower = m[int(0.8 * h) :].astype(np.int8)
+    runs = (np.diff(lower, axis=1) == 1).sum(axis=1) + lower[:, 0]
+    two_legs = bool(lower.size and np.mean(runs == 2) > 0.7)
     upper_w = max(_width_at(m, f) for f in (0.2, 0.3))
     mid_w = _width_at(m, 0.6)
     sleeves = upper_w > 1.35 * max(mid_w, 1)
