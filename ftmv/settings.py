@@ -75,9 +75,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ftmv.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "accounts.auth_throttle.FailedAuthThrottleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -249,6 +251,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, opted into now
 
 # --- Upload limits -------------------------------------------------------------------
 # Two base64 photos of up to ~15 MB each fit; anything larger is refused with 413.
@@ -260,6 +263,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (ftmv.security): no inline scripts anywhere on the site; style attributes
+# carry dynamic widths. Media may come from an S3 endpoint. No form-action: Chrome applies it to the
+# redirect to Stripe Checkout after the buy form, whose address depends on configuration.
+_media_origin = os.environ.get("CSP_MEDIA_ORIGIN", "")
+CSP_DEFAULT = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    f"img-src 'self' data: blob: {_media_origin}".rstrip()
+    + "; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+# drf-spectacular's Swagger UI / ReDoc pages: CDN bundles and a small inline bootstrap script.
+CSP_DOCS_PATHS = ("/api/docs", "/api/redoc")
+CSP_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -268,6 +288,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    CSRF_COOKIE_HTTPONLY = True  # forms carry the token in the page; no script reads the cookie
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -342,3 +363,15 @@ CREDIT_PACKS = json.loads(os.environ.get("CREDIT_PACKS") or "null") or [
     {"code": "studio", "name": "Studio", "credits": 2000, "price_cents": 12900},
 ]
 SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["tryon.schema.canonical_endpoints"]
+
+# --- Reliability and security (issue 8) ----------------------------------------------------------
+# Failed API-key attempts per client address (accounts.auth_throttle): past the limit within the
+# window every API call from that address gets 429. Behind N trusted proxies the client address is
+# the N-th entry from the right of X-Forwarded-For.
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 20)
+API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 600)
+API_TRUSTED_PROXIES = env_int("API_TRUSTED_PROXIES", 0)
+# Uploads and results of finished orders are deleted after this many days (orders and their metadata
+# stay); 0 keeps files forever. Swept by beat once an hour.
+MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_media", "schedule": 3600.0}

@@ -25,3 +25,5 @@ MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Fault tests: the order task waits this long after decoding (read by tryon.tasks; never set in production).
+TEST_PIPELINE_DELAY = float(os.environ.get("FTMV_TEST_PIPELINE_DELAY") or 0)

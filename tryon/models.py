@@ -57,6 +57,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the retention sweep deleted the order's photos and results (MEDIA_RETENTION_DAYS).
+    files_purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = OrderQuerySet.as_manager()
 

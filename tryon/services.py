@@ -20,6 +20,10 @@ from .validation import ValidImage
 logger = logging.getLogger(__name__)
 
 
+class StorageFailed(Exception):
+    """Reading an order's photos or writing its results to storage failed."""
+
+
 def order_cost(style: str, quantity: int | None) -> int:
     if style == Order.Style.PRODUCT_CATALOG:
         return settings.CREDIT_COST_CATALOG[quantity]
@@ -144,6 +148,9 @@ def order_start(order_id: int) -> Order | None:
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.is_finished:
             return None
+        if order.status == Order.Status.IN_PROGRESS and order.started_at and order.started_at > _stuck_deadline():
+            # A duplicate delivery (e.g. Redis's visibility timeout) while a live worker has it.
+            return None
         if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
             give_up = True
         else:
@@ -185,10 +192,21 @@ def order_complete(
         if order is None or order.is_finished:
             return None
         ext = order.options.get("format", "jpg")
-        for position, (role, name, data, width, height) in enumerate(results, start=1):
-            record = OrderFile(order=order, role=role, position=position, name=name[:100], width=width, height=height)
-            record.file.save(f"{role}.{ext}", ContentFile(data), save=False)
-            record.save()
+        saved: list[str] = []
+        try:
+            for position, (role, name, data, width, height) in enumerate(results, start=1):
+                record = OrderFile(
+                    order=order, role=role, position=position, name=name[:100], width=width, height=height
+                )
+                record.file.save(f"{role}.{ext}", ContentFile(data), save=False)
+                saved.append(record.file.name)
+                record.save()
+        except OSError as exc:
+            _delete_files(saved)  # the rows roll back with the transaction; the files must go too
+            raise StorageFailed(f"could not store the results of order {order_id}") from exc
+        except BaseException:
+            _delete_files(saved)
+            raise
         order.status = Order.Status.COMPLETED
         order.progress = 100
         order.stage = "done"
@@ -227,13 +245,23 @@ def _after_finish(order: Order) -> None:
         transaction.on_commit(lambda: deliver_webhook.delay(order_id))
 
 
+def _stuck_deadline():
+    return timezone.now() - timedelta(seconds=settings.ORDER_STUCK_AFTER)
+
+
 def orders_fail_stuck() -> int:
-    """Fail (and refund) orders whose worker died or that nobody picked up; returns how many."""
+    """Resolve orders whose worker died or that nobody picked up; returns how many were touched.
+
+    An order in progress past ORDER_STUCK_AFTER lost its worker (the hard time limit would have
+    stopped a live one): it is queued again while it has attempts left (the embedded SQLAlchemy
+    broker never redelivers a message whose worker died), else failed and refunded. A pending
+    order nobody took within ORDER_PENDING_TIMEOUT is failed and refunded.
+    """
     now = timezone.now()
     stuck = list(
-        Order.objects.filter(
-            status=Order.Status.IN_PROGRESS, started_at__lt=now - timedelta(seconds=settings.ORDER_STUCK_AFTER)
-        ).values_list("pk", flat=True)
+        Order.objects.filter(status=Order.Status.IN_PROGRESS, started_at__lt=_stuck_deadline()).values_list(
+            "pk", flat=True
+        )
     )
     waiting = list(
         Order.objects.filter(
@@ -241,11 +269,12 @@ def orders_fail_stuck() -> int:
         ).values_list("pk", flat=True)
     )
     for order_id in stuck:
-        order_fail(
-            order_id,
-            code="PROCESSING_TIMEOUT",
-            message="Processing did not finish in time; your credits were refunded. Please retry.",
-        )
+        if not _order_requeue(order_id):
+            order_fail(
+                order_id,
+                code="PROCESSING_TIMEOUT",
+                message="Processing did not finish in time; your credits were refunded. Please retry.",
+            )
     for order_id in waiting:
         order_fail(
             order_id,
@@ -253,3 +282,53 @@ def orders_fail_stuck() -> int:
             message="No worker picked the order up in time; your credits were refunded. Please retry.",
         )
     return len(stuck) + len(waiting)
+
+
+def _order_requeue(order_id: int) -> bool:
+    """Put a stuck order back in the queue when it has attempts left; False when it has none."""
+    from .tasks import process_order
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != Order.Status.IN_PROGRESS:
+            return True  # finished meanwhile: nothing to do
+        if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
+            return False
+        order.status = Order.Status.PENDING
+        order.stage = "requeued"
+        order.save(update_fields=["status", "stage"])
+    try:
+        process_order.delay(order_id)
+    except Exception:
+        logger.exception("could not queue order %s again", order_id)
+        order_fail(
+            order_id,
+            code="SERVICE_UNAVAILABLE",
+            message="The processing queue is unavailable; your credits were refunded. Please retry.",
+        )
+    logger.warning("order %s lost its worker; queued again (attempt %s next)", order_id, order.attempts + 1)
+    return True
+
+
+def orders_purge_media(days: int | None = None) -> int:
+    """Delete the photos, results and thumbnails of orders finished more than ``days`` ago (default
+    MEDIA_RETENTION_DAYS); the orders and their metadata stay. Returns how many orders were purged."""
+    from .thumbnails import thumbnail_name
+
+    days = settings.MEDIA_RETENTION_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    orders = Order.objects.filter(
+        status__in=[Order.Status.COMPLETED, Order.Status.FAILED], completed_at__lt=cutoff, files_purged_at=None
+    ).values_list("pk", flat=True)
+    purged = 0
+    for order_id in list(orders.iterator()):
+        files = list(OrderFile.objects.filter(order_id=order_id))
+        names = [f.file.name for f in files if f.file.name]
+        _delete_files(names + [thumbnail_name(f) for f in files if f.file.name])
+        with transaction.atomic():
+            OrderFile.objects.filter(pk__in=[f.pk for f in files]).delete()
+            Order.objects.filter(pk=order_id).update(files_purged_at=timezone.now())
+        purged += 1
+    return purged

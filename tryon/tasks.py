@@ -7,13 +7,15 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError
 
 from ftmv.pipeline import PipelineError, encode_image, load_rgb
 
 from . import maintenance, webhooks  # noqa: F401 - registers their tasks (default queue)
 from .dispatch import run_order_pipeline
 from .models import Order, OrderFile
-from .services import order_complete, order_fail, order_progress, order_start
+from .services import StorageFailed, order_complete, order_fail, order_progress, order_start
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +32,9 @@ def process_order(order_id: int) -> None:
     try:
         inputs = {}
         for record in order.files.filter(role__in=INPUT_ROLES):
-            with record.file.open("rb") as f:
-                inputs[record.role] = load_rgb(f.read())
+            inputs[record.role] = load_rgb(_read_input(record))
         order_progress(order_id, "decoded", 2)
+        _test_delay()
 
         def progress(stage: str, percent: int) -> None:
             order_progress(order_id, stage, percent)
@@ -51,6 +53,25 @@ def process_order(order_id: int) -> None:
         order_complete(order_id, results=results, timings=timings, product_description=output.description)
     except PipelineError as exc:
         order_fail(order_id, code=exc.code, message=exc.message)
+    except DatabaseError:
+        logger.exception("order %s: database error", order_id)
+        try:
+            order_fail(
+                order_id,
+                code="DATABASE_ERROR",
+                message="A temporary database problem stopped processing; your credits were refunded. Please retry.",
+            )
+        except DatabaseError:
+            # Still unreachable: the order stays in progress and the stuck-order sweep resolves it later.
+            logger.exception("order %s: could not record the failure", order_id)
+    except StorageFailed:
+        # Reading the photos or writing the results failed (order_complete removed what it had written).
+        logger.exception("order %s: storage error", order_id)
+        order_fail(
+            order_id,
+            code="STORAGE_ERROR",
+            message="Storing the images failed on our side; your credits were refunded. Please retry.",
+        )
     except SoftTimeLimitExceeded:
         order_fail(
             order_id,
@@ -65,3 +86,20 @@ def process_order(order_id: int) -> None:
             code="PROCESSING_FAILED",
             message="Processing failed unexpectedly; your credits were refunded. Please retry.",
         )
+
+
+def _read_input(record: OrderFile) -> bytes:
+    try:
+        with record.file.open("rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise StorageFailed(f"could not read {record.file.name}") from exc
+
+
+def _test_delay() -> None:
+    """Test settings only (FTMV_TEST_PIPELINE_DELAY): hold the order in progress so a test can kill the worker."""
+    seconds = getattr(settings, "TEST_PIPELINE_DELAY", 0)
+    if seconds:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            time.sleep(0.1)

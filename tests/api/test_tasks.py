@@ -48,6 +48,15 @@ def test_stuck_orders_are_failed_and_refunded(api, owner, tryon_body, catalog_bo
     order_start(stuck)
     order_start(fresh)
     Order.objects.filter(pk=stuck).update(started_at=timezone.now() - timedelta(seconds=settings.ORDER_STUCK_AFTER + 5))
+    # Attempts left: queued again (the embedded broker never redelivers a dead worker's message).
+    assert orders_fail_stuck() == 1
+    assert Order.objects.get(pk=stuck).status == "pending"
+    # Out of attempts: failed and refunded.
+    Order.objects.filter(pk=stuck).update(
+        status="in_progress",
+        attempts=settings.ORDER_MAX_ATTEMPTS,
+        started_at=timezone.now() - timedelta(seconds=settings.ORDER_STUCK_AFTER + 5),
+    )
     assert orders_fail_stuck() == 1
     assert Order.objects.get(pk=stuck).error_code == "PROCESSING_TIMEOUT"
     assert Order.objects.get(pk=fresh).status == "in_progress"
