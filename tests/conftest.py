@@ -95,6 +95,18 @@ class WorkerProcess:
             time.sleep(0.2)
         raise RuntimeError(f"worker did not consume a heartbeat within {timeout}s; log:\n{self.logs()[-4000:]}")
 
+    def pool_children(self) -> list[int]:
+        """Pids of the prefork pool processes (the ones that run tasks)."""
+        path = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool at once: no shutdown, no message acknowledged or returned."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.flush()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -103,7 +115,8 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 @pytest.fixture

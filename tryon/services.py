@@ -148,9 +148,6 @@ def order_start(order_id: int) -> Order | None:
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.is_finished:
             return None
-        if order.status == Order.Status.IN_PROGRESS and order.started_at and order.started_at > _stuck_deadline():
-            # A duplicate delivery (e.g. Redis's visibility timeout) while a live worker has it.
-            return None
         if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
             give_up = True
         else:

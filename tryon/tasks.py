@@ -34,7 +34,7 @@ def process_order(order_id: int) -> None:
         for record in order.files.filter(role__in=INPUT_ROLES):
             inputs[record.role] = load_rgb(_read_input(record))
         order_progress(order_id, "decoded", 2)
-        _test_delay()
+        _test_delay(order.attempts)
 
         def progress(stage: str, percent: int) -> None:
             order_progress(order_id, stage, percent)
@@ -96,10 +96,11 @@ def _read_input(record: OrderFile) -> bytes:
         raise StorageFailed(f"could not read {record.file.name}") from exc
 
 
-def _test_delay() -> None:
-    """Test settings only (FTMV_TEST_PIPELINE_DELAY): hold the order in progress so a test can kill the worker."""
+def _test_delay(attempt: int) -> None:
+    """Test settings only (FTMV_TEST_PIPELINE_DELAY): hold an order's first attempt in progress so a test
+    can kill the worker running it; the retry runs at full speed."""
     seconds = getattr(settings, "TEST_PIPELINE_DELAY", 0)
-    if seconds:
+    if seconds and attempt == 1:
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             time.sleep(0.1)

@@ -1,0 +1,52 @@
+"""Fixtures for the fault tests: workers started on demand (several per test if needed), a product photo."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import cv2
+import numpy as np
+import pytest
+from django.core.cache import cache
+from PIL import Image
+
+from tests.conftest import WorkerProcess
+from tryon.models import Order
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path_factory):
+    """start_worker(**env) -> a consuming WorkerProcess; every one is stopped after the test."""
+    workers: list[WorkerProcess] = []
+
+    def start(**env: str) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path_factory.mktemp("worker") / "worker.log", extra_env=env)
+        workers.append(worker)
+        worker.wait_until_consuming()
+        return worker
+
+    cache.clear()
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def product_png() -> bytes:
+    """A drawn mug on a plain background: the real catalog pipeline completes on it."""
+    product = np.full((500, 500, 3), 250, np.uint8)
+    cv2.rectangle(product, (170, 140), (330, 380), (40, 90, 170), -1)
+    cv2.ellipse(product, (330, 260), (60, 70), 0, -90, 90, (40, 90, 170), 18)
+    buffer = io.BytesIO()
+    Image.fromarray(product).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def wait_for(order_id: int, predicate, timeout: float = 120, what: str = "") -> Order:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        order = Order.objects.get(pk=order_id)
+        if predicate(order):
+            return order
+        time.sleep(0.2)
+    raise AssertionError(f"order {order_id}: {what or 'condition'} not reached in {timeout}s: {order.__dict__}")
