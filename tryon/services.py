@@ -139,6 +139,8 @@ def _enqueue(order_id: int) -> None:
         # The order is committed and charged but will never run: undo it for the client.
         logger.exception("could not queue order %s", order_id)
         order_fail(order_id, code="SERVICE_UNAVAILABLE", message="The processing queue is unavailable.")
+        # The client is told to retry: a retry with the same Idempotency-Key must create a new order.
+        Order.objects.filter(pk=order_id).update(idempotency_key="")
         raise ServiceUnavailable("The processing queue is unavailable; nothing was charged. Retry later.") from exc
 
 

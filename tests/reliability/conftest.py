@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from PIL import Image
 
+from tests.api.conftest import clean_cache  # noqa: F401 - shared fixture
 from tests.conftest import WorkerProcess
 from tryon.models import Order
 
