@@ -43,6 +43,12 @@ def load_rgb(source: str | Path | bytes | Image.Image) -> np.ndarray:
     else:
         image = Image.open(source)
     image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16L", "I;16B", "I"):
+        # 16-bit greyscale (PNG): convert("RGB") clips every value above 255 to white; scale instead.
+        grey = np.asarray(image).astype(np.float32)
+        if image.mode != "I" or grey.max() > 255:
+            grey /= 257.0
+        image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8), "L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels become white, as on a product page, not black.
         image = image.convert("RGBA")

@@ -94,6 +94,10 @@ def validate_image(data: bytes, field: str) -> ValidImage:
             details={**details, "width": width, "height": height},
         )
     ext = ALLOWED_FORMATS[image.format]
+    if ext == "jpg" and len(data) * 8 < -(-width // 8) * -(-height // 8):
+        # Every 8x8 block costs at least one bit: a file this small cannot hold the frame it claims
+        # (libjpeg would silently pad the missing rows with grey instead of failing).
+        raise InvalidImage(f"'{field}' is damaged or truncated: the image data cannot be decoded.", details=details)
     orientation = _orientation(image)
     try:
         stored = {"jpg": strip_jpeg_metadata, "png": strip_png_metadata}.get(ext, lambda d: d)(data)

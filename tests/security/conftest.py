@@ -1,0 +1,1 @@
+from tests.api.conftest import api, clean_cache, owner  # noqa: F401 - shared fixtures
