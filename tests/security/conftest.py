@@ -1,1 +1,1 @@
-from tests.api.conftest import api, clean_cache, owner  # noqa: F401 - shared fixtures
+from tests.api.conftest import api, clean_cache, owner, tryon_body  # noqa: F401 - shared fixtures
