@@ -40,7 +40,8 @@ def accepted_json(order: Order) -> dict:
     }
 
 
-def order_json(order: Order, base_url: str) -> dict:
+def order_json(order: Order, base_url: str, files: list[OrderFile] | None = None) -> dict:
+    """``files``: the order's files in (role, position) order when the caller already has them."""
     body: dict = {
         "id": order.pk,
         "style": order.style,
@@ -53,7 +54,8 @@ def order_json(order: Order, base_url: str) -> dict:
         body["stage"] = order.stage or order.status
         body["estimated_completion"] = iso(estimated_completion(order))
     elif order.status == Order.Status.COMPLETED:
-        files = list(order.files.all())  # prefetched by the caller
+        if files is None:
+            files = list(order.files.all())  # prefetched by list callers
 
         def urls(role: str) -> list[str]:
             return [file_url(f, base_url) for f in files if f.role == role]

@@ -248,10 +248,10 @@ def test_429_polling_limit(api, settings):
 
 
 def test_500_without_internals(api, monkeypatch):
-    def explode(user):
+    def explode(user_id):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr("tryon.api_views.credits_balance", explode)
+    monkeypatch.setattr("tryon.api_views.account_counts", explode)
     response = api.get("/api/v1/account")
     assert response.status_code == 500
     shapes.check(response.json(), shapes.error("INTERNAL_ERROR"))
