@@ -17,4 +17,5 @@ for route, view, name in ENDPOINTS:
 urlpatterns.append(path("schema", SpectacularAPIView.as_view(), name="api-schema"))
 if settings.API_FLOOR_VIEW:
     urlpatterns.append(path("_floor", api_views.floor_view, name="api-floor"))
-urlpatterns.append(re_path(r"^.*$", api_views.NotFoundView.as_view(), name="api-not-found"))
+# [\s\S], not ".": a path with a newline in it is still under /api/v1 and gets the JSON 404.
+urlpatterns.append(re_path(r"^[\s\S]*$", api_views.NotFoundView.as_view(), name="api-not-found"))
