@@ -65,7 +65,8 @@ def test_real_worker_consumes_from_the_broker_and_writes_to_the_database(celery_
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    # Test-only switches (DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests...) are not production.
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({"DJANGO_SETTINGS_MODULE": "ftmv.settings", "DEBUG": "false", **extra})
     return env
 
