@@ -81,6 +81,7 @@ def setup_data(env: dict[str, str]) -> tuple[str, int]:
     subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     script = """
 import io
+import uuid
 from PIL import Image
 from accounts.models import User
 from accounts.services import apikey_create
@@ -88,7 +89,8 @@ from billing.services import credits_grant
 from tryon.models import Order
 from tryon.services import order_complete, order_start
 from tryon.validation import validate_image
-user, _ = User.objects.get_or_create(email="bench@example.com", defaults={"plan": "paid"})
+# A new user each run: its hourly/daily counters start at zero even on a reused Redis database.
+user = User.objects.create_user(email=f"bench-{uuid.uuid4().hex[:12]}@example.com", plan="paid")
 credits_grant(user, 10000, reason="bench")
 _, raw = apikey_create(user=user, name="bench")
 buf = io.BytesIO(); Image.new("RGB", (512, 512), (200, 100, 50)).save(buf, "JPEG")
@@ -119,6 +121,7 @@ def finish_pending(env: dict[str, str]) -> None:
 
 
 def load(url: str, headers: dict, seconds: float, max_requests: int, threads: int) -> dict:
+    """Hit ``url`` from ``threads`` client threads for ``seconds`` (or ``max_requests``): raw figures."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -145,12 +148,15 @@ def load(url: str, headers: dict, seconds: float, max_requests: int, threads: in
         t.start()
     for t in pool:
         t.join()
-    wall = time.monotonic() - started
-    latencies.sort()
+    return {"latencies": latencies, "errors": errors[0], "wall": time.monotonic() - started}
+
+
+def summary(parts: list[dict]) -> dict:
+    latencies = sorted(x for part in parts for x in part["latencies"])
     return {
         "n": len(latencies),
-        "errors": errors[0],
-        "rps": len(latencies) / wall,
+        "errors": sum(part["errors"] for part in parts),
+        "rps": len(latencies) / sum(part["wall"] for part in parts),
         "p50": 1000 * latencies[len(latencies) // 2],
         "p99": 1000 * latencies[int(len(latencies) * 0.99)],
     }
@@ -162,7 +168,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="at most, per endpoint")
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help="threads per worker (> 1: gthread workers)")
     parser.add_argument("--posts", type=int, default=15, help="POST /generate samples")
+    parser.add_argument("--rounds", type=int, default=4, help="turns per endpoint (the time is split between them)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ftmv-bench-") as tmp:
@@ -185,6 +193,7 @@ def main() -> None:
                 str(access_log),
                 "--access-logformat",
                 "%(r)s|%(s)s|%(D)s",
+                *(["--threads", str(args.gunicorn_threads)] if args.gunicorn_threads > 1 else []),
             ],
             cwd=ROOT,
             env=env,
@@ -204,24 +213,36 @@ def main() -> None:
             auth = {"Authorization": f"Bearer {key}"}
             db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
             cache = "Redis" if os.environ.get("REDIS_URL") else "database cache"
+            kind = "sync" if args.gunicorn_threads == 1 else f"gthread x{args.gunicorn_threads}"
             print(
-                f"gunicorn {args.workers} sync workers, DEBUG off, {db}, {cache}; "
+                f"gunicorn {args.workers} {kind} workers, DEBUG off, {db}, {cache}; "
                 f"{args.threads} client threads, <= {args.requests} requests or {args.seconds:.0f} s per endpoint"
             )
             for url in (f"{base}/api/v1/_floor", f"{base}/api/v1/orders/{order_id}", f"{base}/api/v1/account"):
                 requests.get(url, headers=auth, timeout=10).raise_for_status()  # warm up each worker path
+            # The endpoints take turns in short rounds, so a change in the machine's load (other processes)
+            # falls on all three alike instead of on whichever endpoint ran at that moment.
+            endpoints = {
+                "floor (bare Django view)": f"{base}/api/v1/_floor",
+                "GET /orders/{id}": f"{base}/api/v1/orders/{order_id}",
+                "GET /account": f"{base}/api/v1/account",
+            }
+            parts: dict[str, list[dict]] = {name: [] for name in endpoints}
+            load_before = os.getloadavg()
+            for _ in range(args.rounds):
+                for name, url in endpoints.items():
+                    parts[name].append(
+                        load(url, auth, args.seconds / args.rounds, args.requests // args.rounds, args.threads)
+                    )
             results = {}
-            for name, url in (
-                ("floor (bare Django view)", f"{base}/api/v1/_floor"),
-                ("GET /orders/{id}", f"{base}/api/v1/orders/{order_id}"),
-                ("GET /account", f"{base}/api/v1/account"),
-            ):
-                results[name] = load(url, auth, args.seconds, args.requests, args.threads)
-                r = results[name]
+            for name in endpoints:
+                r = results[name] = summary(parts[name])
                 print(
                     f"{name:26s} {r['rps']:8.1f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms"
                     f"   (n={r['n']}, errors={r['errors']})"
                 )
+            loads = " ".join(f"{x:.2f}" for x in load_before), " ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"machine load average (1/5/15 min): {loads[0]} before, {loads[1]} after (2 cores)")
             floor = results["floor (bare Django view)"]["rps"]
             for name in ("GET /orders/{id}", "GET /account"):
                 ratio = results[name]["rps"] / floor

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc bundles served from /static (no CDN)
     "allauth",
     "allauth.account",
     "ftmv",
@@ -345,6 +346,11 @@ CELERY_BEAT_SCHEDULE["fail-stuck-orders"] = {"task": "tryon.maintenance.fail_stu
 # /api/v1/_floor: a constant-JSON view for bench/api.py only.
 API_FLOOR_VIEW = env_bool("API_FLOOR_VIEW", False)
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.AllowAny"]
+# /api/docs and /api/redoc load Swagger UI and Redoc from /static (drf-spectacular-sidecar): they work
+# offline and self-hosted. templates/drf_spectacular/redoc.html drops Redoc's Google Fonts link.
+SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"
+SPECTACULAR_SETTINGS["SWAGGER_UI_FAVICON_HREF"] = "SIDECAR"
+SPECTACULAR_SETTINGS["REDOC_DIST"] = "SIDECAR"
 
 # --- Billing -------------------------------------------------------------------------------
 # Stripe Checkout for credit packs. Without both keys billing is off: the site works, the buy
