@@ -131,6 +131,7 @@ def _production(code: str, **extra: str) -> subprocess.CompletedProcess:
         **extra,
     }
     env.pop("FTMV_TESTING", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests; check --deploy warns about it
     return subprocess.run([sys.executable, *code.split()], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
