@@ -28,10 +28,7 @@ class Composite:
     garment_alpha: np.ndarray  # HxW float32: the new garment as seen (after occlusion)
     revealed: np.ndarray  # HxW bool: old garment uncovered and filled
     shading: np.ndarray  # HxW float32: the multiplier applied to the new fabric
-
-
-def _luminance(rgb: np.ndarray) -> np.ndarray:
-    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32) / 255.0
+    skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
 
 
 def _region(regions: dict[str, np.ndarray], *names: str) -> np.ndarray:
@@ -50,23 +47,68 @@ def _feather(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(m, (0, 0), sigma)
 
 
-def skin_colour(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | None = None) -> np.ndarray:
-    """The person's typical skin colour: bare arms first, else the face around the nose (not the hair)."""
+@dataclass
+class SkinTone:
+    """The person's visible skin, in float Lab (L 0..100)."""
+
+    lab: np.ndarray  # (3,) robust centre (median after outlier rejection)
+    grain: float  # std of the skin's fine luminance texture (pores, sensor noise), L units
+    samples: int  # how many pixels it was measured on (0: a neutral default)
+
+
+def _skin_like(rgb: np.ndarray) -> np.ndarray:
+    """Broad skin chroma test (Chai & Ngan's CrCb box): rules out hair, greys and most garments."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    skin_like = (ycrcb[..., 1] >= 133) & (ycrcb[..., 1] <= 180) & (ycrcb[..., 2] >= 77) & (ycrcb[..., 2] <= 135)
-    sel = _region(regions, "arm_skin") & skin_like
-    if sel.sum() > 400:
-        return np.median(rgb[sel], axis=0).astype(np.float32)
-    face = _region(regions, "face_hair_neck") & skin_like
+    return ((ycrcb[..., 0] > 40) & (ycrcb[..., 1] >= 133) & (ycrcb[..., 1] <= 180)
+            & (ycrcb[..., 2] >= 77) & (ycrcb[..., 2] <= 135))
+
+
+def sample_skin(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | None = None) -> SkinTone:
+    """Measure the person's real skin: bare arms and midriff, the face around the nose, the hands.
+
+    Each source is capped so that none dominates; the colour is the median of the pooled
+    samples after dropping those more than 2.5 robust deviations from it in any Lab channel
+    (lips, eye whites, shadows, a stray garment pixel).
+    """
+    h, w = rgb.shape[:2]
+    sources = [_region(regions, "arm_skin", "torso_skin"), _region(regions, "hands")]
+    face = _region(regions, "face_hair_neck")
     if body is not None and "nose" in body.kp:
-        h, w = face.shape
+        # Cheeks, nose, chin and neck front: a disc below the eyes (not the hair).
         yy, xx = np.ogrid[0:h, 0:w]
-        nose = body.kp["nose"]
-        face &= (xx - nose[0]) ** 2 + (yy - nose[1]) ** 2 < (0.25 * body.shoulder_width) ** 2
-    for sel in (face, _region(regions, "hands") & skin_like):
-        if sel.sum() > 100:
-            return np.median(rgb[sel], axis=0).astype(np.float32)
-    return np.array([200, 160, 135], np.float32)  # no skin visible anywhere: a neutral mid tone
+        nose = body.kp["nose"] + 0.08 * body.shoulder_width * body.d
+        face = face & ((xx - nose[0]) ** 2 + (yy - nose[1]) ** 2 < (0.28 * body.shoulder_width) ** 2)
+    sources.insert(1, face)
+    rng = np.random.default_rng(0)
+    picked = []
+    grain_box = None
+    for sel, cap in zip(sources, (4000, 3000, 1500), strict=True):
+        box = _bbox(sel)
+        if box is None:
+            continue
+        y0, y1, x0, x1 = box
+        sub = sel[y0:y1, x0:x1] & _skin_like(rgb[y0:y1, x0:x1])
+        sub = cv2.erode(sub.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # edges mix with the surroundings
+        n = int(sub.sum())
+        if n < 60:
+            continue
+        lab = cv2.cvtColor(rgb[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        px = lab[sub]
+        picked.append(px[rng.choice(n, cap, replace=False)] if n > cap else px)
+        if grain_box is None or n > grain_box[2].sum():
+            grain_box = (lab[..., 0], None, sub)
+    if not picked:
+        return SkinTone(lab=np.array([68.0, 14.0, 18.0], np.float32), grain=1.2, samples=0)  # a neutral mid tone
+    px = np.concatenate(picked)
+    med = np.median(px, axis=0)
+    mad = 1.4826 * np.median(np.abs(px - med), axis=0) + np.array([1.0, 0.5, 0.5])
+    keep = (np.abs(px - med) <= 2.5 * mad).all(axis=1)
+    if keep.sum() >= 30:
+        med = np.median(px[keep], axis=0)
+    lum, _, sub = grain_box
+    fine = lum - cv2.GaussianBlur(lum, (0, 0), 1.5)
+    grain = float(np.clip(1.4826 * np.median(np.abs(fine[sub])), 0.4, 3.0))
+    return SkinTone(lab=med.astype(np.float32), grain=grain, samples=len(px))
 
 
 def _body_core(body: Body) -> np.ndarray:
@@ -93,7 +135,9 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     ys, xs = np.nonzero(old | (g_alpha > 0))
     if ys.size == 0:
         empty = np.zeros((h, w), bool)
-        return Composite(person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32))
+        return Composite(person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32),
+                         empty)
+    tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     pad = int(0.25 * body.shoulder_width) + 8
     y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
     x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
@@ -102,7 +146,7 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     sub_body = Body(shape=(y1 - y0, x1 - x0), kp={k: v - shift for k, v in body.kp.items()},
                     torso=body.torso[crop], arms=body.arms[crop])
     sub = _compose_box(np.ascontiguousarray(person_rgb[crop]), {k: v[crop] for k, v in regions.items()}, sub_body,
-                       g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category)
+                       g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category, tone)
     image = person_rgb.copy()
     image[crop] = sub.image
     edited = np.zeros((h, w), bool)
@@ -113,11 +157,14 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     revealed[crop] = sub.revealed
     shading = np.ones((h, w), np.float32)
     shading[crop] = sub.shading
-    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading)
+    skin = np.zeros((h, w), bool)
+    skin[crop] = sub.skin
+    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
+                     skin=skin)
 
 
 def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, g_rgb: np.ndarray,
-                 pieces: dict[str, np.ndarray], category: str) -> Composite:
+                 pieces: dict[str, np.ndarray], category: str, tone: SkinTone) -> Composite:
     h, w = person_rgb.shape[:2]
     sw = body.shoulder_width
     feather = max(0.6, 0.004 * sw)
@@ -132,19 +179,17 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
         piece_names = ["bottoms"]
     else:
         old = _region(regions, "upper_garment", "sleeves")
-        kp = body.kp
-        mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
-        mid_hip = (kp["l_hip"] + kp["r_hip"]) / 2
-        yy, xx = np.mgrid[0:h, 0:w]
-        depth = (xx - mid_sh[0]) * body.d[0] + (yy - mid_sh[1]) * body.d[1]  # distance below the shoulder line
+        depth = _depth(body)
         # The head and neck stay in front down to the neck's base; below it the new garment
         # covers whatever the old neckline showed (a V-neck's chest, a collar).
         head = head & (depth < -0.16 * sw)
         front_all = _feather(head | hands, feather)
         # Arms hide the torso piece only below the armpits: above them, at the shoulder cap,
         # the garment covers the arm.
-        below = depth > 0.22 * float(np.dot(mid_hip - mid_sh, body.d))
-        front_torso = _feather(head | hands | (arms & below), feather)
+        below = depth > 0.22 * _torso_length(body)
+        # Only the arm itself (its anatomical width), not a loose old sleeve's fringe: the fringe
+        # is old garment, which the new torso covers where it reaches.
+        front_torso = _feather(head | hands | (arms & below & (_arm_reach(body) < 1.1)), feather)
         piece_names = [n for n in pieces if n != "bottoms"]
 
     # Visible garment alpha: the torso behind the arms, the sleeves over them; both behind hair and hands.
@@ -158,75 +203,175 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
 
     # Old garment pixels the new one leaves uncovered.
     revealed = old & (alpha < 0.5)
-    base = person_rgb.astype(np.float32)
-    lum = _luminance(person_rgb)
-    skin_zone = _skin_zone(revealed, alpha, regions, body, category)
-    if skin_zone.any():
-        base = _fill_skin(person_rgb, base, lum, skin_zone, regions, body)
-
-    # Shading: high-pass of the photo's luminance over the old garment (folds, body roundness).
-    sigma_hp = max(4.0, 0.08 * sw)
-    lum_s = cv2.medianBlur((lum * 255).astype(np.uint8), 5).astype(np.float32) / 255.0
-    eps = 0.06
-    log_ratio = np.log((lum_s + eps) / (cv2.GaussianBlur(lum_s, (0, 0), sigma_hp) + eps))
-    # Folds and body shading change the luminance by a few tens of percent; a print or logo on
-    # the old garment by much more. Fade out large deviations so the old print does not ghost
-    # through, and keep the rest.
-    log_ratio = log_ratio * np.exp(-((log_ratio / 0.22) ** 2))
-    log_ratio = cv2.GaussianBlur(log_ratio, (0, 0), 1.0)
-    weight = _feather(old, 2 * feather)
-    shading = np.exp(log_ratio * weight)
+    shading = _fabric_shading(person_rgb, old, sw, feather)
     shaded = np.clip(g_rgb * shading[..., None], 0, 255)
-
-    out = base * (1 - alpha[..., None]) + shaded * alpha[..., None]
+    out = person_rgb.astype(np.float32) * (1 - alpha[..., None]) + shaded * alpha[..., None]
     out8 = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    # The rest of the uncovered old garment: grow the surroundings into it (the new garment at
-    # its sides, the background beyond), inpainted at low resolution.
-    other = revealed & ~skin_zone
-    if other.any():
-        out8 = _inpaint(out8, other)
-    edited = (alpha > 1.0 / 512) | cv2.dilate(revealed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+    # Uncovered old garment becomes either skin (arms, midriff, chest) or, elsewhere (an old
+    # loose sleeve's edge, the flanks beside a narrower top), the surroundings grown into it.
+    zone = _skin_zone(revealed, pieces, regions, body, category)
+    skin_alpha = np.zeros((h, w), np.float32)
+    holes = revealed
+    if zone.any():
+        # Inside the skin, away from its edge, the skin covers everything: no need to inpaint there.
+        holes = revealed & ~cv2.erode(zone.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    if holes.any():
+        out8 = _inpaint(out8, holes)
+    if zone.any():
+        skin_rgb, skin_alpha = _skin_layer(person_rgb, zone, old, tone, body, feather)
+        a = (skin_alpha * (1 - alpha))[..., None]
+        out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
+    edited = ((alpha > 1.0 / 512) | (skin_alpha > 1.0 / 512)
+              | cv2.dilate(revealed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
     image = np.where(edited[..., None], out8, person_rgb)
-    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading)
+    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
+                     skin=zone)
 
 
-def _skin_zone(revealed: np.ndarray, alpha: np.ndarray, regions: dict[str, np.ndarray], body: Body,
-               category: str) -> np.ndarray:
-    """Uncovered old-garment pixels that must become skin: on the arms, and across the trunk
-    in rows the new garment no longer covers (a shorter top bares the midriff)."""
-    if category == "bottoms":
-        return np.zeros_like(revealed)
-    # Bare arms only where an arm is: a capsule around shoulder -> elbow -> wrist (an old loose
-    # sleeve also covered background, which the inpainting restores instead).
+def _depth(body: Body) -> np.ndarray:
+    """Every pixel's distance below the shoulder line, along the body's down vector."""
+    h, w = body.shape
     kp = body.kp
-    limbs = np.zeros(revealed.shape, np.uint8)
-    radius = max(2, int(0.11 * body.shoulder_width))
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return (xx - mid_sh[0]) * body.d[0] + (yy - mid_sh[1]) * body.d[1]
+
+
+def _torso_length(body: Body) -> float:
+    kp = body.kp
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    mid_hip = (kp["l_hip"] + kp["r_hip"]) / 2
+    return max(float(np.dot(mid_hip - mid_sh, body.d)), 0.5 * body.shoulder_width)
+
+
+def _fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather: float) -> np.ndarray:
+    """Multiplier that carries the photo's folds and body shading onto the new fabric.
+
+    The old garment's luminance, median-filtered so that thin print strokes, letters, lace and
+    mesh vanish before the high-pass, at half resolution (folds are broad); deviations as
+    large as a print's (tens of percent) fade out, so the old print does not ghost through.
+    """
+    h, w = old.shape
+    lum8 = cv2.cvtColor(person_rgb, cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(lum8, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    k = max(5, int(0.02 * sw) | 1)
+    med = cv2.medianBlur(small, k).astype(np.float32) / 255.0
+    eps = 0.06
+    sigma_hp = max(2.0, 0.04 * sw)
+    log_ratio = np.log((med + eps) / (cv2.GaussianBlur(med, (0, 0), sigma_hp) + eps))
+    # A plain garment's folds vary its luminance by ~5-8%; a printed, sheer or patterned one far
+    # more, and that variation is the pattern, not light: scale the transfer down accordingly.
+    small_old = cv2.resize(old.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    spread = float(np.std(log_ratio[small_old > 0])) if small_old.any() else 0.0
+    gain = float(np.clip(0.07 / max(spread, 1e-6), 0.25, 1.0))
+    log_ratio = gain * np.clip(log_ratio * np.exp(-((log_ratio / 0.15) ** 2)), -0.2, 0.12)
+    log_ratio = cv2.resize(log_ratio, (w, h), interpolation=cv2.INTER_LINEAR)
+    weight = _feather(old, 2 * feather)
+    return np.exp(log_ratio * weight).astype(np.float32)
+
+
+def _arm_reach(body: Body) -> np.ndarray:
+    """Distance to each arm's bone divided by the arm's anatomical half width there (< 1: inside the arm).
+
+    The half width tapers from the shoulder (0.15 shoulder widths) to the elbow (0.11) and the
+    wrist (0.08): a loose old sleeve was wider than the arm, and its excess is not skin.
+    """
+    h, w = body.shape
+    kp = body.kp
+    sw = body.shoulder_width
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    reach = np.full((h, w), np.inf, np.float32)
     for side in ("l", "r"):
-        chain = [kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
-        for a, b in zip(chain[:-1], chain[1:], strict=True):
-            cv2.line(limbs, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, 2 * radius)
-    arms = _region(regions, "arms", "arm_skin", "sleeves") & limbs.astype(bool)
+        chain = [(kp[f"{side}_shoulder"], 0.15), (kp[f"{side}_elbow"], 0.11), (kp[f"{side}_wrist"], 0.08)]
+        for (a, wa), (b, wb) in zip(chain[:-1], chain[1:], strict=True):
+            ab = (b - a).astype(np.float32)
+            t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
+            dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
+            reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
+    return reach
+
+
+def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dict[str, np.ndarray], body: Body,
+               category: str) -> np.ndarray:
+    """Uncovered old-garment pixels that must become skin: the arms (within their anatomical
+    width), and the trunk above the new garment's neckline or below its hem (a shorter top
+    bares the midriff). Gaps at the trunk's sides between the two are not skin."""
+    if category == "bottoms" or not revealed.any():
+        return np.zeros_like(revealed)
+    arms = _region(regions, "arms", "arm_skin", "sleeves") & (_arm_reach(body) < 1.0)
     core = _body_core(body)
-    covered = (alpha > 0.5) & core
-    row_cover = covered.sum(axis=1) / np.maximum(core.sum(axis=1), 1)
-    bare_rows = (row_cover < 0.3)[:, None]
-    return revealed & (arms | (core & bare_rows))
+    torso_piece = pieces.get("torso")
+    bare_trunk = core
+    if torso_piece is not None:
+        depth = _depth(body)
+        covered = (torso_piece > 0.5) & core
+        if covered.any():
+            top, hem = float(depth[covered].min()), float(np.percentile(depth[covered], 99.5))
+            bare_trunk = core & ((depth < top) | (depth > hem))
+    return revealed & (arms | bare_trunk)
 
 
-def _fill_skin(person_rgb: np.ndarray, base: np.ndarray, lum: np.ndarray, zone: np.ndarray,
-               regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
-    """Skin of the person's tone, shaded like the photo (smoothly, so the old print does not show)."""
-    out = base.copy()
-    tone = skin_colour(person_rgb, regions, body)
-    sigma = max(3.0, 0.06 * body.shoulder_width)
-    lum_blur = cv2.GaussianBlur(lum, (0, 0), sigma)
-    ref = float(np.median(lum_blur[zone])) + 1e-3
-    shade = np.clip(lum_blur[zone] / ref, 0.75, 1.15) ** 0.5
-    skin = tone[None, :] * shade[:, None]
-    # Grain so the filled skin does not look airbrushed next to real skin.
-    rng = np.random.default_rng(0)
-    out[zone] = skin + rng.normal(0, 2.0, skin.shape).astype(np.float32)
-    return out
+def _skin_layer(person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body,
+                feather: float) -> tuple[np.ndarray, np.ndarray]:
+    """Skin for ``zone``: (rgb float32 0..255, soft alpha).
+
+    Colour: the person's measured skin (Lab). Light: the old garment's luminance, low-pass
+    only (its folds and print must not show) and compressed, times a roundness term (arms and
+    trunk darken toward their silhouette's edge), normalised so the median matches the
+    measured skin. Texture: fine grain as strong as the real skin's. Edge: a soft alpha.
+    """
+    h, w = zone.shape
+    sw = body.shoulder_width
+    out = np.zeros((h, w, 3), np.float32)
+    pad = int(3 * feather) + 4
+    box = _bbox(zone)
+    y0, y1, x0, x1 = max(0, box[0] - pad), min(h, box[1] + pad), max(0, box[2] - pad), min(w, box[3] + pad)
+    crop = (slice(y0, y1), slice(x0, x1))
+    z = zone[crop]
+    m = old[crop].astype(np.float32)
+    lum = cv2.cvtColor(person_rgb[crop], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # Low-pass of the old garment's own luminance (the background does not bleed in).
+    sigma = max(3.0, 0.05 * sw)
+    low = cv2.GaussianBlur(lum * m, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-3)
+    low = np.where(m > 0, low, float(np.median(lum[z])) if z.any() else 128.0)
+    ratio = np.clip(low / max(float(np.median(low[z])), 1.0), 0.6, 1.4) ** 0.5
+    # Roundness: darker toward the edge of the arm (distance to the bone) and of the trunk.
+    sub_body = Body(shape=(y1 - y0, x1 - x0), kp={k: v - np.array([x0, y0]) for k, v in body.kp.items()},
+                    torso=body.torso[crop], arms=body.arms[crop])
+    reach = np.minimum(_arm_reach(sub_body), 1.0)
+    kp = sub_body.kp
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
+    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1]) / (0.55 * sw)
+    on_arm = reach < 1.0
+    round_ = np.where(on_arm, 1 - 0.25 * reach**2, 1 - 0.15 * np.minimum(lateral, 1.0) ** 2)
+    light = ratio * round_
+    light /= max(float(np.median(light[z])), 1e-3)
+    lab = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+    lab[..., 0] = tone.lab[0] * light
+    # Shadowed skin is a little more saturated than lit skin.
+    chroma = np.clip(1.0 + 0.4 * (1.0 - light), 0.85, 1.3)
+    lab[..., 1] = tone.lab[1] * chroma
+    lab[..., 2] = tone.lab[2] * chroma
+    # Grain: blurred a little (real noise is not pixel-independent after demosaicing and JPEG).
+    rng = np.random.default_rng(7)
+    noise = cv2.GaussianBlur(rng.standard_normal(lab.shape[:2]).astype(np.float32), (0, 0), 0.7)
+    noise *= tone.grain / max(float(noise.std()), 1e-6)
+    lab[..., 0] = np.clip(lab[..., 0] + noise, 0, 100)
+    lab[..., 1:] += 0.3 * noise[..., None]
+    out[crop] = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
+    alpha = np.zeros((h, w), np.float32)
+    alpha[crop] = np.clip(cv2.GaussianBlur(z.astype(np.float32), (0, 0), max(0.8, feather)) * 1.02, 0, 1)
+    alpha[crop] = np.where(z, np.maximum(alpha[crop], 0.5), alpha[crop])
+    return out, alpha
+
+
+def _bbox(region: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(region.any(1))[0], np.nonzero(region.any(0))[0]
+    if not len(ys):
+        return None
+    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
 
 
 def _inpaint(image: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -243,10 +388,13 @@ def _inpaint(image: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 
 def draw_compose_debug(person_rgb: np.ndarray, comp: Composite) -> np.ndarray:
-    """Final mask overlay: edited region tinted, garment alpha in green, refilled pixels in red."""
+    """Final mask overlay: edited region tinted, garment alpha in green, refilled pixels in red
+    (skin) or blue (surroundings grown in)."""
     out = person_rgb.astype(np.float32) * 0.5
     out[..., 1] += 127 * comp.garment_alpha
-    out[..., 0] += 127 * comp.revealed
+    skin = comp.skin if comp.skin is not None else np.zeros_like(comp.revealed)
+    out[..., 0] += 127 * skin
+    out[..., 2] += 127 * (comp.revealed & ~skin)
     edge = cv2.morphologyEx(comp.edited_mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
     out[edge] = (255, 255, 0)
     return np.clip(out, 0, 255).astype(np.uint8)
