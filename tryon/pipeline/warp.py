@@ -74,6 +74,21 @@ def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
+def upright_fit(src: np.ndarray, dst: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Least-squares uniform scale + translation (2x3) taking src to dst, with the rotation fixed
+    so that the garment's vertical (0, 1) becomes ``down``."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    rot = np.array([[down[1], down[0]], [-down[0], down[1]]])  # (0, 1) -> down, (1, 0) -> (down_y, -down_x)
+    ms, md = src.mean(0), dst.mean(0)
+    rs = (src - ms) @ rot.T
+    scale = float((rs * (dst - md)).sum() / max((rs**2).sum(), 1e-9))
+    m = np.zeros((2, 3))
+    m[:, :2] = max(scale, 1e-6) * rot
+    m[:, 2] = md - m[:, :2] @ ms
+    return m
+
+
 def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     pts = np.asarray(pts, np.float64)
     return pts @ m[:, :2].T + m[:, 2]
@@ -212,7 +227,8 @@ def body_from_person(person) -> Body:
     head = regions.get("face_hair_neck", np.zeros_like(arms))
     # The trunk the new garment must cover: the old garment plus bare torso skin; rows where
     # the analysis found neither fall back to the silhouette without arms and head.
-    torso = regions.get("upper_garment", np.zeros_like(arms)) | regions.get("torso_skin", np.zeros_like(arms))
+    # Arms hanging against the sides are not trunk: counting them made every top too wide.
+    torso = (regions.get("upper_garment", np.zeros_like(arms)) | regions.get("torso_skin", np.zeros_like(arms))) & ~arms
     bare = person.mask & ~arms & ~head
     empty_rows = ~torso.any(axis=1)
     torso[empty_rows] = bare[empty_rows]
@@ -254,17 +270,24 @@ def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
     neck_half = max(g_neck_half / g_sh_half * (sw / 2 + out_sh), 0.17 * sw)
     t["l_neck"] = neck_base + neck_half * u - 0.04 * sw * d
     t["r_neck"] = neck_base - neck_half * u - 0.04 * sw * d
+    # Scale and place the garment from its shoulders and neckline, upright along the body's
+    # axis: the product photo is upright, and letting noisy landmarks rotate it tilted whole
+    # garments. The rest of the garment goes where this puts it by default (its length
+    # proportions: a crop top stays short, a tunic long).
+    names = ["l_shoulder", "r_shoulder", "l_neck", "r_neck"]
+    m = upright_fit(np.array([_pt(lm, n) for n in names]), np.array([t[n] for n in names]), d)
+    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    # Armpits: where the garment's own cut puts them, but never inside the trunk (measured
+    # without the arms; the chest there is about as wide as the shoulder joints are apart).
     armpit_c = mid_sh + 0.3 * torso_len * d
     ar, al = body.width_at(armpit_c, 0.5 * sw)
-    t["l_armpit"] = armpit_c + 1.06 * al * u
-    t["r_armpit"] = armpit_c - 1.06 * ar * u
-
-    # A similarity from those fixes where the rest of the garment goes by default (its length
-    # proportions: a crop top stays short, a tunic long).
-    names = ["l_shoulder", "r_shoulder", "l_neck", "r_neck", "l_armpit", "r_armpit"]
-    g_src = np.array([_pt(lm, n) for n in names])
-    m = similarity_fit(g_src, np.array([t[n] for n in names]))
-    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    ar, al = (float(np.clip(v, 0.45 * sw, 0.6 * sw)) for v in (ar, al))
+    for side, sign, measured in (("l", 1.0, al), ("r", -1.0, ar)):
+        ga = apply_affine(m, _pt(lm, f"{side}_armpit"))
+        # (A flat-lay sleeve's armpit sits low; the body's is about a quarter down the trunk.)
+        depth = float(np.clip(np.dot(ga - mid_sh, d), 0.2 * torso_len, 0.3 * torso_len))
+        lateral = max(sign * float(np.dot(ga - mid_sh, u)), 1.06 * measured)
+        t[f"{side}_armpit"] = mid_sh + depth * d + sign * lateral * u
 
     t["neck_center"] = apply_affine(m, _pt(lm, "neck_center"))
     # Hem and waist: the similarity's height, widened to cover the body with a little ease.
@@ -339,8 +362,11 @@ def _warp_sleeve(garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body
     length = sleeve.length * scale
     arm_hw = _arm_half_width(body, (kp[f"{side}_shoulder"] + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
     g_root_hw = max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
-    t_root_hw = max(0.6 * g_root_hw * scale, 1.25 * arm_hw)
-    t_cuff_hw = max(sleeve.half_width * scale, 1.15 * arm_hw)
+    # As wide as the arm plus ease, never the flat-lay width: a flat sleeve's opening is far
+    # wider than it looks worn, and copying it made boxy flaps.
+    t_root_hw = float(np.clip(0.6 * g_root_hw * scale, 1.2 * arm_hw, 1.5 * arm_hw))
+    cuff_arm_hw = _arm_half_width(body, _along(chain, length)[0], arm_hw)
+    t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
     src, dst = [], []
     cuff_t = root
     for f in (0.0, 0.5, 1.0):
