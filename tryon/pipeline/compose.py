@@ -263,8 +263,10 @@ def _fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather:
     # A plain garment's folds vary its luminance by ~5-8%; a printed, sheer or patterned one far
     # more, and that variation is the pattern, not light: scale the transfer down accordingly.
     small_old = cv2.resize(old.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
-    spread = float(np.std(log_ratio[small_old > 0])) if small_old.any() else 0.0
-    gain = float(np.clip(0.07 / max(spread, 1e-6), 0.25, 1.0))
+    # (Robust spread: a logo covering a small share of the garment does not make it "printed".)
+    vals = log_ratio[small_old > 0]
+    spread = float(1.4826 * np.median(np.abs(vals - np.median(vals)))) if vals.size else 0.0
+    gain = float(np.clip(0.04 / max(spread, 1e-6), 0.15, 1.0))
     log_ratio = gain * np.clip(log_ratio * np.exp(-((log_ratio / 0.15) ** 2)), -0.2, 0.12)
     log_ratio = cv2.resize(log_ratio, (w, h), interpolation=cv2.INTER_LINEAR)
     weight = _feather(old, 2 * feather)

@@ -1,0 +1,105 @@
+"""Composition pieces on a synthetic person: the skin fill and the fold transfer."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.pipeline.compose import _arm_reach, _fabric_shading, _skin_layer, sample_skin
+from tryon.pipeline.warp import Body, apply_affine, upright_fit
+
+SKIN = (205, 150, 120)
+H = W = 400
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.asarray(rgb, np.float32).reshape(-1, 1, 3) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """A grey backdrop, a face of known skin with some dark hair in it, a black long-sleeved arm."""
+    rng = np.random.default_rng(3)
+    img = np.full((H, W, 3), 200, np.uint8)
+    face = np.zeros((H, W), np.uint8)
+    cv2.circle(face, (200, 70), 40, 1, -1)
+    face = face.astype(bool)
+    img[face] = np.clip(np.array(SKIN) + rng.normal(0, 3, (face.sum(), 3)), 0, 255).astype(np.uint8)
+    img[face & (np.arange(H)[:, None] < 45)] = (40, 30, 25)  # hair over the forehead: not skin
+    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
+          "r_elbow": np.array([115.0, 240]), "l_elbow": np.array([285.0, 240]),
+          "r_wrist": np.array([110.0, 330]), "l_wrist": np.array([290.0, 330]),
+          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330]), "nose": np.array([200.0, 75])}
+    sleeve = np.zeros((H, W), np.uint8)
+    cv2.line(sleeve, (130, 140), (115, 240), 1, 34)
+    cv2.line(sleeve, (115, 240), (110, 330), 1, 26)
+    sleeve = sleeve.astype(bool)
+    img[sleeve] = (25, 25, 28)
+    body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=sleeve)
+    regions = {"face_hair_neck": face, "sleeves": sleeve, "arms": sleeve, "upper_garment": sleeve,
+               "hands": np.zeros((H, W), bool)}
+    return img, regions, body, sleeve
+
+
+def test_sample_skin_matches_the_face_not_the_hair(scene):
+    img, regions, body, _ = scene
+    tone = sample_skin(img, regions, body)
+    assert tone.samples > 500
+    assert np.linalg.norm(tone.lab - _lab(SKIN)[0]) < 3.0  # delta E
+    assert 0.4 <= tone.grain <= 3.0
+
+
+def test_skin_fill_has_the_person_s_tone_volume_and_grain(scene):
+    img, regions, body, sleeve = scene
+    tone = sample_skin(img, regions, body)
+    zone = sleeve & (_arm_reach(body) < 1.0)
+    rgb, alpha = _skin_layer(img, zone, sleeve, tone, body, feather=1.0)
+    filled = _lab(np.clip(rgb[zone], 0, 255))
+    # Colour: close to the sampled face skin (median over the arm), nothing like the old black sleeve.
+    assert np.linalg.norm(np.median(filled, axis=0) - tone.lab) < 4.0
+    # Not a flat block: lightness varies (grain and roundness)...
+    assert filled[:, 0].std() > 1.0
+    # ...and the arm is rounded: its middle lighter than its edges.
+    reach = _arm_reach(body)
+    centre, edge = zone & (reach < 0.3), zone & (reach > 0.8)
+    lum = _lab(np.clip(rgb, 0, 255)).reshape(H, W, 3)[..., 0]
+    assert lum[centre].mean() > lum[edge].mean() + 2.0
+    # Soft edge: the alpha ramps at the zone's border instead of jumping 0 -> 1.
+    ring = cv2.dilate(zone.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~zone
+    assert 0.05 < alpha[ring].mean() < 0.6
+    assert alpha[cv2.erode(zone.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)].min() > 0.95
+
+
+def test_bare_arm_stays_within_the_arm_s_width(scene):
+    _, _, body, _ = scene
+    reach = _arm_reach(body)
+    # 0.15 shoulder widths (140 px) at the shoulder: ~21 px each side of the bone.
+    row = reach[150]
+    inside = np.flatnonzero(row[:200] < 1.0)
+    assert 30 <= inside.size <= 50
+
+
+def test_fold_transfer_ignores_a_print_but_keeps_a_fold():
+    old = np.zeros((H, W), bool)
+    old[50:350, 50:350] = True
+    img = np.full((H, W, 3), 150, np.uint8)
+    # A soft fold (broad, 10% darker) and a crisp black logo.
+    xx = np.arange(W)[None, :]
+    fold = 1 - 0.1 * np.exp(-((xx - 120) / 15.0) ** 2)
+    img = (img * fold[..., None]).astype(np.uint8)
+    img[200:260, 220:320] = 10
+    shading = _fabric_shading(img, old, sw=200.0, feather=1.0)
+    assert shading[150, 120] < 0.97  # the fold carries over
+    logo = shading[210:250, 230:310]
+    assert np.abs(logo - 1).max() < 0.08  # the logo does not ghost through
+
+
+def test_upright_fit_keeps_the_garment_upright():
+    src = np.array([[100.0, 50], [300, 50], [160, 30], [240, 30]])
+    tilted = src @ np.array([[np.cos(0.2), -np.sin(0.2)], [np.sin(0.2), np.cos(0.2)]]).T * 1.5 + 20
+    m = upright_fit(src, tilted, np.array([0.0, 1.0]))
+    # Scale right, rotation none: vertical stays vertical.
+    assert np.allclose(m[:, :2], m[0, 0] * np.eye(2)) and 1.3 < m[0, 0] < 1.6
+    out = apply_affine(m, np.array([[0.0, 0], [0, 100]]))
+    assert abs(out[1, 0] - out[0, 0]) < 1e-9
