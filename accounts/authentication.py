@@ -57,6 +57,10 @@ class Rows:
         quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
         return f"{quote(self.alias)}.{quote(self.model._meta.get_field(name).column)}"
 
+    def position(self, name: str) -> int:
+        """Where a field's value sits among this model's columns."""
+        return self.fields.index(self.model._meta.get_field(name))
+
     def load(self, row: Sequence, start: int = 0) -> Model:
         """The instance from ``row[start:start + width]``."""
         values = list(row[start : start + self.width])

@@ -146,18 +146,13 @@ _FILE_ROWS = Rows(OrderFile, "f")
 
 @functools.cache
 def _order_sql() -> str:
-    # Identifiers come from the models' meta; values are passed as parameters.
+    # One round trip: the order, joined to its files only when it is completed (one row per file, or one
+    # row with NULL file columns). Identifiers come from the models' meta; values are parameters.
+    o, f = _ORDER_ROWS.column, _FILE_ROWS.column
     return (
-        f"SELECT {_ORDER_ROWS.select} FROM {table(Order)} {_ORDER_ROWS.alias} "  # noqa: S608
-        f"WHERE {_ORDER_ROWS.column('id')} = %s AND {_ORDER_ROWS.column('user')} = %s"
-    )
-
-
-@functools.cache
-def _files_sql() -> str:
-    return (
-        f"SELECT {_FILE_ROWS.select} FROM {table(OrderFile)} {_FILE_ROWS.alias} "  # noqa: S608
-        f"WHERE {_FILE_ROWS.column('order')} = %s ORDER BY {_FILE_ROWS.column('role')}, {_FILE_ROWS.column('position')}"
+        f"SELECT {_ORDER_ROWS.select}, {_FILE_ROWS.select} FROM {table(Order)} {_ORDER_ROWS.alias} "  # noqa: S608
+        f"LEFT JOIN {table(OrderFile)} {_FILE_ROWS.alias} ON {f('order')} = {o('id')} AND {o('status')} = %s "
+        f"WHERE {o('id')} = %s AND {o('user')} = %s ORDER BY {f('role')}, {f('position')}"
     )
 
 
@@ -166,15 +161,13 @@ def find_order(user_id: int, order_id: int) -> tuple[Order | None, list[OrderFil
     if order_id >= 2**63:  # larger ids cannot exist (and overflow the database's integer)
         return None, []
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_order_sql(), [order_id, user_id])
-        row = cursor.fetchone()
-        if row is None:
-            return None, []
-        order = _ORDER_ROWS.load(row)
-        files = []
-        if order.status == Order.Status.COMPLETED:
-            cursor.execute(_files_sql(), [order.pk])
-            files = [_FILE_ROWS.load(file_row) for file_row in cursor.fetchall()]
+        cursor.execute(_order_sql(), [Order.Status.COMPLETED.value, order_id, user_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    order = _ORDER_ROWS.load(rows[0])
+    file_pk = _ORDER_ROWS.width + _FILE_ROWS.position("id")  # NULL: no file joined
+    files = [_FILE_ROWS.load(row, _ORDER_ROWS.width) for row in rows if row[file_pk] is not None]
     return order, files
 
 
