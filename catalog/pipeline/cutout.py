@@ -217,22 +217,90 @@ def _border_strips(mask: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class TightEvidence:
+    """Product evidence against a near-flat background, in RGB levels.
+
+    Retouched product photos often sit on a background that is flat to the
+    level (every border pixel 246, 246, 246). A white garment on it differs by
+    only 2-4 levels, below any Lab threshold that also has to work on real
+    paper sweeps, but it is consistently brighter and it has fabric texture
+    (local deviation of a level or so) where the background has none. These
+    maps measure both against the border's own noise.
+    """
+
+    frac: np.ndarray  # float32, share of evidence pixels in a small window (0-1)
+    bg_like: np.ndarray  # bool, pixels that look exactly like the background (level and texture)
+    t_level: float  # brighter / chroma threshold (levels)
+    t_texture: float  # local standard deviation threshold (levels)
+
+
+# The tight model applies when the border's typical deviation from the model is below this (RGB levels).
+TIGHT_MAX_NOISE = 2.5
+
+
+def _local_std(grey: np.ndarray, r: int) -> np.ndarray:
+    mean = box(grey, r)
+    return np.sqrt(np.maximum(box(grey * grey, r) - mean * mean, 0))
+
+
+def _tight_evidence(rgb: np.ndarray, bg: BackgroundModel) -> TightEvidence | None:
+    h, w = rgb.shape[:2]
+    diff = rgb.astype(np.float32) - bg.rgb
+    d = np.abs(diff).max(axis=-1)
+    b = max(3, round(0.025 * min(h, w)))
+    ring = np.zeros((h, w), dtype=bool)
+    ring[:b] = ring[-b:] = True
+    ring[:, :b] = ring[:, -b:] = True
+    noise = float(np.percentile(d[ring], 75))  # robust: a product touching the border is a minority of it
+    if noise > TIGHT_MAX_NOISE:
+        return None
+    grey = diff.mean(axis=-1)
+    texture = _local_std(grey, 2)
+    t_texture = float(np.percentile(texture[ring], 75)) + 0.5
+    t_level = noise + 1.5
+    # Brighter than the background, off its hue, or textured. Darker-only smooth pixels are
+    # not evidence: they may be the photo's own shadow (the hole logic fills them when enclosed).
+    # Hue and texture are not trusted near strongly contrasting pixels: JPEG bleeds chroma
+    # (4:2:0, 16 px blocks) and rings around a dark or saturated edge, a halo of a level or two.
+    chroma = diff.max(axis=-1) - diff.min(axis=-1)
+    strong = (d <= 40).astype(np.uint8)
+    near_strong = cv2.distanceTransform(strong, cv2.DIST_L2, 3) < 16 * max(h, w) / 1000
+    # A hue shift counts only where the pixels are not perfectly flat: retouching leaves flat tinted
+    # patches a level or two off the backdrop, fabric always varies a little.
+    hue_shift = (chroma > t_level) & (texture > 0.1)
+    evidence = (grey > t_level) | ((hue_shift | (texture > t_texture)) & ~near_strong)
+    r = max(4, round(max(h, w) / 1000 * 5))
+    frac = box(evidence.astype(np.float32), r)
+    # Background-like: at the background's level and as smooth as it (as nearly all its border pixels are).
+    d_bg = float(np.percentile(d[ring], 95)) + 0.5
+    bg_like = (d <= d_bg) & (texture <= float(np.percentile(texture[ring], 95)) + 0.25)
+    return TightEvidence(frac=frac, bg_like=bg_like, t_level=t_level, t_texture=t_texture)
+
+
+@dataclass
 class PlainAnalysis:
     core: np.ndarray  # bool, the product (holes decided, shadow removed)
-    raw: np.ndarray  # float32, soft alpha from the colour distance
-    dist: np.ndarray  # float32, colour distance to the background model
+    raw: np.ndarray  # float32, soft alpha from the colour distance (and the tight evidence where it applies)
     shadow: np.ndarray  # bool, the original photo's shadow
     open_holes: np.ndarray  # bool, interior holes left open because they show the background
+    bg_like: np.ndarray | None  # bool, pixels certainly background (tight model only)
     info: dict
 
 
-def _plain_analysis(lab: np.ndarray, bg: BackgroundModel) -> PlainAnalysis:
+def _certain_background(bg_like: np.ndarray, scale: float) -> np.ndarray:
+    """Most of a small neighbourhood matches the backdrop's exact level and smoothness."""
+    r = max(1, round(2 * scale))
+    return box(bg_like.astype(np.float32), r) > 0.6
+
+
+def _plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> PlainAnalysis:
     h, w = lab.shape[:2]
     scale = max(h, w) / 1000
     # Colour distance to the background model; lightness counts a little less
     # than chroma, since the photo's own lighting varies it more.
     diff = lab - bg.lab
     dist = np.sqrt(0.7 * diff[..., 0] ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
+    del diff
     t_lo = max(3.0 * bg.sigma, 3.0)
     t_hi = max(2.0 * t_lo, 6.0)
     raw = np.clip((dist - t_lo) / (t_hi - t_lo), 0, 1).astype(np.float32)
@@ -244,6 +312,39 @@ def _plain_analysis(lab: np.ndarray, bg: BackgroundModel) -> PlainAnalysis:
     core = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8)).astype(bool)
     min_abs = round(60 * scale * scale)
     core = keep_main_components(core & ~_border_strips(core), min_rel=0.03, min_abs=min_abs)
+    strong_area = float(core.sum())
+    strong_core = core
+
+    # White on near-white: regions the Lab threshold missed but the tight level/texture model sees.
+    # An opening keeps only thick regions, so the thin JPEG ringing halo around a dark product
+    # (a few pixels of disturbed background) is not taken for product.
+    tight = _tight_evidence(rgb, bg)
+    weak_added = 0.0
+    if tight is not None:
+        weak = (tight.frac > 0.4) & ~core
+        weak &= ~_border_strips(weak)
+        r = max(3, round(4 * scale))
+        kr = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        weak = cv2.morphologyEx(weak.astype(np.uint8), cv2.MORPH_OPEN, kr).astype(bool)
+        core = keep_main_components(core | weak, min_rel=0.03, min_abs=min_abs)
+        weak_added = float((core & weak).sum())
+        # Light stripes between dark ones (a Breton top) sit within JPEG's halo of the dark
+        # stripes and match the backdrop's level: fill short gaps bounded by product on both
+        # sides (above/below or left/right), except certain background (a sleeve-body gap).
+        k = max(5, round(31 * scale)) | 1
+        core8 = core.astype(np.uint8)
+        bridged = cv2.morphologyEx(core8, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8))
+        bridged |= cv2.morphologyEx(core8, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
+        bridged = bridged.astype(bool) & ~core & ~_certain_background(tight.bg_like, scale)
+        core |= bridged
+        weak_added += float(bridged.sum())
+        # The weak evidence is noisy at a low-contrast outline: a median filter smooths its
+        # notches; the strongly separated product is kept exactly as it was.
+        k = max(5, round(11 * scale)) | 1
+        smoothed = cv2.medianBlur(core.astype(np.uint8), k).astype(bool)
+        core = strong_core | (smoothed & ~_certain_background(tight.bg_like, scale))
+        # No usable colour ramp at such an outline: the edge refinement gets the mask itself, anti-aliased.
+        np.maximum(raw, cv2.GaussianBlur(core.astype(np.float32), (0, 0), 1.0 * scale), out=raw)
 
     # Original shadow out, before the holes, so a shadow cannot enclose a hole.
     shadow, n_shadows = _shadow_mask(lab, bg, core, edge_px=max(4, round(5 * scale)))
@@ -253,30 +354,85 @@ def _plain_analysis(lab: np.ndarray, bg: BackgroundModel) -> PlainAnalysis:
 
     # Interior holes: open when they show the background (a handle, the
     # space under a strap), filled when they are product pixels that merely
-    # came out light (a white print, a highlight).
+    # came out light (a white print, a highlight). With the tight model a hole
+    # must also match the background's exact level and smoothness: shaded white
+    # fabric sits a level or two off it and has texture.
     n, labels, stats, _ = cv2.connectedComponentsWithStats((~core).astype(np.uint8), connectivity=4)
     border_ids = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
     open_holes = np.zeros_like(core)
     n_open = 0
     min_open = max(40, round(0.00015 * h * w))
+    product_area = float(core.sum())
+    rim = np.ones((2 * max(1, round(3 * scale)) + 1,) * 2, np.uint8)
     for i in range(1, n):
         if i in border_ids:
             continue
         x, y, cw, ch, area = stats[i]
         region = labels[y : y + ch, x : x + cw] == i
         d = dist[y : y + ch, x : x + cw][region]
-        if area >= min_open and np.median(d) < t_lo and np.mean(d < t_hi) > 0.9:
+        is_open = area >= min_open and np.median(d) < t_lo and np.mean(d < t_hi) > 0.9
+        if is_open and tight is not None:
+            # Its inside (away from the ringing at its rim) must be the backdrop almost everywhere:
+            # JPEG flattens patches of smooth white fabric to the backdrop's level, but not all of it.
+            inside = cv2.erode(region.astype(np.uint8), rim).astype(bool)
+            # Such patches are small: an opening worth keeping (a handle) is a sizeable part of the product.
+            is_open = (
+                area >= 0.003 * product_area
+                and inside.any()
+                and float(tight.bg_like[y : y + ch, x : x + cw][inside].mean()) > 0.9
+            )
+        if is_open:
             open_holes[y : y + ch, x : x + cw] |= region
             n_open += 1
         else:
             core[y : y + ch, x : x + cw] |= region
+    area = float(core.sum())
     info = {
         "t_lo": round(t_lo, 2),
         "t_hi": round(t_hi, 2),
+        "tight_model": tight is not None,
+        "weak_share": round(weak_added / max(area, 1.0), 3),
+        "strong_share": round(strong_area / max(area, 1.0), 3),
         "open_holes": n_open,
         "shadows_removed": n_shadows,
     }
-    return PlainAnalysis(core=core, raw=raw, dist=dist, shadow=shadow, open_holes=open_holes, info=info)
+    if tight is not None:
+        info["t_level"] = round(tight.t_level, 2)
+        info["t_texture"] = round(tight.t_texture, 2)
+    return PlainAnalysis(
+        core=core,
+        raw=raw,
+        shadow=shadow,
+        open_holes=open_holes,
+        bg_like=None if tight is None else tight.bg_like,
+        info=info,
+    )
+
+
+def _uncertainty(core: np.ndarray, info: dict) -> list[str]:
+    """Why the plain estimate might be wrong (empty: trust it, no network needed).
+
+    * low contrast: most of the product was only separated by the colour model's
+      lower half (or by the tight level/texture model alone), as for white on white;
+    * fragmented: the product fell apart into several sizeable pieces;
+    * hollow: the mask covers much less than its convex hull (stripes lost, a
+      body missing between a print and a collar).
+    """
+    reasons = []
+    if info.get("strong_share", 1.0) < 0.5:
+        reasons.append("low_contrast")
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
+    if areas.size > 1 and areas[1:].sum() > 0.15 * areas.sum():
+        reasons.append("fragmented")
+    contours, _ = cv2.findContours(core.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if contours:
+        hull = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
+        solidity = float(core.sum()) / max(hull, 1.0)
+        info["solidity"] = round(solidity, 3)
+        if solidity < 0.45:
+            reasons.append("hollow")
+    return reasons
 
 
 def _fill_small_holes(core: np.ndarray, max_area: int) -> np.ndarray:
@@ -418,6 +574,31 @@ def decontaminate(rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray | None)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def _u2net_assist(rgb: np.ndarray, plain: PlainAnalysis, info: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Add what the network sees as product and the colour model missed (white on white).
+
+    Never the shadow just removed, a hole that the colour model found open and
+    the network confirms, nor pixels the tight model calls certain background
+    (the gap between a sleeve and the body on a flat backdrop).
+    """
+    h, w = rgb.shape[:2]
+    core, soft = plain.core, plain.raw
+    u2_soft, raw_max = _u2net_soft(rgb)
+    u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
+    if plain.bg_like is not None:
+        # Certain background: a whole neighbourhood that matches the backdrop's level and smoothness.
+        u2_core &= ~_certain_background(plain.bg_like, max(h, w) / 1000)
+    missed = float((u2_core & ~core).sum()) / max(1.0, float(u2_core.sum()))
+    info["u2net_missed"] = round(missed, 3)
+    if raw_max >= 0.2 and missed > 0.05:
+        still_open = _holes_confirmed(plain.open_holes, u2_soft)
+        core = (core | u2_core) & ~plain.shadow & ~still_open
+        core = _fill_small_holes(keep_main_components(core, min_rel=0.03), round(0.0005 * h * w))
+        soft = np.maximum(soft, np.where(u2_core, u2_soft, 0))
+        info["u2net_assist"] = True
+    return core, soft
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -425,9 +606,10 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
     """Separate the product from its background.
 
     ``method``: "auto" picks "plain" when the border fits a smooth colour
-    model, else "u2net"; on a plain background it still asks the network for
-    a second opinion and adds what the colour model missed (white product on
-    white paper), which ``info["u2net_assist"]`` reports. "plain" and "u2net"
+    model, else "u2net"; on a plain background it asks the network for a
+    second opinion only when the plain estimate is uncertain (low contrast,
+    fragmented, hollow: ``info["u2net_reasons"]``) and adds what the colour
+    model missed, which ``info["u2net_assist"]`` reports. "plain" and "u2net"
     force one method. Raises ``PipelineError("NO_PRODUCT", ...)`` when nothing
     can be separated.
     """
@@ -454,24 +636,17 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
     alpha = None
     chosen = "u2net"
     if method == "plain" or (method == "auto" and bg.is_plain):
-        plain = _plain_analysis(lab, bg)
+        plain = _plain_analysis(lab, bg, rgb)
+        del lab
         info.update(plain.info)
         core, soft = plain.core, plain.raw
         if method == "auto":
-            u2_soft, raw_max = _u2net_soft(rgb)
-            u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
-            missed = float((u2_core & ~core).sum()) / max(1.0, float(u2_core.sum()))
-            info["u2net_missed"] = round(missed, 3)
-            # The network sees product where the colour model saw background
-            # (white on white): take its silhouette there, but never the shadow
-            # just removed nor a hole that the colour model found open and the
-            # network confirms.
-            if raw_max >= 0.2 and missed > 0.05:
-                still_open = _holes_confirmed(plain.open_holes, u2_soft)
-                core = (core | u2_core) & ~plain.shadow & ~still_open
-                core = _fill_small_holes(keep_main_components(core, min_rel=0.03), round(0.0005 * h * w))
-                soft = np.maximum(soft, u2_soft)
-                info["u2net_assist"] = True
+            # The network costs 0.15-0.5 s on a CPU: ask it only when the plain
+            # estimate is uncertain, and say why in ``info``.
+            reasons = _uncertainty(core, info)
+            info["u2net_reasons"] = reasons
+            if reasons:
+                core, soft = _u2net_assist(rgb, plain, info)
         alpha = _edge_alpha(rgb, core, soft, band, bg.rgb)
         if plain.shadow.any():
             alpha[plain.shadow & (alpha < 0.99)] = 0.0

@@ -100,3 +100,47 @@ def busy(h: int = 600, w: int = 600, seed: int = 2) -> tuple[np.ndarray, np.ndar
     fg = _shade(mask, (250, 210, 30), rng)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
     return np.clip(fg * soft + bg * (1 - soft), 0, 255).astype(np.uint8), mask
+
+
+def white_tee(
+    h: int = 800, w: int = 700, background: int = 246, *, stripes: bool = False, seed: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """A white T-shirt on a backdrop flat to the level (as retouched product photos are).
+
+    The fabric is 1-4 levels brighter than the backdrop, with soft shading and a
+    little texture, and a small dark print in the middle. With ``stripes`` it is
+    a Breton top: navy stripes whose light stripes match the backdrop's level.
+    The photo goes through JPEG, as real ones do. Returns (rgb, mask).
+    """
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    cx = w // 2
+    body = np.array([[cx - 150, 180], [cx + 150, 180], [cx + 160, 720], [cx - 160, 720]], np.int32)
+    cv2.fillPoly(mask, [body], 1)
+    for side in (-1, 1):  # short sleeves
+        sleeve = np.array(
+            [[cx + side * 120, 150], [cx + side * 290, 280], [cx + side * 240, 360], [cx + side * 150, 300]], np.int32
+        )
+        cv2.fillPoly(mask, [sleeve], 1)
+    cv2.ellipse(mask, (cx, 150), (170, 60), 0, 0, 180, 1, -1)  # shoulders
+    cv2.ellipse(mask, (cx, 140), (60, 40), 0, 0, 180, 0, -1)  # neck opening, from the top edge
+    mask = mask.astype(bool)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    # Soft folds: a few levels of shading, darker and lighter than the mean.
+    shading = 1.5 * np.sin(xx / 37.0) * np.cos(yy / 53.0) + 1.0 * np.sin((xx + yy) / 71.0)
+    fabric = background + 2.5 + shading + rng.normal(0, 0.8, (h, w))
+    img = np.repeat(fabric[..., None], 3, axis=2).astype(np.float32)
+    img[..., 2] -= 1.0  # a faintly warm white
+    if stripes:
+        band = ((yy // 18) % 2 == 0) & mask
+        img[band] = (40, 45, 70)
+        light = ((yy // 18) % 2 == 1) & mask
+        img[light] = background - 1 + rng.normal(0, 1.0, (int(light.sum()), 1))
+    else:
+        cv2.circle(img, (cx, 420), 60, (30, 30, 30), -1)  # a print
+    bg = np.full((h, w, 3), float(background), np.float32)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    rgb = np.clip(img * soft + bg * (1 - soft) + 0.5, 0, 255).astype(np.uint8)
+    ok, jpg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return cv2.imdecode(jpg, cv2.IMREAD_COLOR)[..., ::-1].copy(), mask

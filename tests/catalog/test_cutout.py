@@ -3,7 +3,7 @@ import pytest
 
 from catalog.pipeline.cutout import cut_out
 from ftmv.pipeline import PipelineError
-from tests.catalog.drawings import bottle, busy, mug
+from tests.catalog.drawings import bottle, busy, mug, white_tee
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -75,3 +75,34 @@ def test_noise_only_image_has_no_product():
     with pytest.raises(PipelineError) as err:
         cut_out(img)
     assert err.value.code == "NO_PRODUCT"
+
+
+def test_white_garment_on_near_white_backdrop():
+    # Fabric 1-4 levels off a flat backdrop: the Lab threshold alone kept only the print.
+    rgb, mask = white_tee()
+    cut = cut_out(rgb)
+    assert cut.method == "plain"
+    assert cut.info["tight_model"] is True
+    assert iou(cut.alpha > 0.5, mask) > 0.95
+
+
+def test_light_stripes_at_backdrop_level_are_kept():
+    rgb, mask = white_tee(stripes=True)
+    cut = cut_out(rgb)
+    got = cut.alpha > 0.5
+    # Across the body, below the neckline, every light stripe between two dark ones belongs to the
+    # garment (at the sleeves' slanted ends a light stripe is bounded by one dark stripe only: ambiguous).
+    rows = np.nonzero((rgb[..., 2] < 120).any(axis=1))[0]
+    band = np.zeros_like(mask)
+    band[rows.min() + 40 : rows.max() - 20, 220:480] = True
+    assert iou(got & band, mask & band) > 0.98
+    assert iou(got, mask) > 0.9
+    # The neck opening stays background.
+    assert not got[100:130, 340:360].any()
+
+
+def test_plain_photo_does_not_need_the_network():
+    rgb, _, _ = mug()
+    cut = cut_out(rgb)
+    assert cut.info["u2net_reasons"] == []
+    assert "u2net_missed" not in cut.info
