@@ -79,6 +79,7 @@ def main() -> int:
             w, h = (int(v) for v in args.resize.split("x"))
             rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BICUBIC))
         for quantity in args.quantity:
+            result = None  # the previous order's images are not kept alive while this one renders
             started = time.perf_counter()
             try:
                 result = run_catalog(rgb, quantity, quality=args.quality)

@@ -299,16 +299,19 @@ def backdrop(scene: Scene, w: int, h: int, c1: np.ndarray, c2: np.ndarray) -> np
     return _smooth_field(w, h, fn)
 
 
-_DITHER: dict[tuple[int, int], np.ndarray] = {}
+_DITHER: list[np.ndarray] = []
 
 
 def _dither(h: int, w: int) -> np.ndarray:
-    """+-0.5 level noise: breaks the banding of smooth 8-bit gradients (cached per frame size)."""
-    if (h, w) not in _DITHER:
-        if len(_DITHER) > 8:
-            _DITHER.clear()
-        _DITHER[h, w] = np.random.default_rng(7).uniform(-0.5, 0.5, (h, w, 1)).astype(np.float32)
-    return _DITHER[h, w]
+    """+-0.5 level noise: breaks the banding of smooth 8-bit gradients.
+
+    One array for the largest frame, sliced for smaller ones: a cache per frame
+    size held several 16 MB buffers for the life of the worker.
+    """
+    if not _DITHER or _DITHER[0].shape[0] < h or _DITHER[0].shape[1] < w:
+        side = max(h, w, 2048)
+        _DITHER[:] = [np.random.default_rng(7).uniform(-0.5, 0.5, (side, side, 1)).astype(np.float32)]
+    return _DITHER[0][:h, :w]
 
 
 # --------------------------------------------------------------------------- shadows
@@ -433,13 +436,15 @@ def render_detail(scene: Scene, product: Product, long_side: int) -> np.ndarray:
     w, h = canvas_size(scene.aspect, long_side)
     x, y, ww, wh = product.details[scene.detail]
     c1, _ = scene_colours(scene.colours, product.palette)
-    img = product.premult[y : y + wh, x : x + ww] + c1 * (1 - product.alpha[y : y + wh, x : x + ww, None])
-    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC if ww < w else cv2.INTER_AREA)
+    # Composite at the crop's own (small) size, then scale the 8-bit result: full-size float
+    # buffers here were the renderer's peak memory (three 50 MB arrays at 2048 px).
+    crop = product.premult[y : y + wh, x : x + ww] + c1 * (1 - product.alpha[y : y + wh, x : x + ww, None])
+    img = cv2.resize(_to_uint8(crop), (w, h), interpolation=cv2.INTER_CUBIC if ww < w else cv2.INTER_AREA)
     if ww < w:
-        # Upscaled: a mild unsharp mask restores some edge contrast.
+        # Upscaled: a mild unsharp mask restores some edge contrast (saturating 8-bit arithmetic).
         sigma = max(1.0, 0.6 * w / ww)
         img = cv2.addWeighted(img, 1.5, cv2.GaussianBlur(img, (0, 0), sigma), -0.5, 0)
-    return _to_uint8(img)
+    return img
 
 
 def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
