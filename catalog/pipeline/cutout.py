@@ -569,10 +569,7 @@ def decontaminate(rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray | None)
         num = cv2.GaussianBlur(img * weight[..., None], (0, 0), s)[ey, ex]
         return num / (cv2.GaussianBlur(weight, (0, 0), s)[ey, ex][:, None] + 1e-4)
 
-    if bg_rgb is None:
-        b = smeared((a_box < 0.05).astype(np.float32), 4 * sigma)
-    else:
-        b = bg_rgb[ys, xs]
+    b = smeared((a_box < 0.05).astype(np.float32), 4 * sigma) if bg_rgb is None else bg_rgb[ys, xs]
     near = smeared((a_box > 0.95).astype(np.float32), sigma)
     i = img[ey, ex]
     a = alpha[ys, xs][:, None]
