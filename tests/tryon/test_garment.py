@@ -99,3 +99,45 @@ def test_classify_silhouette_on_masks():
     assert classify_silhouette(mask(TSHIRT)) == "tops"
     assert classify_silhouette(mask(TROUSERS)) == "bottoms"
     assert classify_silhouette(mask(DRESS)) == "one-pieces"
+
+
+def striped_long_sleeve(size=(600, 600)) -> np.ndarray:
+    """Navy/white stripes on white: a torso, two long sleeves hanging beside it, the cuffs touching
+    the hem so the background gap between arm and torso is enclosed."""
+    img = np.full((*size, 3), 250, np.uint8)
+    body = np.zeros(size, np.uint8)
+    cv2.fillPoly(body, [np.array([(200, 80), (400, 80), (410, 520), (190, 520)], np.int32)], 1)  # torso
+    cv2.fillPoly(body, [np.array([(200, 80), (150, 110), (110, 480), (175, 480), (175, 150), (200, 140)], np.int32)], 1)
+    cv2.fillPoly(body, [np.array([(400, 80), (450, 110), (490, 480), (425, 480), (425, 150), (400, 140)], np.int32)], 1)
+    body[470:490, 110:200] = 1  # cuffs touching the torso
+    body[470:490, 400:490] = 1
+    stripes = (np.arange(size[0]) // 12) % 2 == 0
+    colour = np.where(stripes[:, None, None], np.array([20, 30, 70], np.uint8), np.array([250, 250, 250], np.uint8))
+    img[body > 0] = np.broadcast_to(colour, (*size, 3))[body > 0]
+    return img
+
+
+def test_striped_long_sleeves_are_found_and_the_arm_gap_stays_open():
+    img = striped_long_sleeve()
+    g = analyze_garment(img)
+    assert g.category == "tops"
+    assert set(g.sleeves) == {"l", "r"}
+    # The sleeves hang down: each cuff is far below its shoulder, near the sleeve's bottom.
+    for s in g.sleeves.values():
+        assert s.cuff[1] - s.shoulder[1] > 0.5 * g.mask.shape[0]
+    # The background gap between each sleeve and the torso is not garment.
+    x0 = 110 - float(np.nonzero(g.mask)[1].min())
+    y0 = 80 - float(np.nonzero(g.mask)[0].min())
+    for gx in (188, 412):
+        assert not g.mask[int(350 - y0), int(gx - x0)]
+
+
+def test_wide_silhouette_without_a_clear_armpit_still_gets_sleeves():
+    # A boxy tee whose sleeves merge into the sides through a long slope (no sharp jump in
+    # the run): the outer parts well beyond the torso's band are sleeves, not torso.
+    shape = [(240, 80), (300, 100), (360, 80), (470, 110), (560, 200), (530, 300), (430, 330),
+             (430, 560), (170, 560), (170, 330), (70, 300), (40, 200), (130, 110)]
+    g = analyze_garment(draw(shape))
+    assert set(g.sleeves) == {"l", "r"}
+    for s in g.sleeves.values():
+        assert s.mask.sum() > 0.03 * g.mask.sum()

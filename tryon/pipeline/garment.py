@@ -74,7 +74,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
                 raise PipelineError("NO_GARMENT", "No garment could be separated from the background of the "
                                     "garment photo; use a product photo on a plain background.") from exc
             raise
-        rgb, alpha, method = cut.rgb, cut.alpha, cut.method
+        photo, rgb, alpha, method = rgb, cut.rgb, cut.alpha, cut.method
     alpha = alpha.astype(np.float32)
     mask = alpha > 0.5
     # Light stripes or panels the cutout took for background split a garment into bands:
@@ -83,8 +83,13 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
     k = max(3, int(0.03 * mask.shape[0]) | 1)
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)).astype(bool)
     mask = _fill_holes(_clean_mask(mask))
+    if method != "given":
+        # The gap between a hanging sleeve and the torso is background that the cutout or the
+        # closing above may have filled as a hole: open such slits again, on the photo's colours.
+        mask &= ~_background_slits(photo, mask)
+        mask = _largest_component(mask, keep_ratio=0.15)
     # A print the cutout mistook for background leaves a hole: garments are solid inside.
-    alpha = np.where(mask & (alpha < 0.5), 1.0, alpha).astype(np.float32)
+    alpha = np.where(mask & (alpha < 0.5), 1.0, alpha * mask).astype(np.float32)
     if mask.sum() < 0.02 * mask.size:
         raise PipelineError("NO_GARMENT", "The garment photo shows no garment large enough to use.")
 
@@ -129,6 +134,32 @@ def _clean_mask(mask: np.ndarray) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
     return _largest_component(m.astype(bool), keep_ratio=0.15)
+
+
+def _background_slits(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Inside ``mask``, long vertical slits of the background's colour away from the centre:
+    the gaps between long sleeves hanging down and the torso, enclosed where a cuff touches
+    the hem. Stripes and prints of the background's colour are horizontal or compact, so a
+    vertical opening removes them first; a white garment's whole body is far too large."""
+    h, w = mask.shape
+    if not mask.any():
+        return np.zeros_like(mask)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float32)
+    bg = cv2.cvtColor(np.median(border, axis=0).astype(np.uint8)[None, None], cv2.COLOR_RGB2Lab)[0, 0]
+    near = (np.linalg.norm(lab - bg.astype(np.float32), axis=2) < 10) & mask
+    ys, xs = np.nonzero(mask)
+    gh, gw = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    k = max(5, int(0.07 * gh))
+    near = cv2.morphologyEx(near.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, 3), np.uint8))
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(near, connectivity=8)
+    cx = (xs.min() + xs.max()) / 2
+    out = np.zeros((h, w), bool)
+    for i in range(1, n):
+        bw, bh, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+        if bh > 0.15 * gh and bh > 3 * bw and area < 0.08 * mask.sum() and abs(cents[i][0] - cx) > 0.15 * gw:
+            out |= labels == i
+    return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) if out.any() else out
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -318,26 +349,46 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
         part = _largest_component(mask & outside)
         if not sleeved or part.sum() < 0.01 * mask.sum():
             continue
-        py, px = np.nonzero(part)
-        pts = np.stack([px, py], axis=1).astype(np.float32)
-        # The sleeve root: the shoulder point moved halfway down to the armpit (the arm's axis).
         armpit = armpit_img_l if side_name == "r" else armpit_img_r
-        root = (shoulder + np.array([armpit[0], armpit[1]], np.float32)) / 2
-        # The sleeve's axis runs from the root through its centroid; the cuff is the middle of
-        # the slab of pixels farthest along that axis (not the farthest corner).
-        direction = pts.mean(axis=0) - root
-        direction /= max(float(np.linalg.norm(direction)), 1e-6)
-        proj = (pts - root) @ direction
-        far = pts[proj >= 0.9 * proj.max()]
-        cuff = far.mean(axis=0)
-        axis = cuff - root
-        length = float(np.linalg.norm(axis))
-        if length < 0.1 * torso_w:
+        sleeve = _make_sleeve(part, shoulder, armpit, torso_w)
+        if sleeve is not None:
+            sleeves[side_name] = sleeve
+            torso &= ~part
+
+    # Check against scrambling: a silhouette much wider than its torso has sleeves even when
+    # the run walk missed them (a print or stripes breaking the edges): whatever lies well
+    # outside the torso's vertical band above the hem, after an opening that cuts thin bridges.
+    k = max(3, int(0.04 * torso_w) | 1)
+    opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    margin = 0.08 * torso_w
+    for side_name, outside, side in (("r", xx < ref_l - margin, -1), ("l", xx > ref_r + margin, 1)):
+        if side_name in sleeves:
             continue
-        across = (far - cuff) @ np.array([-axis[1], axis[0]]) / length
-        half_width = float(max(np.percentile(across, 95) - np.percentile(across, 5), 2.0) / 2)
-        sleeves[side_name] = Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part)
-        torso &= ~part
+        part = _largest_component(opened & outside & (rows < hem_y)[:, None])
+        if part.sum() < 0.03 * mask.sum():
+            continue
+        py, px = np.nonzero(part)
+        edge = ref_l if side < 0 else ref_r
+        if (edge - px.min() if side < 0 else px.max() - edge) < 0.2 * torso_w:
+            continue
+        # The armpit: the part's lowest pixel next to the torso's side; the shoulder: the top
+        # contour straight above it. The sleeve grows back to the band it was cut from.
+        near_edge = np.abs(px - edge) < 3 * margin
+        arm_y = int(py[near_edge].max()) if near_edge.any() else int(py.max())
+        armpit = np.array([edge, arm_y], np.float32)
+        shoulder = np.array([edge, top_y[int(np.clip(edge, 0, w - 1))]], np.float32)
+        grown = cv2.dilate(part.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+        part = _largest_component(mask & grown & ((xx < edge) if side < 0 else (xx > edge)) & (rows <= arm_y)[:, None]
+                                  | part)
+        sleeve = _make_sleeve(part, shoulder, armpit, torso_w)
+        if sleeve is not None:
+            sleeves[side_name] = sleeve
+            torso &= ~part
+            if side < 0:
+                armpit_img_l, sh_img_l = armpit, shoulder
+            else:
+                armpit_img_r, sh_img_r = armpit, shoulder
 
     lm = {
         "neck_center": neck_c,
@@ -350,6 +401,27 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
     for side_name, s in sleeves.items():
         lm[f"{side_name}_cuff"] = s.cuff
     return lm, sleeves, torso
+
+
+def _make_sleeve(part: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, torso_w: float) -> Sleeve | None:
+    """A sleeve from its pixels: the axis runs from its root (halfway between the shoulder point
+    and the armpit) through the pixels' centroid; the cuff is the middle of the slab of pixels
+    farthest along that axis (not the farthest corner)."""
+    py, px = np.nonzero(part)
+    pts = np.stack([px, py], axis=1).astype(np.float32)
+    root = (np.asarray(shoulder, np.float32) + np.asarray(armpit, np.float32)) / 2
+    direction = pts.mean(axis=0) - root
+    direction /= max(float(np.linalg.norm(direction)), 1e-6)
+    proj = (pts - root) @ direction
+    far = pts[proj >= 0.9 * proj.max()]
+    cuff = far.mean(axis=0)
+    axis = cuff - root
+    length = float(np.linalg.norm(axis))
+    if length < 0.1 * torso_w:
+        return None
+    across = (far - cuff) @ np.array([-axis[1], axis[0]]) / length
+    half_width = float(max(np.percentile(across, 95) - np.percentile(across, 5), 2.0) / 2)
+    return Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part)
 
 
 def _bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
