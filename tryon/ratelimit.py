@@ -69,11 +69,32 @@ def _native_incr() -> bool:
     return type(backend).incr is not BaseCache.incr
 
 
+# The hourly count shown in X-RateLimit-* on every poll is read through a per-process memo at most
+# WINDOW_MEMO_SECONDS old: a shared-cache read per poll cost as much as the order query. The process that
+# counts a POST updates its memo at once; another process shows it at most that much later. Enforcement
+# (generate_hit) always reads the shared counters.
+WINDOW_MEMO_SECONDS = 1.0
+_WINDOW_MEMO_MAX = 10_000
+_window_memo: dict[tuple[int, int], tuple[int, float]] = {}  # (user id, hour) -> (used, monotonic read time)
+
+
+def _remember(user_id: int, hour_end: int, used: int) -> None:
+    if len(_window_memo) >= _WINDOW_MEMO_MAX:
+        _window_memo.clear()
+    _window_memo[(user_id, hour_end)] = (used, time.monotonic())
+
+
 def generate_window(user, now: float | None = None) -> Window:
     """The hourly generate window, read-only (for headers and GET /account)."""
     now = time.time() if now is None else now
     hour_key, _, hour_end, _ = _keys(user.pk, now)
-    return Window(plan_limits(user)["per_hour"], cache.get(hour_key, 0), hour_end)
+    memo = _window_memo.get((user.pk, hour_end))
+    if memo is not None and time.monotonic() - memo[1] < WINDOW_MEMO_SECONDS:
+        used = memo[0]
+    else:
+        used = cache.get(hour_key, 0)
+        _remember(user.pk, hour_end, used)
+    return Window(plan_limits(user)["per_hour"], used, hour_end)
 
 
 def generate_hit(user) -> Window:
@@ -84,6 +105,7 @@ def generate_hit(user) -> Window:
     counts = cache.get_many([hour_key, day_key])
     hour = Window(limits["per_hour"], counts.get(hour_key, 0), hour_end)
     day = Window(limits["per_day"], counts.get(day_key, 0), day_end)
+    _remember(user.pk, hour_end, hour.used)
     for window, name in ((hour, "hourly"), (day, "daily")):
         if window.used >= window.limit:
             raise RateLimited(
@@ -94,6 +116,7 @@ def generate_hit(user) -> Window:
             )
     used = _incr(hour_key, 3600 + 60)
     _incr(day_key, 86400 + 60)
+    _remember(user.pk, hour_end, used)
     return Window(hour.limit, used, hour_end)
 
 
@@ -141,6 +164,7 @@ def headers_for(window: Window) -> dict[str, str]:
 
 
 def forget_local_counts() -> None:
-    """Drop this process's unflushed polling counts (tests start each case from zero)."""
+    """Drop this process's unflushed polling counts and remembered windows (tests start each case from zero)."""
     with _poll_lock:
         _poll_local.clear()
+    _window_memo.clear()
