@@ -12,41 +12,54 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
-# Named colours (sRGB); names are matched in Lab, so "navy" wins over "blue" only when it is closer.
+# Chromatic colour names (sRGB), matched in Lab with lightness weighted down (a shaded red stays
+# red). Achromatic colours are named by lightness alone (see ``name_colour``), so a warm grey
+# does not become "beige" and a print's dark grey is not "navy".
 COLOUR_NAMES: dict[str, tuple[int, int, int]] = {
-    "black": (20, 20, 22),
-    "charcoal": (60, 62, 66),
-    "grey": (128, 128, 128),
-    "light grey": (200, 200, 200),
-    "white": (248, 248, 246),
     "cream": (242, 234, 212),
     "beige": (214, 196, 164),
+    "sand": (198, 176, 140),
+    "camel": (190, 145, 95),
     "khaki": (176, 160, 110),
     "brown": (110, 70, 40),
-    "tan": (190, 140, 90),
+    "chocolate": (70, 45, 30),
+    "rust": (170, 75, 35),
     "red": (200, 30, 40),
     "burgundy": (110, 20, 40),
     "pink": (240, 150, 180),
     "light pink": (246, 200, 210),
+    "fuchsia": (220, 40, 150),
     "coral": (248, 120, 100),
+    "peach": (250, 190, 150),
     "orange": (240, 130, 30),
     "mustard": (210, 170, 40),
     "yellow": (245, 220, 50),
+    "lemon": (250, 245, 150),
     "olive": (110, 110, 40),
+    "sage": (160, 180, 140),
     "green": (40, 150, 60),
+    "emerald": (20, 130, 90),
     "dark green": (20, 80, 40),
     "mint": (170, 230, 200),
     "teal": (20, 130, 130),
     "turquoise": (60, 200, 200),
     "light blue": (150, 190, 230),
+    "sky blue": (100, 170, 230),
     "blue": (40, 90, 200),
+    "royal blue": (40, 60, 170),
     "denim blue": (70, 100, 140),
     "navy": (25, 35, 80),
     "purple": (110, 50, 150),
+    "plum": (100, 40, 80),
     "lavender": (190, 170, 225),
+    "lilac": (200, 160, 210),
     "magenta": (200, 40, 140),
 }
+# Below this chroma (Lab) a colour is named as a grey by its lightness.
+ACHROMATIC_CHROMA = 9.0
+GREYS = ((20, "black"), (35, "charcoal"), (50, "dark grey"), (68, "grey"), (84, "light grey"), (93, "off-white"))
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -82,42 +95,116 @@ class Measurements:
     symmetry: float  # IoU of the silhouette with its mirror image
     holes: int  # interior openings
     two_legs: bool  # a background gap between two legs in the lower part
-    sleeves: bool  # the upper part much wider than the middle
+    sleeves: bool  # the upper part much wider than the middle (short sleeves)
     widening: float  # width near the bottom / width at a third of the height
     palette: list[PaletteColour]
     detail: float  # mean gradient energy inside the product (texture, print)
     category: str
+    long_sleeves: bool = False  # rows of the middle cross sleeve, body, sleeve: sleeves hanging beside the body
+    neckline: bool = False  # the top outline dips in the middle between two higher shoulders
+    straps: bool = False  # the top rows are two narrow separate runs
+    entropy: float = 0.0  # bits, of the named colours' shares
+    stripes: str = ""  # "horizontal" / "vertical" when the lightness repeats regularly across the product
+    garment: bool = False  # any garment cue above (sleeves, legs, neckline, straps)
 
 
 def name_colour(rgb: tuple[int, int, int] | np.ndarray) -> str:
-    d = np.linalg.norm(_NAME_LAB - _lab(np.asarray(rgb))[0], axis=1)
+    lab = _lab(np.asarray(rgb))[0]
+    # Dark colours carry little chroma in absolute terms (navy at L 20 has ~7): scale the limit with lightness.
+    chroma = float(np.hypot(lab[1], lab[2]))
+    if chroma < max(6.0, ACHROMATIC_CHROMA * min(1.0, float(lab[0]) / 50)):
+        return next((name for top, name in GREYS if lab[0] < top), "white")
+    # Hue first (CIE-style hue difference), then lightness and chroma at lower weight: a dull,
+    # dark blue is still navy, not the nearer-in-Lab but lighter denim.
+    c_names = np.hypot(_NAME_LAB[:, 1], _NAME_LAB[:, 2])
+    dh = np.angle(np.exp(1j * (np.arctan2(_NAME_LAB[:, 2], _NAME_LAB[:, 1]) - np.arctan2(lab[2], lab[1]))))
+    hue = 2 * np.sqrt(c_names * chroma) * np.abs(np.sin(dh / 2))
+    d = hue + 0.5 * np.abs(_NAME_LAB[:, 0] - lab[0]) + 0.3 * np.abs(c_names - chroma)
     return _NAMES[int(np.argmin(d))]
 
 
-def palette(rgb: np.ndarray, alpha: np.ndarray, k: int = 5) -> list[PaletteColour]:
-    """Dominant product colours, largest share first (k-means in Lab on solid product pixels)."""
+def palette(rgb: np.ndarray, alpha: np.ndarray, k: int = 8) -> list[PaletteColour]:
+    """Dominant product colours, largest share first (k-means in Lab on solid product pixels).
+
+    Eight clusters, not five: with few clusters a busy print's centres fall
+    between its colours and come out as greys. Clusters with the same name
+    are merged (share-weighted), so the list holds distinct names.
+    """
     pix = rgb[alpha > 0.9]
     if len(pix) == 0:
         pix = rgb[alpha > 0.5]
     rng = np.random.default_rng(0)  # deterministic: the same photo gives the same description
-    if len(pix) > 6000:
-        pix = pix[rng.choice(len(pix), 6000, replace=False)]
+    if len(pix) > 8000:
+        pix = pix[rng.choice(len(pix), 8000, replace=False)]
     lab = _lab(pix).astype(np.float32)
     k = max(1, min(k, len(lab)))
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.5)
     _, labels, centres = cv2.kmeans(lab, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    counts = np.bincount(labels.ravel(), minlength=k)
-    out = []
-    for i in np.argsort(-counts):
+    counts = np.bincount(labels.ravel(), minlength=k).astype(np.float64)
+    merged: dict[str, tuple[np.ndarray, float]] = {}
+    for i in range(k):
+        if counts[i] == 0:
+            continue
         c_rgb = np.clip(cv2.cvtColor(centres[i].reshape(1, 1, 3), cv2.COLOR_Lab2RGB).reshape(3) * 255, 0, 255)
-        rgb_t = tuple(int(round(v)) for v in c_rgb)
+        name = name_colour(c_rgb)
+        acc, n = merged.get(name, (np.zeros(3), 0.0))
+        merged[name] = (acc + centres[i].astype(np.float64) * counts[i], n + counts[i])
+    out = []
+    for name, (acc, n) in merged.items():
+        c_lab = (acc / n).astype(np.float32)
+        c_rgb = np.clip(cv2.cvtColor(c_lab.reshape(1, 1, 3), cv2.COLOR_Lab2RGB).reshape(3) * 255, 0, 255)
         out.append(
             PaletteColour(
-                rgb=rgb_t, lab=tuple(float(v) for v in centres[i]), share=counts[i] / len(lab), name=name_colour(rgb_t)
+                rgb=tuple(int(round(v)) for v in c_rgb),
+                lab=tuple(float(v) for v in c_lab),
+                share=float(n / len(lab)),
+                name=name,
             )
         )
-    return out
+    return sorted(out, key=lambda c: -c.share)
+
+
+def colour_entropy(colours: list[PaletteColour]) -> float:
+    """Shannon entropy (bits) of the named colours' shares: 0 for one colour, ~2.3 for five equal ones."""
+    p = np.array([c.share for c in colours if c.share > 0], np.float64)
+    p /= max(p.sum(), 1e-9)
+    return float(-(p * np.log2(p)).sum())
+
+
+def stripe_period(rgb: np.ndarray, mask: np.ndarray) -> tuple[str, float] | None:
+    """("horizontal" | "vertical", period in px) when the product's lightness repeats regularly across it.
+
+    The mean lightness of the product's rows (columns) is a 1-D signal; stripes
+    make one frequency dominate its spectrum with a strong swing, along one axis
+    only. Checks and repeated prints repeat along both axes or swing little.
+    """
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    found: dict[str, tuple[float, float, float]] = {}  # axis name -> (energy share of the peak, swing, period)
+    for axis, name in ((1, "horizontal"), (0, "vertical")):
+        n = mask.sum(axis=axis)
+        ok = n > 0.3 * max(1, n.max())
+        if ok.sum() < 32:
+            found[name] = (0.0, 0.0, 0.0)
+            continue
+        prof = (grey * mask).sum(axis=axis)[ok] / n[ok]
+        prof = prof - gaussian_filter1d(prof, 12)  # remove slow shading
+        power = np.abs(np.fft.rfft(prof * np.hanning(prof.size))) ** 2
+        freqs = np.fft.rfftfreq(prof.size)
+        band = (freqs > 1 / 80) & (freqs < 1 / 4)  # periods of 4-80 px
+        if not band.any() or power[band].max() <= 0:
+            found[name] = (0.0, 0.0, 0.0)
+            continue
+        i = int(np.argmax(np.where(band, power, 0)))
+        # The peak and its neighbours hold most of the signal's energy: a regular repeat.
+        share = float(power[max(0, i - 1) : i + 2].sum() / max(power[1:].sum(), 1e-9))
+        found[name] = (share, float(prof.std()), float(1 / freqs[i]))
+    for name, other in (("horizontal", "vertical"), ("vertical", "horizontal")):
+        share, swing, period = found[name]
+        other_share, other_swing, _ = found[other]
+        if share > 0.6 and swing > 25 and (other_share < 0.3 or other_swing < 8):
+            return name, period
+    return None
 
 
 def _width_at(mask: np.ndarray, frac: float) -> int:
@@ -125,6 +212,43 @@ def _width_at(mask: np.ndarray, frac: float) -> int:
     row = mask[min(mask.shape[0] - 1, int(frac * mask.shape[0]))]
     xs = np.nonzero(row)[0]
     return int(xs[-1] - xs[0] + 1) if xs.size else 0
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """Number of separate product runs in each row."""
+    m = mask.astype(np.int8)
+    return (np.diff(m, axis=1) == 1).sum(axis=1) + m[:, 0]
+
+
+def _silhouette_cues(m: np.ndarray) -> dict[str, bool]:
+    """Garment cues from a silhouette normalised to 200 rows (runs per row, the top outline)."""
+    h, w = m.shape
+    # Gaps narrower than ~1 % of the width (a fold line, a cutout artefact) do not split a row.
+    k = max(1, round(0.01 * w))
+    m = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 2 * k + 1), np.uint8)).astype(bool)
+    runs = _runs(m)
+    mid = runs[int(0.35 * h) : int(0.75 * h)]
+    lower = runs[int(0.6 * h) : int(0.97 * h)]
+    top_rows = m[: max(2, int(0.06 * h))]
+    # Straps: the top rows are two narrow pieces, each under an eighth of the width.
+    straps = False
+    if top_rows.any():
+        r = top_rows[top_rows.shape[0] // 2]
+        n, _, stats, _ = cv2.connectedComponentsWithStats(r.astype(np.uint8)[None], connectivity=4)
+        widths = stats[1:, cv2.CC_STAT_WIDTH]
+        straps = n - 1 == 2 and bool((widths < w / 8).all())
+    # Neckline: across the middle fifth of the width the outline starts clearly lower than at the shoulders.
+    cols = m.any(axis=0)
+    first = np.where(cols, m.argmax(axis=0), h)
+    centre = first[int(0.4 * w) : int(0.6 * w) + 1]
+    sides = np.concatenate([first[int(0.1 * w) : int(0.35 * w)], first[int(0.65 * w) : int(0.9 * w)]])
+    neckline = bool(centre.size and sides.size and np.median(centre) - np.percentile(sides, 25) > 0.04 * h)
+    return {
+        "long_sleeves": bool(mid.size and np.mean(mid >= 3) > 0.5),
+        "two_legs": bool(lower.size and np.mean(lower >= 2) > 0.6 and np.mean(runs[int(0.9 * h) :] >= 2) > 0.5),
+        "straps": straps,
+        "neckline": neckline,
+    }
 
 
 def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
@@ -148,10 +272,9 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
         sizes = np.bincount(labels.ravel(), minlength=n)
         holes = sum(1 for i in range(1, n) if i not in set(border.tolist()) and sizes[i] > 0.005 * area)
 
-    # Two legs: most rows of the lower fifth cross the product twice, with background between.
-    lower = m[int(0.8 * h) :].astype(np.int8)
-    runs = (np.diff(lower, axis=1) == 1).sum(axis=1) + lower[:, 0]
-    two_legs = bool(lower.size and np.mean(runs == 2) > 0.7)
+    small = cv2.resize(m.astype(np.uint8), (max(8, round(200 * w / h)), 200), interpolation=cv2.INTER_NEAREST) > 0
+    cues = _silhouette_cues(small)
+    two_legs = cues["two_legs"]
     upper_w = max(_width_at(m, f) for f in (0.2, 0.3))
     mid_w = _width_at(m, 0.6)
     sleeves = upper_w > 1.35 * max(mid_w, 1)
@@ -162,24 +285,41 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
     inner = cv2.erode(mask.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     detail = float(np.sqrt(gx * gx + gy * gy)[inner].mean()) if inner.any() else 0.0
+    colours = palette(rgb, alpha)
+    crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    stripes = stripe_period(rgb[crop], inner[crop])
 
     aspect = h / w
+    # A neck: the top tenth much narrower than the widest row.
+    widest = max(_width_at(m, f / 20) for f in range(1, 20))
+    necked = _width_at(m, 0.08) < 0.6 * widest
     if two_legs and aspect > 1.4:
-        category = "trouser-like silhouette with two legs"
+        category = "trouser-like silhouette with two legs" + (", flaring to the hem" if widening > 1.15 else "")
+    elif cues["long_sleeves"] and aspect < 2.0:
+        category = "top-like silhouette with long sleeves"
     elif sleeves and aspect < 1.6:
-        category = "top-like silhouette with sleeves"
+        category = "top-like silhouette with short sleeves"
+    elif cues["straps"]:
+        category = "sleeveless silhouette on two straps" + (", widening to the hem" if widening > 1.15 else "")
     elif aspect > 1.6 and widening > 1.15 and solidity > 0.7:
         category = "dress-like silhouette widening to the hem"
+    elif cues["neckline"] and solidity > 0.6:
+        category = "garment-like silhouette with a neckline"
     elif holes and solidity > 0.6:
         category = "object with a handle or opening"
-    elif solidity > 0.9 and aspect > 1.8:
-        category = "upright bottle-like shape"
-    elif solidity > 0.9:
+    elif solidity > 0.9 and aspect > 1.8 and necked:
+        category = "upright bottle-like shape with a neck"
+    elif solidity > 0.9 and aspect < 1.8:
         category = "compact solid shape"
     elif solidity < 0.75:
         category = "irregular, garment-like silhouette"
+    elif widening > 1.15:
+        category = ("tall " if aspect > 1.8 else "") + "silhouette widening towards the bottom"
+    elif widening < 0.87:
+        category = ("tall " if aspect > 1.8 else "") + "silhouette tapering towards the bottom"
     else:
-        category = "rounded silhouette"
+        category = ("tall, " if aspect > 1.8 else "") + "straight-sided silhouette"
+    garment = two_legs or sleeves or any(cues.values()) or category.startswith("dress-like")
     return Measurements(
         aspect=aspect,
         fill=area / (h * w),
@@ -189,9 +329,15 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
         two_legs=two_legs,
         sleeves=sleeves,
         widening=widening,
-        palette=palette(rgb, alpha),
+        palette=colours,
         detail=detail,
         category=category,
+        long_sleeves=cues["long_sleeves"],
+        neckline=cues["neckline"],
+        straps=cues["straps"],
+        entropy=colour_entropy(colours),
+        stripes=stripes[0] if stripes else "",
+        garment=garment,
     )
 
 
@@ -203,18 +349,28 @@ def describe(m: Measurements, scene_names: list[str]) -> str:
         shape = "Wide"
     else:
         shape = "Compact"
-    names: list[str] = []
-    shares: dict[str, float] = {}
-    for c in m.palette:
-        shares[c.name] = shares.get(c.name, 0.0) + c.share
-    for name, share in sorted(shares.items(), key=lambda kv: -kv[1]):
-        if share >= 0.12 and len(names) < 3:
-            names.append(name)
+    names = [c.name for c in m.palette if c.share >= 0.12][:3] or [m.palette[0].name]
     colours = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    strong = sum(1 for s in shares.values() if s >= 0.08)
-    surface = "multicoloured/patterned" if strong >= 4 or m.detail > 40 else "mostly solid-coloured"
-    parts = [f"{shape} {colours} product, {m.category}"]
-    parts.append(f"height {m.aspect:.2f}x width, {m.fill:.0%} of its bounding box filled, {surface}")
+    many = sum(1 for c in m.palette if c.share >= 0.06)
+    noun = "garment" if m.garment else "product"
+    if m.stripes:
+        surface = f"{m.stripes} stripes"
+    elif m.entropy >= 2.0 and many >= 4:
+        # Many colours in comparable shares: a print. Its chromatic colours may each be small
+        # next to a ground colour; name the strongest so the print is not read as "grey".
+        accents = [c.name for c in m.palette if c.share >= 0.04 and c.chroma >= 15 and c.name not in names][:2]
+        surface = "multicoloured print" + (f" with {' and '.join(accents)}" if accents else "")
+    elif m.detail > 40:
+        surface = "patterned"
+    else:
+        surface = "mostly solid-coloured"
+        # A solid ground with a distinct smaller area (a print, a panel, a trim) worth naming.
+        main = np.array(m.palette[0].lab)
+        other = [c for c in m.palette[1:] if c.share >= 0.05 and np.linalg.norm(np.array(c.lab) - main) > 30]
+        if other and other[0].name not in names:
+            surface = f"mostly {m.palette[0].name} with {other[0].name} areas"
+    parts = [f"{shape} {colours} {noun}, {m.category}"]
+    parts.append(f"{surface}; height {m.aspect:.2f}x width, {m.fill:.0%} of its bounding box filled")
     if m.holes:
         parts.append(f"{m.holes} opening{'s' if m.holes > 1 else ''} through it")
     if m.symmetry > 0.9:
