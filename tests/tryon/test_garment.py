@@ -141,3 +141,43 @@ def test_wide_silhouette_without_a_clear_armpit_still_gets_sleeves():
     assert set(g.sleeves) == {"l", "r"}
     for s in g.sleeves.values():
         assert s.mask.sum() > 0.03 * g.mask.sum()
+
+
+def test_separation_problem_accepts_a_garment_silhouette():
+    from tryon.pipeline.garment import separation_problem
+
+    mask = draw(TSHIRT)[..., 1] < 128
+    assert separation_problem(mask) == ""
+
+
+@pytest.mark.parametrize("kind", ["fragments", "ring", "strip", "print_only"])
+def test_unseparable_cutouts_are_rejected_with_an_explicit_code(kind):
+    from tryon.pipeline.garment import separation_problem
+
+    mask = np.zeros((600, 600), np.uint8)
+    if kind == "fragments":  # a white garment's print and seams, scattered
+        for i, (x, y) in enumerate([(150, 150), (420, 160), (160, 430), (430, 440), (300, 300)]):
+            cv2.circle(mask, (x, y), 40 + 3 * i, 1, -1)
+    elif kind == "ring":  # only the outline of a garment (its seams) survived
+        cv2.polylines(mask, [np.array(TSHIRT, np.int32)], True, 1, 12)
+    elif kind == "strip":  # a hem band alone
+        mask[500:540, 60:560] = 1
+    else:  # a print in the middle of a white-on-white shirt
+        cv2.circle(mask, (300, 300), 55, 1, -1)
+    assert separation_problem(mask.astype(bool)) != ""
+    img = np.full((600, 600, 3), 255, np.uint8)
+    with pytest.raises(PipelineError) as exc:
+        analyze_garment(img, alpha=mask.astype(np.float32))
+    assert exc.value.code == "GARMENT_NOT_SEPARABLE"
+    assert "plain background" in exc.value.message
+
+
+def test_white_on_white_garment_with_a_print_is_not_separable():
+    # The shirt is nearly the background's colour; only the print and lettering stand out.
+    img = np.full((600, 600, 3), 250, np.uint8)
+    cv2.fillPoly(img, [np.array(TSHIRT, np.int32)], (248, 248, 248))
+    cv2.circle(img, (300, 300), 60, (200, 30, 40), -1)
+    cv2.putText(img, "HELLO", (200, 420), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (20, 20, 120), 4)
+    with pytest.raises(PipelineError) as exc:
+        analyze_garment(img)
+    assert exc.value.code == "GARMENT_NOT_SEPARABLE"

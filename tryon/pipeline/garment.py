@@ -82,6 +82,13 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
     # sleeves and torso, which run vertically.
     k = max(3, int(0.03 * mask.shape[0]) | 1)
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)).astype(bool)
+    # (Measured after that closing: stripes are no fragmentation.)
+    problem = separation_problem(mask)
+    if problem:
+        raise PipelineError("GARMENT_NOT_SEPARABLE",
+                            f"The garment could not be cleanly separated from its background ({problem}). "
+                            "Please use a product photo of the garment laid flat or on a ghost mannequin, on a "
+                            "plain background of a clearly different colour (e.g. a white shirt on grey).")
     mask = _fill_holes(_clean_mask(mask))
     if method != "given":
         # The gap between a hanging sleeve and the torso is background that the cutout or the
@@ -127,6 +134,50 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
 
 
 # --- silhouette helpers ------------------------------------------------------------
+
+# Limits of a usable cutout, from the dev garments (flat-lays and ghost mannequins): the largest
+# part holds >= 95% of the mask, solidity (area over convex hull, holes filled) >= 0.63,
+# bounding-box aspect 0.6..2.5. A garment that blends into its background (white on white)
+# leaves only its print or seams: scattered fragments, a lacy outline, a thin strip.
+MIN_LARGEST_SHARE = 0.6
+MIN_SOLIDITY = 0.4
+MIN_HULL_FILL = 0.3
+MAX_ASPECT = 5.0
+MIN_FRAME_SHARE = 0.06  # product photos frame the garment; the dev set's smallest covers 17%
+
+
+def separation_problem(mask: np.ndarray) -> str:
+    """Why a cutout mask is no usable garment silhouette ("" if it is): measured on the raw mask."""
+    m = mask.astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    if n <= 1:
+        return ""  # nothing at all: NO_GARMENT, decided by the caller
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    total = float(areas.sum())
+    if total < 0.02 * mask.size:
+        return ""  # too small: NO_GARMENT
+    biggest = int(np.argmax(areas)) + 1
+    if total < MIN_FRAME_SHARE * mask.size:
+        return f"only {100 * total / mask.size:.0f}% of the photo was separated, likely just a print"
+    if areas.max() / total < MIN_LARGEST_SHARE:
+        significant = int((areas > 0.01 * total).sum())
+        return f"the cutout falls apart into {significant} pieces"
+    part = _fill_holes(labels == biggest)
+    contours, _ = cv2.findContours(part.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull_area = max(cv2.contourArea(cv2.convexHull(np.concatenate(contours))), 1.0)
+    solidity = part.sum() / hull_area
+    if solidity < MIN_SOLIDITY:
+        return f"its outline is ragged (solidity {solidity:.2f})"
+    ys, xs = np.nonzero(m)
+    everything = cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32))
+    hull_fill = total / max(cv2.contourArea(everything), 1.0)
+    if hull_fill < MIN_HULL_FILL:
+        return f"it covers only {100 * hull_fill:.0f}% of its own outline"
+    bw, bh = stats[biggest, cv2.CC_STAT_WIDTH], stats[biggest, cv2.CC_STAT_HEIGHT]
+    aspect = max(bw / max(bh, 1), bh / max(bw, 1))
+    if aspect > MAX_ASPECT:
+        return f"only a thin strip of it remains (aspect {aspect:.1f})"
+    return ""
 
 
 def _clean_mask(mask: np.ndarray) -> np.ndarray:
