@@ -237,7 +237,7 @@ def account_counts(user_id: int) -> tuple[int, int, int]:
     midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
     with connection.cursor() as cursor:
         cursor.execute(_account_sql(), [user_id, connection.ops.adapt_datetimefield_value(midnight), user_id, "api"])
-        balance, today, total = cursor.fetchone()
+        balance, total, today = cursor.fetchone()
     return balance or 0, int(today), int(total)
 
 
