@@ -103,3 +103,45 @@ def test_upright_fit_keeps_the_garment_upright():
     assert np.allclose(m[:, :2], m[0, 0] * np.eye(2)) and 1.3 < m[0, 0] < 1.6
     out = apply_affine(m, np.array([[0.0, 0], [0, 100]]))
     assert abs(out[1, 0] - out[0, 0]) < 1e-9
+
+
+def test_light_carries_over_even_on_a_patterned_old_garment():
+    # Busy stripes switch the fold transfer down; the broad light (brighter on the left, falling
+    # off to the right) must still reach the new fabric, and a logo must not make a dark blob.
+    old = np.zeros((H, W), bool)
+    old[50:350, 50:350] = True
+    xx = np.arange(W)[None, :].astype(np.float32)
+    light = 1.15 - 0.4 * (xx - 50) / 300
+    stripes = np.where((np.arange(H)[:, None] // 6) % 2 == 0, 200.0, 60.0)
+    img = np.clip(stripes * light, 0, 255).astype(np.uint8)
+    img = np.repeat(img[..., None], 3, axis=2)
+    shading = _fabric_shading(img, old, sw=200.0, feather=1.0)
+    left, right = float(np.median(shading[100:300, 80:120])), float(np.median(shading[100:300, 280:320]))
+    assert left - right > 0.08  # not a flat slab
+    assert np.abs(np.diff(shading[100:300, 150], axis=0)).max() < 0.02  # the stripes do not ghost
+    # A plain garment with a black logo: no dark blob where the logo was.
+    plain = np.full((H, W, 3), 150, np.uint8)
+    plain[200:260, 220:320] = 10
+    flat = _fabric_shading(plain, old, sw=200.0, feather=1.0)
+    assert np.abs(flat[160:300, 100:300] - 1).max() < 0.08
+
+
+def test_small_gaps_between_pieces_are_filled_with_garment_colour():
+    from tryon.pipeline.compose import _fill_small_gaps
+
+    torso = np.zeros((H, W), np.float32)
+    torso[100:300, 150:250] = 1
+    sleeve = np.zeros((H, W), np.float32)
+    sleeve[100:180, 100:152] = 1
+    torso[120:130, 150:156] = 0  # a sliver where the sleeve meets the torso, enclosed by both
+    g_rgb = np.zeros((H, W, 3), np.float32)
+    g_rgb[torso > 0] = (200, 30, 40)
+    g_rgb[sleeve > 0] = (200, 30, 40)
+    g_rgb[120:130, 152:156] = 0  # no piece there: no colour
+    big_hole = torso.copy()
+    big_hole[150:250, 170:230] = 0  # a large opening is no gap to fill
+    out_rgb, pieces = _fill_small_gaps(g_rgb, {"torso": big_hole, "r_sleeve": sleeve}, sw=200.0)
+    assert pieces["torso"][125, 153] == 1 and np.abs(out_rgb[125, 153] - (200, 30, 40)).max() < 20
+    assert pieces["torso"][200, 200] == 0
+    # Outside the gap, nothing changes.
+    assert np.array_equal(pieces["torso"][200:300, 150:170], big_hole[200:300, 150:170])

@@ -181,3 +181,15 @@ def test_white_on_white_garment_with_a_print_is_not_separable():
     with pytest.raises(PipelineError) as exc:
         analyze_garment(img)
     assert exc.value.code == "GARMENT_NOT_SEPARABLE"
+
+
+def test_garment_edge_has_no_light_fringe():
+    # Anti-aliased and blurred edges on white: the cut-out's rim must carry the garment's colour,
+    # not a pale mix (it would show as white slivers where a sleeve lies over the torso).
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(TSHIRT, np.int32)], RED, lineType=cv2.LINE_AA)
+    img = cv2.GaussianBlur(img, (0, 0), 1.5)
+    g = analyze_garment(img)
+    rim = g.mask & ~cv2.erode(g.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert rim.sum() > 100
+    assert np.percentile(g.rgb[rim].astype(int).sum(axis=1), 95) < sum(RED) + 60

@@ -191,6 +191,7 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
         # is old garment, which the new torso covers where it reaches.
         front_torso = _feather(head | hands | (arms & below & (_arm_reach(body) < 1.1)), feather)
         piece_names = [n for n in pieces if n != "bottoms"]
+        g_rgb, pieces = _fill_small_gaps(g_rgb, pieces, sw)
 
     # Visible garment alpha: the torso behind the arms, the sleeves over them; both behind hair and hands.
     alpha = np.zeros((h, w), np.float32)
@@ -227,6 +228,44 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
     image = np.where(edited[..., None], out8, person_rgb)
     return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
                      skin=zone)
+
+
+def _fill_small_gaps(g_rgb: np.ndarray, pieces: dict[str, np.ndarray],
+                     sw: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Small holes enclosed by the new garment's pieces (where a sleeve meets the torso, the two
+    warps can leave a sliver between them) would show the old garment or the background: fill
+    them with the garment's colour grown in from around them, as part of the torso piece."""
+    union = np.zeros(g_rgb.shape[:2], np.float32)
+    for a in pieces.values():
+        union = np.maximum(union, a)
+    solid = union > 0.5
+    box = _bbox(solid)
+    if box is None:
+        return g_rgb, pieces
+    y0, y1, x0, x1 = box
+    sub = solid[y0:y1, x0:x1]
+    flood = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)
+    flood[1:-1, 1:-1] = sub
+    cv2.floodFill(flood, None, (0, 0), 2)
+    holes = flood[1:-1, 1:-1] == 0
+    if not holes.any():
+        return g_rgb, pieces
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] <= (0.15 * sw) ** 2) + 1
+    holes = np.isin(labels, small)
+    if not holes.any():
+        return g_rgb, pieces
+    fill = cv2.dilate(holes.astype(np.uint8), np.ones((3, 3), np.uint8))  # the soft rim too
+    rgb8 = np.clip(g_rgb[y0:y1, x0:x1] + 0.5, 0, 255).astype(np.uint8)
+    grown = cv2.inpaint(rgb8, fill, 3, cv2.INPAINT_TELEA).astype(np.float32)
+    g_rgb = g_rgb.copy()
+    g_rgb[y0:y1, x0:x1] = np.where(fill[..., None] > 0, grown, g_rgb[y0:y1, x0:x1])
+    name = "torso" if "torso" in pieces else next(iter(pieces))
+    pieces = dict(pieces)
+    piece = pieces[name].copy()
+    piece[y0:y1, x0:x1] = np.maximum(piece[y0:y1, x0:x1], fill.astype(np.float32))
+    pieces[name] = piece
+    return g_rgb, pieces
 
 
 def _depth(body: Body) -> np.ndarray:
@@ -268,7 +307,21 @@ def _fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather:
     spread = float(1.4826 * np.median(np.abs(vals - np.median(vals)))) if vals.size else 0.0
     gain = float(np.clip(0.04 / max(spread, 1e-6), 0.15, 1.0))
     log_ratio = gain * np.clip(log_ratio * np.exp(-((log_ratio / 0.15) ** 2)), -0.2, 0.12)
-    log_ratio = cv2.resize(log_ratio, (w, h), interpolation=cv2.INTER_LINEAR)
+    # The photo's light, kept even where the folds are turned down: the old garment's large-scale
+    # luminance (its own pixels only, heavily blurred), relative to its median and compressed, so
+    # that broad light and shadow fall on the new fabric without the old colour blocks showing.
+    m = small_old.astype(np.float32)
+    if m.any():
+        sigma_lo = max(4.0, 0.06 * sw)
+        # Outliers (a logo, a dark panel) clipped to the fabric's common range before the blur.
+        lum = small.astype(np.float32)
+        q_lo, q_hi = np.percentile(lum[small_old > 0], (20, 80))
+        lum = np.clip(lum, q_lo, q_hi)
+        low = cv2.GaussianBlur(lum * m, (0, 0), sigma_lo) / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma_lo), 1e-3)
+        ref = max(float(np.median(low[small_old > 0])), 8.0)
+        light = np.clip(0.5 * np.log(np.maximum(low, 1.0) / ref), -0.2, 0.1)
+        log_ratio = log_ratio + np.where(cv2.GaussianBlur(m, (0, 0), sigma_lo) > 0.05, light, 0.0)
+    log_ratio = cv2.resize(log_ratio.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     weight = _feather(old, 2 * feather)
     return np.exp(log_ratio * weight).astype(np.float32)
 

@@ -106,6 +106,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
     y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
     x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
     rgb, alpha, mask = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1] * mask[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    rgb = _clean_rim(rgb, mask)
 
     # Measure on a fixed-height copy; scale the results back.
     scale = ANALYSIS_HEIGHT / mask.shape[0]
@@ -185,6 +186,25 @@ def _clean_mask(mask: np.ndarray) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
     return _largest_component(m.astype(bool), keep_ratio=0.15)
+
+
+def _clean_rim(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The silhouette's outermost pixels mix the garment with the background (a light fringe on
+    white): give them the colour of the garment just inside. Once warped, a sleeve's edge lies
+    over the torso, where such a fringe shows as white slivers."""
+    m = mask.astype(np.uint8)
+    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))).astype(np.float32)
+    rim = (m > 0) & (inner == 0)
+    if not rim.any() or not inner.any():
+        return rgb
+    sigma = 3.0
+    weight = cv2.GaussianBlur(inner, (0, 0), sigma)
+    colour = cv2.GaussianBlur(rgb.astype(np.float32) * inner[..., None], (0, 0), sigma)
+    colour /= np.maximum(weight, 1e-3)[..., None]
+    ok = rim & (weight > 0.02)
+    out = rgb.copy()
+    out[ok] = np.clip(colour[ok] + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def _background_slits(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
