@@ -113,3 +113,51 @@ def test_multiple_people(astronaut):
 
 def test_face_only(astronaut):
     assert code_of(np.ascontiguousarray(astronaut[20:260, 110:330])) == "UPPER_BODY_NOT_VISIBLE"
+
+
+def _drawn_person():
+    """A person drawn with known landmarks: skin face, neck and hands; a blue long-sleeved turtleneck
+    whose cuffs reach past the wrist landmarks and whose collar rises above the shoulder line."""
+    from tryon.pipeline.pose import LM
+
+    h, w = 600, 400
+    rng = np.random.default_rng(1)
+    img = np.full((h, w, 3), 240, np.uint8)
+    skin, blue = (205, 150, 120), (30, 50, 140)
+    cv2.circle(img, (200, 95), 45, skin, -1)
+    cv2.rectangle(img, (185, 120), (215, 170), skin, -1)
+    cv2.fillPoly(img, [np.array([(140, 160), (260, 160), (245, 420), (155, 420)], np.int32)], blue)
+    for sh, el, wr, cuff_end, hand in (((260, 170), (280, 280), (290, 380), (291, 392), (293, 418)),
+                                       ((140, 170), (120, 280), (110, 380), (109, 392), (107, 418))):
+        cv2.circle(img, hand, 22, skin, -1)
+        cv2.line(img, sh, el, blue, 36)
+        cv2.line(img, el, cuff_end, blue, 30)
+    cv2.rectangle(img, (176, 140), (224, 172), blue, -1)  # the turtleneck's collar
+    img[420:, 150:250] = (60, 60, 60)  # trousers
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    mask = np.abs(img.astype(np.int16) - 240).max(axis=2) > 12
+    kp = {"nose": (200, 90), "l_eye": (215, 80), "r_eye": (185, 80), "l_mouth": (210, 110), "r_mouth": (190, 110),
+          "l_ear": (240, 90), "r_ear": (160, 90),
+          "l_shoulder": (260, 170), "r_shoulder": (140, 170), "l_elbow": (280, 280), "r_elbow": (120, 280),
+          "l_wrist": (290, 380), "r_wrist": (110, 380), "l_index": (296, 432), "r_index": (104, 432),
+          "l_pinky": (284, 428), "r_pinky": (116, 428), "l_thumb": (304, 412), "r_thumb": (96, 412),
+          "l_hip": (230, 400), "r_hip": (170, 400), "l_knee": (230, 500), "r_knee": (170, 500),
+          "l_ankle": (230, 590), "r_ankle": (170, 590)}
+    kp = {k: np.array(v, np.float32) for k, v in kp.items()}
+    kp["neck"] = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    kp["mid_hip"] = (kp["l_hip"] + kp["r_hip"]) / 2
+    return img, mask, kp, np.ones(len(LM), np.float32)
+
+
+def test_old_cuffs_past_the_wrist_are_sleeve_and_a_high_collar_is_garment():
+    from tryon.pipeline.person import _regions
+
+    img, mask, kp, vis = _drawn_person()
+    r = _regions(img, mask, kp, vis)[0]
+    for cuff in ((291, 388), (109, 388)):  # blue, just past the wrist landmark, inside the hand capsule
+        assert r["sleeves"][cuff[1], cuff[0]] and not r["hands"][cuff[1], cuff[0]]
+    for hand in ((293, 425), (107, 425)):  # the skin of the hand stays hand
+        assert r["hands"][hand[1], hand[0]]
+    # The collar below the chin is the old garment, the face is still face.
+    assert r["upper_garment"][150, 200] and not r["face_hair_neck"][150, 200]
+    assert r["face_hair_neck"][90, 200]

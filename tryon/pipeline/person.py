@@ -285,13 +285,18 @@ def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
 
     # Hands: a capsule from the wrist through the knuckles (index/pinky/thumb landmarks), as wide as the hand.
     hands = np.zeros(shape, bool)
+    near_wrist = np.zeros(shape, bool)
     for side in ("l", "r"):
         wrist = kp[f"{side}_wrist"]
         fingers = np.array([kp[f"{side}_index"], kp[f"{side}_pinky"], kp[f"{side}_thumb"]])
         length = max(float(np.linalg.norm(fingers - wrist, axis=1).max()), 0.1 * scale)
         direction = (fingers.mean(0) - wrist) / max(float(np.linalg.norm(fingers.mean(0) - wrist)), 1e-6)
         tip = wrist + direction * length * 1.3  # the landmarks stop at the knuckles; fingers go further
-        hands |= _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale))
+        capsule = _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale))
+        hands |= capsule
+        # The capsule reaches back over the wrist, where a long sleeve's cuff ends: remember that part.
+        along = (xs - wrist[0]) * direction[0] + (ys - wrist[1]) * direction[1]
+        near_wrist |= capsule & (along < 0.35 * length)
 
     # Head and neck: the person above the shoulder line (raised a little: the garment's shoulder seam sits
     # above the joint centres) plus neck skin just below it.
@@ -352,6 +357,30 @@ def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
         moved[low] = closer_lower
         sleeves &= ~moved
         arms &= ~moved
+    # Old cuffs: near the wrist, hand pixels that are not skin and have the sleeves' colour are sleeve.
+    sleeve_c = _colour_centres(lab, sleeves)
+    if sleeve_c is not None:
+        cand = hands & near_wrist & ~skin
+        cuff = np.zeros(shape, bool)
+        cuff[cand] = _nearest_distance(lab[cand], sleeve_c) < 30
+        hands &= ~cuff
+        arms |= cuff
+        sleeves |= cuff
+    # Old collar and shoulders above a lower new neckline: the head region is everything above the
+    # (raised) shoulder line, so a high collar or the shoulders of the old top count as head. Below
+    # the chin, in the neck's column, non-skin pixels of the old garment's colour are garment.
+    garment_c = _colour_centres(lab, chest | sleeves)
+    if garment_c is not None:
+        mouth = (kp["l_mouth"] + kp["r_mouth"]) / 2
+        eyes = (kp["l_eye"] + kp["r_eye"]) / 2
+        chin = mouth + 0.9 * float(np.linalg.norm(mouth - eyes)) * down
+        t_chin = float((chin - neck) @ down) / max(torso_len, 1e-6)
+        cand = face_hair_neck & ~skin & (t > t_chin) & (np.abs(lateral) < 0.3 * sw)
+        collar = np.zeros(shape, bool)
+        collar[cand] = _nearest_distance(lab[cand], garment_c) < 25
+        collar = cv2.morphologyEx(collar.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+        face_hair_neck &= ~collar
+        torso |= collar
     lower_body = mask & (t >= waist_t) & ~arms & ~hands & ~face_hair_neck
     upper_garment = ((torso & ~skin & (t < waist_t)) | sleeves) & ~lower_body
     arm_skin = arms & skin
