@@ -329,19 +329,22 @@ def _plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pl
         core = keep_main_components(core | weak, min_rel=0.03, min_abs=min_abs)
         weak_added = float((core & weak).sum())
         # Light stripes between dark ones (a Breton top) sit within JPEG's halo of the dark
-        # stripes and match the backdrop's level: fill short gaps bounded by product on both
-        # sides (above/below or left/right), except certain background (a sleeve-body gap).
+        # stripes and match the backdrop's level: fill short gaps bounded by product above and
+        # below, except certain background. Only vertically: the narrow gaps that must stay open
+        # (between a sleeve and the body, between two legs) run vertically and a horizontal
+        # closing bridged them wherever JPEG ringing made them look uncertain.
         k = max(5, round(31 * scale)) | 1
-        core8 = core.astype(np.uint8)
-        bridged = cv2.morphologyEx(core8, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8))
-        bridged |= cv2.morphologyEx(core8, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
+        bridged = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8))
         bridged = bridged.astype(bool) & ~core & ~_certain_background(tight.bg_like, scale)
         core |= bridged
         weak_added += float(bridged.sum())
         # The weak evidence is noisy at a low-contrast outline: a median filter smooths its
-        # notches; the strongly separated product is kept exactly as it was.
+        # notches there (near weakly separated product only: elsewhere it would fill the narrow
+        # gap between two strap halves); the strongly separated product is kept exactly as it was.
         k = max(5, round(11 * scale)) | 1
         smoothed = cv2.medianBlur(core.astype(np.uint8), k).astype(bool)
+        near_weak = cv2.dilate((core & ~strong_core).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+        smoothed &= near_weak | core
         core = strong_core | (smoothed & ~_certain_background(tight.bg_like, scale))
         # No usable colour ramp at such an outline: the edge refinement gets the mask itself, anti-aliased.
         np.maximum(raw, cv2.GaussianBlur(core.astype(np.float32), (0, 0), 1.0 * scale), out=raw)
@@ -375,8 +378,19 @@ def _plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pl
             # Its inside (away from the ringing at its rim) must be the backdrop almost everywhere:
             # JPEG flattens patches of smooth white fabric to the backdrop's level, but not all of it.
             inside = cv2.erode(region.astype(np.uint8), rim).astype(bool)
-            # Such patches are small: an opening worth keeping (a handle) is a sizeable part of the product.
-            is_open = (
+            # Such patches are small and lie in light fabric: an opening is either a sizeable part
+            # of the product (a handle) or rimmed by clearly contrasting product (the gap under a strap).
+            m = rim.shape[0]
+            py0, py1, px0, px1 = max(0, y - m), min(h, y + ch + m), max(0, x - m), min(w, x + cw + m)
+            padded = labels[py0:py1, px0:px1] == i
+            ring = cv2.dilate(padded.astype(np.uint8), rim).astype(bool) & ~padded
+            rimmed = bool(ring.any()) and float(strong_core[py0:py1, px0:px1][ring].mean()) > 0.6
+            # ... and at the backdrop's lightness: a shaded patch of white fabric inside a print is darker.
+            level = rgb[y : y + ch, x : x + cw][region].astype(np.float32) - bg.rgb[y : y + ch, x : x + cw][region]
+            rimmed = rimmed and abs(float(np.median(level.mean(axis=-1)))) < 0.6
+            # (JPEG's chroma bleed makes a narrow gap between saturated parts fail the exact-level
+            # test, so a rimmed opening needs only the colour-distance test above.)
+            is_open = rimmed or (
                 area >= 0.003 * product_area
                 and inside.any()
                 and float(tight.bg_like[y : y + ch, x : x + cw][inside].mean()) > 0.9
@@ -457,7 +471,12 @@ def _holes_confirmed(holes: np.ndarray, u2_soft: np.ndarray) -> np.ndarray:
 
 
 def _edge_alpha(
-    rgb: np.ndarray, core: np.ndarray, soft: np.ndarray, band: int, bg_rgb: np.ndarray | None = None
+    rgb: np.ndarray,
+    core: np.ndarray,
+    soft: np.ndarray,
+    band: int,
+    bg_rgb: np.ndarray | None = None,
+    keep_soft: bool = False,
 ) -> np.ndarray:
     """1 inside ``core``, 0 outside, a real matte in a thin band at its edge.
 
@@ -465,13 +484,17 @@ def _edge_alpha(
     colour F taken from the nearest solid product pixels, a pixel I = aF + (1-a)B
     gives a = (I-B).(F-B) / |F-B|^2: the true mixing ratio, where a thresholded
     colour distance would call a 30 % product pixel solid and leave a light
-    fringe. Where F and B are too alike to tell, ``soft`` is kept.
+    fringe. Where F and B are too alike to tell, ``soft`` is kept; with
+    ``keep_soft`` also unrefined there (it is already an anti-aliased mask edge,
+    and on a flat guide the guided filter degenerates to a box blur: a wide
+    light rim around a white garment).
     """
     kb = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
     inner = cv2.erode(core.astype(np.uint8), kb).astype(bool)
     outer = cv2.dilate(core.astype(np.uint8), kb).astype(bool)
     edge = outer & ~inner
     soft = soft.copy()
+    unmixable = edge.copy()
     if bg_rgb is not None and edge.any():
         ys, xs = np.nonzero(edge)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
@@ -488,11 +511,19 @@ def _edge_alpha(
         # Trust it only where product and background colours are well apart (> ~25 levels).
         usable = edge[y0:y1, x0:x1] & (den > 625)
         soft[y0:y1, x0:x1][usable] = matte[usable]
+        unmixable[y0:y1, x0:x1] &= ~usable
     alpha = np.where(inner, 1.0, np.where(outer, soft, 0.0)).astype(np.float32)
     # Anti-alias: the guided filter removes JPEG stair-steps from the matte.
     guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
     refined = guided_filter(guide, alpha, r=max(1, round(1.5 * band / 2)), eps=1e-4)
-    return np.where(edge, np.clip(refined, 0, 1), alpha).astype(np.float32)
+    out = np.where(edge, np.clip(refined, 0, 1), alpha).astype(np.float32)
+    if keep_soft:
+        out[unmixable] = alpha[unmixable]
+        # Where light product and light backdrop meet dark product in one window, the filter's
+        # linear model fails and spreads alpha onto the backdrop: let it smooth, not grow, the
+        # matte (at most the matte's own value one pixel away).
+        np.minimum(out, cv2.dilate(alpha, np.ones((3, 3), np.uint8)), out=out)
+    return out
 
 
 # --------------------------------------------------------------------------- U2-Net method
@@ -653,7 +684,15 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
             info["u2net_reasons"] = reasons
             if reasons:
                 core, soft = _u2net_assist(rgb, plain, info)
-        alpha = _edge_alpha(rgb, core, soft, band, bg.rgb)
+        alpha = _edge_alpha(rgb, core, soft, band, bg.rgb, keep_soft=plain.bg_like is not None)
+        if plain.bg_like is not None:
+            # At the outline, a pixel with the backdrop's exact level and smoothness is backdrop,
+            # whatever the (weak, window-based) evidence said: otherwise a light garment edge
+            # carries a band of backdrop-coloured pixels, a light rim on a dark scene.
+            kb = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+            rim = (cv2.dilate(core.astype(np.uint8), kb) > 0) & ~(cv2.erode(core.astype(np.uint8), kb) > 0)
+            backdrop = box(plain.bg_like.astype(np.float32), 1)
+            alpha[rim] *= 1 - backdrop[rim]
         if plain.shadow.any():
             alpha[plain.shadow & (alpha < 0.99)] = 0.0
         area = float((alpha > 0.5).mean())

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -106,3 +107,35 @@ def test_plain_photo_does_not_need_the_network():
     cut = cut_out(rgb)
     assert cut.info["u2net_reasons"] == []
     assert "u2net_missed" not in cut.info
+
+
+def test_no_light_rim_outside_a_light_garment():
+    # Composited on black, the pixels 2-4 px outside the true outline must stay dark: backdrop
+    # pixels carried with alpha make a light rim around a white garment on a dark scene.
+    rgb, mask = white_tee(stripes=True)
+    cut = cut_out(rgb)
+    m8 = mask.astype(np.uint8)
+    outside_2px = cv2.dilate(m8, np.ones((3, 3), np.uint8)).astype(bool)
+    ring = cv2.dilate(m8, np.ones((9, 9), np.uint8)).astype(bool) & ~outside_2px
+    on_black = cut.rgb.astype(np.float32).mean(axis=-1) * cut.alpha
+    assert np.percentile(on_black[ring], 95) < 10
+
+
+def test_gap_between_strap_halves_stays_open():
+    # A thin yellow loop (a strap seen front and back) around a narrow slit of backdrop.
+    h, w = 600, 500
+    rgb = np.full((h, w, 3), 246, np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.rectangle(mask, (100, 400), (400, 560), 1, -1)  # the garment's body
+    loop = np.array([[230, 80], [270, 80], [300, 400], [200, 400]], np.int32)
+    cv2.fillPoly(mask, [loop], 1)
+    slit = np.array([[248, 130], [252, 130], [262, 400], [238, 400]], np.int32)
+    cv2.fillPoly(mask, [slit], 0)
+    rgb[mask.astype(bool)] = (245, 215, 60)
+    ok, jpg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    rgb = cv2.imdecode(jpg, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    cut = cut_out(rgb)
+    slit_mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(slit_mask, [slit], 1)
+    inner = cv2.erode(slit_mask, np.ones((3, 3), np.uint8)).astype(bool)
+    assert (cut.alpha[inner] < 0.5).mean() > 0.9
