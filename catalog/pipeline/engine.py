@@ -65,7 +65,7 @@ def run_catalog(
     t = time.perf_counter()
     x0, y0, x1, y1 = cut.bbox
     measurements = measure(cut.rgb[y0:y1, x0:x1], cut.alpha[y0:y1, x0:x1])
-    product = prepare_product(cut.rgb, cut.alpha, cut.bbox, measurements.palette)
+    product = prepare_product(cut.rgb, cut.alpha, cut.bbox, measurements.palette, flat=measurements.garment)
     scenes = SETS[quantity]
     description = describe(measurements, [s.name for s in scenes])
     timings["measure"] = time.perf_counter() - t

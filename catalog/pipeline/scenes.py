@@ -133,6 +133,9 @@ class Product:
     alpha: np.ndarray  # hxw float32 (0-1)
     palette: list[PaletteColour]
     details: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # close-up number -> x, y, w, h
+    # Photographed lying flat (a garment: sleeves, legs, straps, a neckline were measured): it has no
+    # base to stand on, so a floor contact shadow or a floor reflection makes it look like it floats.
+    flat: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -140,7 +143,12 @@ class Product:
 
 
 def prepare_product(
-    rgb: np.ndarray, alpha: np.ndarray, bbox: tuple[int, int, int, int], palette: list[PaletteColour]
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    bbox: tuple[int, int, int, int],
+    palette: list[PaletteColour],
+    *,
+    flat: bool = False,
 ) -> Product:
     x0, y0, x1, y1 = bbox
     h, w = alpha.shape
@@ -148,7 +156,7 @@ def prepare_product(
     x0, y0, x1, y1 = max(0, x0 - 3), max(0, y0 - 3), min(w, x1 + 3), min(h, y1 + 3)
     a = alpha[y0:y1, x0:x1].astype(np.float32)
     premult = rgb[y0:y1, x0:x1].astype(np.float32) * a[..., None]
-    product = Product(premult=premult, alpha=np.ascontiguousarray(a), palette=palette)
+    product = Product(premult=premult, alpha=np.ascontiguousarray(a), palette=palette, flat=flat)
     crop = rgb[y0:y1, x0:x1]
     product.details = {1: detail_window(crop, a, "1:1", "inner"), 2: detail_window(crop, a, "4:5", "edge")}
     return product
@@ -371,6 +379,18 @@ def _cast_wall_shadow(alpha: np.ndarray, x: int, y: int, w: int, h: int, q: int,
     return cv2.GaussianBlur(shadow, (0, 0), max(1.0, tall * 0.03)) * 0.32
 
 
+def _drop_shadow(alpha: np.ndarray, x: int, y: int, w: int, h: int, q: int, light: tuple[float, float]):
+    """A flat product's shadow on the surface just behind it: the silhouette offset down and away
+    from the light, blurred (a garment lying on a table, lit from above-front)."""
+    ph, pw = alpha.shape
+    small = cv2.resize(alpha, (max(1, pw // q), max(1, ph // q)), interpolation=cv2.INTER_AREA)
+    tall = max(ph, pw) / q
+    dx, dy = -light[0] * tall * 0.02, tall * 0.025
+    m = np.array([[1.0, 0, x / q + dx], [0, 1.0, y / q + dy]], np.float32)
+    shadow = cv2.warpAffine(small, m, (w // q + 1, h // q + 1), flags=cv2.INTER_LINEAR, borderValue=0)
+    return cv2.GaussianBlur(shadow, (0, 0), max(1.0, tall * 0.022)) * 0.34
+
+
 # --------------------------------------------------------------------------- render
 
 
@@ -464,12 +484,16 @@ def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
 
     q = 4  # shadows are smooth: compute them at a quarter of the size
     shadow = np.zeros((h // q + 1, w // q + 1), np.float32)
-    if scene.shadow in ("contact", "cast_floor"):
-        shadow += _contact_shadow(alpha, x, y, w, h, q) * (0.8 if scene.colours == "white" else 1.0)
-    if scene.shadow == "cast_floor":
-        shadow += _cast_floor_shadow(alpha, x, y, w, h, q, scene.light)
-    elif scene.shadow == "cast_wall":
-        shadow += _cast_wall_shadow(alpha, x, y, w, h, q, scene.light)
+    if product.flat and scene.shadow != "none":
+        # Whatever shadow the scene plans for a standing product, a flat one gets a drop shadow.
+        shadow += _drop_shadow(alpha, x, y, w, h, q, scene.light) * (0.75 if scene.colours == "white" else 1.0)
+    else:
+        if scene.shadow in ("contact", "cast_floor"):
+            shadow += _contact_shadow(alpha, x, y, w, h, q) * (0.8 if scene.colours == "white" else 1.0)
+        if scene.shadow == "cast_floor":
+            shadow += _cast_floor_shadow(alpha, x, y, w, h, q, scene.light)
+        elif scene.shadow == "cast_wall":
+            shadow += _cast_wall_shadow(alpha, x, y, w, h, q, scene.light)
     if scene.shadow != "none":
         # Below a visible level the shadow is zero, so a white set stays exactly (255, 255, 255).
         shadow = np.where(shadow < 0.01, 0, np.minimum(shadow, 0.85))
@@ -479,7 +503,7 @@ def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
             full = cv2.resize(shadow, ((w // q + 1) * q, (h // q + 1) * q), interpolation=cv2.INTER_LINEAR)
             img[r0:r1] *= (1 - full[r0:r1, :w])[..., None]
 
-    if scene.reflection > 0:
+    if scene.reflection > 0 and not product.flat:
         base = y + np.nonzero((alpha > 0.5).any(axis=1))[0][-1]
         length = max(1, round(0.35 * (base - y + 1)))
         fade = scene.reflection * (1 - np.linspace(0, 1, length, dtype=np.float32)) ** 2
