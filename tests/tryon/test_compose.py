@@ -145,3 +145,19 @@ def test_small_gaps_between_pieces_are_filled_with_garment_colour():
     assert pieces["torso"][200, 200] == 0
     # Outside the gap, nothing changes.
     assert np.array_equal(pieces["torso"][200:300, 150:170], big_hole[200:300, 150:170])
+
+
+def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
+    from tryon.pipeline.compose import _skin_zone
+
+    _, regions, body = scene[:3]
+    torso = np.zeros((H, W), np.float32)
+    torso[130:330, 150:160] = 1  # straps up to the shoulders
+    torso[130:330, 240:250] = 1
+    torso[230:330, 150:250] = 1  # a low neckline at y=230
+    revealed = np.ones((H, W), bool)
+    zone = _skin_zone(revealed, {"torso": torso}, regions, body, "tops")
+    assert zone[190, 200] and zone[215, 180]  # chest between the straps, above the neckline
+    assert not zone[280, 200]  # under the new garment
+    # The neck's column just above the shoulder line (an old collar there) is skin too.
+    assert zone[125, 200]

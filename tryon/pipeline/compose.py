@@ -356,14 +356,26 @@ def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dic
         return np.zeros_like(revealed)
     arms = _region(regions, "arms", "arm_skin", "sleeves") & (_arm_reach(body) < 1.0)
     core = _body_core(body)
+    # The neck's column above the shoulder line: an old collar there (relabelled garment by the
+    # person analysis) above a lower new neckline is bare neck and chest.
+    depth = _depth(body)
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0:body.shape[0], 0:body.shape[1]].astype(np.float32)
+    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+    core |= (lateral < 0.3 * body.shoulder_width) & (depth < 0.1 * body.shoulder_width) \
+        & (depth > -0.45 * body.shoulder_width)
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:
-        depth = _depth(body)
         covered = (torso_piece > 0.5) & core
         if covered.any():
             top, hem = float(depth[covered].min()), float(np.percentile(depth[covered], 99.5))
-            bare_trunk = core & ((depth < top) | (depth > hem))
+            # Above the neckline column by column: straps reaching up to the shoulders must not stop
+            # the chest between them from being skin. (Columns the new garment misses: its top.)
+            has = covered.any(axis=0)
+            first = np.where(has, np.argmax(covered, axis=0), 0)
+            col_top = np.where(has, depth[first, np.arange(covered.shape[1])], top)
+            bare_trunk = core & ((depth < np.maximum(col_top[None, :], top)) | (depth > hem))
     return revealed & (arms | bare_trunk)
 
 

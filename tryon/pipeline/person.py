@@ -292,11 +292,21 @@ def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
         length = max(float(np.linalg.norm(fingers - wrist, axis=1).max()), 0.1 * scale)
         direction = (fingers.mean(0) - wrist) / max(float(np.linalg.norm(fingers.mean(0) - wrist)), 1e-6)
         tip = wrist + direction * length * 1.3  # the landmarks stop at the knuckles; fingers go further
-        capsule = _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale))
+        capsule = _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale)) & mask
+        # A hand in a pocket or on a garment: the capsule also covers the clothes around it, which
+        # must not stay in front of the new garment. Where the capsule is largely skin, the hand is
+        # that skin grown a little (a gloved hand, hardly skin at all, keeps the whole capsule).
+        hand_skin = capsule & skin
+        if hand_skin.sum() > 0.3 * max(int(capsule.sum()), 1):
+            k = max(3, int(0.03 * scale) | 1)
+            grown = cv2.dilate(hand_skin.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+            capsule &= grown.astype(bool)
         hands |= capsule
-        # The capsule reaches back over the wrist, where a long sleeve's cuff ends: remember that part.
-        along = (xs - wrist[0]) * direction[0] + (ys - wrist[1]) * direction[1]
-        near_wrist |= capsule & (along < 0.35 * length)
+        # The capsule reaches back over the wrist, where a long sleeve's cuff ends: remember that part
+        # (only for a bare hand: a glove may well have the sleeve's colour).
+        if hand_skin.sum() > 0.15 * max(int(capsule.sum()), 1):
+            along = (xs - wrist[0]) * direction[0] + (ys - wrist[1]) * direction[1]
+            near_wrist |= capsule & (along < 0.35 * length)
 
     # Head and neck: the person above the shoulder line (raised a little: the garment's shoulder seam sits
     # above the joint centres) plus neck skin just below it.
@@ -369,7 +379,8 @@ def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
     # Old collar and shoulders above a lower new neckline: the head region is everything above the
     # (raised) shoulder line, so a high collar or the shoulders of the old top count as head. Below
     # the chin, in the neck's column, non-skin pixels of the old garment's colour are garment.
-    garment_c = _colour_centres(lab, chest | sleeves)
+    # (Its dominant colour only: an under-layer, say a dark turtleneck under a suit, is no collar.)
+    garment_c = _colour_centres(lab, chest | sleeves, k=1)
     if garment_c is not None:
         mouth = (kp["l_mouth"] + kp["r_mouth"]) / 2
         eyes = (kp["l_eye"] + kp["r_eye"]) / 2
