@@ -85,6 +85,8 @@ def test_white_garment_on_near_white_backdrop():
     assert cut.method == "plain"
     assert cut.info["tight_model"] is True
     assert iou(cut.alpha > 0.5, mask) > 0.95
+    # The tight model settled it: the network was not asked.
+    assert cut.info["u2net_reasons"] == [] and "u2net_missed" not in cut.info
 
 
 def test_light_stripes_at_backdrop_level_are_kept():
