@@ -1,18 +1,26 @@
 """DRF authentication: `Authorization: Bearer <api key>`.
 
-Every API request checks its key against the database (a revoked key or a deactivated user is refused on
-the very next request, in every process: nothing is cached). The lookup is hand-written SQL run through
-`Rows`: on the polling paths the ORM's query compilation costs several times the query itself.
+The lookup is hand-written SQL run through `Rows`: on the polling paths the ORM's query compilation costs
+several times the query itself. A successful lookup is then remembered in this process for at most
+KEY_CACHE_SECONDS (on PostgreSQL the database round trip was a third of a poll's cost). Revocation stays
+prompt: saving or deleting an ApiKey or a User (apikey_revoke, the settings page, the admin, deactivation)
+drops the remembered entries in the process that did it at once, through the signals below; other
+processes (the other web workers, a shell) refuse the key at the latest KEY_CACHE_SECONDS later. A
+queryset .update() sends no signal: it too is seen at the latest KEY_CACHE_SECONDS later.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import hmac
+import threading
+import time
 from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -89,15 +97,80 @@ def _key_sql() -> str:
     )
 
 
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_MAX = 10_000
+_key_cache: dict[str, tuple[ApiKey, float]] = {}  # keyed hash -> (key with its user, monotonic time)
+_key_cache_lock = threading.Lock()
+_forgotten = [0]  # bumped by every forget: a lookup that raced with a revocation is not remembered
+
+
+def forget_cached_keys(*, key_id: int | None = None, user_id: int | None = None) -> None:
+    """Drop remembered lookups: of one key, of one user's keys, or (no argument) all of them."""
+    with _key_cache_lock:
+        _forgotten[0] += 1
+        if key_id is None and user_id is None:
+            _key_cache.clear()
+            return
+        for digest, (key, _) in list(_key_cache.items()):
+            if key.pk == key_id or key.user_id == user_id:
+                del _key_cache[digest]
+
+
+def _forget_key(sender, instance: ApiKey, **kwargs) -> None:
+    forget_cached_keys(key_id=instance.pk)
+
+
+def _forget_user(sender, instance: User, **kwargs) -> None:
+    forget_cached_keys(user_id=instance.pk)
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_forget_key, sender=ApiKey, dispatch_uid=f"apikey-cache-key-{_signal is post_save}")
+    _signal.connect(_forget_user, sender=User, dispatch_uid=f"apikey-cache-user-{_signal is post_save}")
+
+
 def find_api_key(raw_key: str) -> ApiKey | None:
     """The active key matching ``raw_key``, with its active user loaded, or None.
 
     Same rules as accounts.services.apikey_authenticate (prefix lookup, keyed hash compared in constant
     time, not revoked, user active, last_used_at written at most once per LAST_USED_RESOLUTION), in one
-    precompiled query."""
+    precompiled query, remembered for KEY_CACHE_SECONDS (see the module's docstring). Each call gets its
+    own copies of the key and user, so a caller changing them changes nothing shared."""
     if len(raw_key) != KEY_LENGTH or not raw_key.startswith(KEY_PREFIX):
         return None
     digest = _hash_key(raw_key)
+    cached = _key_cache.get(digest)
+    if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
+        found = copy.copy(cached[0])
+        found.user = copy.copy(cached[0].user)
+        _touch(found)
+        return found
+    generation = _forgotten[0]
+    found = _lookup(raw_key, digest)
+    if found is not None:
+        _touch(found)
+        remembered = copy.copy(found)
+        remembered.user = copy.copy(found.user)
+        with _key_cache_lock:
+            if len(_key_cache) >= _KEY_CACHE_MAX:
+                _key_cache.clear()
+            if _forgotten[0] == generation:
+                _key_cache[digest] = (remembered, time.monotonic())
+    return found
+
+
+def _touch(key: ApiKey) -> None:
+    """last_used_at, written at most once per LAST_USED_RESOLUTION (remembered copies included)."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+        cached = _key_cache.get(key.hashed_key)  # the stored hash is the cache key
+        if cached is not None:
+            cached[0].last_used_at = now
+
+
+def _lookup(raw_key: str, digest: str) -> ApiKey | None:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(_key_sql(), [raw_key[:LOOKUP_LENGTH]])
         rows = cursor.fetchall()
@@ -110,10 +183,6 @@ def find_api_key(raw_key: str) -> ApiKey | None:
             found.user = _USER_ROWS.load(row, _KEY_ROWS.width)
     if found is None or not found.user.is_active:
         return None
-    now = timezone.now()
-    if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=found.pk).update(last_used_at=now)
-        found.last_used_at = now
     return found
 
 

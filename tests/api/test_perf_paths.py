@@ -10,7 +10,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from accounts.authentication import find_api_key
+from accounts.authentication import find_api_key, forget_cached_keys
 from accounts.models import ApiKey
 from accounts.services import apikey_authenticate, apikey_revoke
 from billing.services import credits_balance
@@ -105,6 +105,7 @@ def test_last_used_written_at_most_once_a_minute(owner):
     find_api_key(raw)
     assert ApiKey.objects.get().last_used_at == first  # no write within the resolution
     ApiKey.objects.update(last_used_at=timezone.now() - timedelta(minutes=2))
+    forget_cached_keys()  # as in a process that has not seen this key yet
     find_api_key(raw)
     assert ApiKey.objects.get().last_used_at > first
 
@@ -141,17 +142,21 @@ def test_account_counts_match_the_orm(owner):
 
 
 def test_polling_query_budget(owner):
-    """GET /orders/{id} of a completed order: the key, then the order with its files; GET /account: the
-    key, then balance and counts. (Counted on the default database, the database cache's table excluded.)"""
+    """GET /orders/{id} of a completed order: the key (unless remembered), then the order with its files;
+    GET /account: the key (unless remembered), then balance and counts. (Counted on the default database,
+    the database cache's table excluded.)"""
     user, raw = owner
     api = client_for(raw)
     order = _complete_catalog(user)
     api.get("/api/v1/account")  # last_used_at written now, not during the counted requests
-    for path, budget in ((f"/api/v1/orders/{order.pk}", 2), ("/api/v1/account", 2)):
-        queries = _Queries()
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(queries):
-            assert api.get(path).status_code == 200
-        assert len(queries.sql) == budget, queries.sql
+    for path in (f"/api/v1/orders/{order.pk}", "/api/v1/account"):
+        for remembered, budget in ((False, 2), (True, 1)):
+            if not remembered:
+                forget_cached_keys()
+            queries = _Queries()
+            with connections[DEFAULT_DB_ALIAS].execute_wrapper(queries):
+                assert api.get(path).status_code == 200
+            assert len(queries.sql) == budget, queries.sql
 
 
 def test_rate_limit_headers_follow_posts_in_this_process(owner, tryon_body):
@@ -175,3 +180,26 @@ def test_rate_limit_memo_expires(owner, monkeypatch):
     clock = ratelimit.time.monotonic() + ratelimit.WINDOW_MEMO_SECONDS + 0.01
     monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock)
     assert ratelimit.generate_window(user).used == 3
+
+
+def test_remembered_key_is_a_copy_and_dropped_on_save(owner):
+    user, raw = owner
+    first = find_api_key(raw)
+    first.user.plan = "changed"  # a caller's change stays its own
+    assert find_api_key(raw).user.plan == user.plan
+    user.plan = "free"
+    user.save()  # the signal drops the remembered lookup in this process
+    assert find_api_key(raw).user.plan == "free"
+
+
+def test_revocation_without_signal_seen_within_the_cache_time(owner, monkeypatch):
+    """Another process's revocation (or a queryset update: no signal here) is seen KEY_CACHE_SECONDS later."""
+    from accounts import authentication
+
+    _, raw = owner
+    assert find_api_key(raw) is not None
+    ApiKey.objects.update(revoked_at=timezone.now())
+    assert find_api_key(raw) is not None  # still remembered
+    later = authentication.time.monotonic() + authentication.KEY_CACHE_SECONDS + 0.01
+    monkeypatch.setattr(authentication.time, "monotonic", lambda: later)
+    assert find_api_key(raw) is None
