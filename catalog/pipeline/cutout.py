@@ -160,14 +160,24 @@ def estimate_background(rgb: np.ndarray, lab: np.ndarray | None = None) -> Backg
 # --------------------------------------------------------------------------- plain method
 
 
-def _shadow_mask(lab: np.ndarray, bg: BackgroundModel, fg: np.ndarray, edge_px: int) -> tuple[np.ndarray, int]:
+def _shadow_mask(
+    lab: np.ndarray,
+    bg: BackgroundModel,
+    fg: np.ndarray,
+    edge_px: int,
+    rgb: np.ndarray | None = None,
+    tight: TightEvidence | None = None,
+) -> tuple[np.ndarray, int]:
     """The original photo's soft shadow: grey, darker than the background, soft-edged, under the product.
 
     Candidates are pixels whose chroma matches the background but which are
     darker (a shadow only takes light away). A candidate region counts as
     shadow when it sits in the lower part of the product and its boundary with
     the background is soft (a penumbra several pixels wide), where a grey
-    product part would have a sharp edge.
+    product part would have a sharp edge. With the tight model (a backdrop
+    flat to the level, where this can be told; ``rgb`` then required) a shadow
+    must also darken the backdrop's three channels in the same ratio and be as
+    smooth as the backdrop.
     """
     dl = bg.lab[..., 0] - lab[..., 0]
     dchroma = np.hypot(lab[..., 1] - bg.lab[..., 1], lab[..., 2] - bg.lab[..., 2])
@@ -195,6 +205,19 @@ def _shadow_mask(lab: np.ndarray, bg: BackgroundModel, fg: np.ndarray, edge_px: 
         edge = comp & background[y : y + ch, x : x + cw]
         if edge.sum() < 10:
             continue
+        if tight is not None:
+            # A shadow scales the backdrop's three channels alike; shaded white fabric keeps its own
+            # faint tint (a bluish white is darker in red and green only): spread of the ratios.
+            ratio = rgb[y : y + ch, x : x + cw][comp].astype(np.float32) / np.maximum(
+                bg.rgb[y : y + ch, x : x + cw][comp], 1.0
+            )
+            if float(np.median(ratio.max(axis=1) - ratio.min(axis=1))) > 0.012:
+                continue
+            # And it is as smooth as the backdrop (net of its own gradient), where fabric has a weave.
+            lum = lab[y : y + ch, x : x + cw, 0] * np.float32(2.55)
+            fine = np.sqrt(box((lum - box(lum, 2)) ** 2, 2))
+            if float(np.median(fine[comp])) > tight.t_texture - 0.2:
+                continue
         contrast = float(np.median(dl[y : y + ch, x : x + cw][comp]))
         slope = float(np.median(grad[y : y + ch, x : x + cw][edge])) + 1e-3
         # Penumbra width = contrast / slope: a soft shadow fades over many pixels.
@@ -232,6 +255,7 @@ class TightEvidence:
     bg_like: np.ndarray  # bool, pixels that look exactly like the background (level and texture)
     t_level: float  # brighter / chroma threshold (levels)
     t_texture: float  # local standard deviation threshold (levels)
+    texture: np.ndarray  # float32, local standard deviation of the grey difference (levels)
 
 
 # The tight model applies when the border's typical deviation from the model is below this (RGB levels).
@@ -273,10 +297,11 @@ def _tight_evidence(rgb: np.ndarray, bg: BackgroundModel) -> TightEvidence | Non
     evidence = (grey > t_level) | ((hue_shift | (texture > t_texture)) & ~near_strong)
     r = max(4, round(max(h, w) / 1000 * 5))
     frac = box(evidence.astype(np.float32), r)
-    # Background-like: at the background's level and as smooth as it (as nearly all its border pixels are).
-    d_bg = float(np.percentile(d[ring], 95)) + 0.5
-    bg_like = (d <= d_bg) & (texture <= float(np.percentile(texture[ring], 95)) + 0.25)
-    return TightEvidence(frac=frac, bg_like=bg_like, t_level=t_level, t_texture=t_texture)
+    # Background-like: at the background's level and as smooth as it. Measured from the border's
+    # upper quartile plus a margin, not a high percentile: a product or a light strip along the
+    # border is a minority of it, but can be more than 5 % (then "p95" called a grey shoulder backdrop).
+    bg_like = (d <= noise + 0.5) & (texture <= t_texture)
+    return TightEvidence(frac=frac, bg_like=bg_like, t_level=t_level, t_texture=t_texture, texture=texture)
 
 
 @dataclass
@@ -352,7 +377,7 @@ def _plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pl
         np.maximum(raw, cv2.GaussianBlur(core.astype(np.float32), (0, 0), 1.0 * scale), out=raw)
 
     # Original shadow out, before the holes, so a shadow cannot enclose a hole.
-    shadow, n_shadows = _shadow_mask(lab, bg, core, edge_px=max(4, round(5 * scale)))
+    shadow, n_shadows = _shadow_mask(lab, bg, core, edge_px=max(4, round(5 * scale)), rgb=rgb, tight=tight)
     if n_shadows:
         core &= ~shadow
         core = keep_main_components(core, min_rel=0.03, min_abs=min_abs)

@@ -103,13 +103,21 @@ def busy(h: int = 600, w: int = 600, seed: int = 2) -> tuple[np.ndarray, np.ndar
 
 
 def white_tee(
-    h: int = 800, w: int = 700, background: int = 246, *, stripes: bool = False, seed: int = 3
+    h: int = 800,
+    w: int = 700,
+    background: int = 246,
+    *,
+    stripes: bool = False,
+    shaded_hem: bool = False,
+    seed: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A white T-shirt on a backdrop flat to the level (as retouched product photos are).
 
     The fabric is 1-4 levels brighter than the backdrop, with soft shading and a
     little texture, and a small dark print in the middle. With ``stripes`` it is
     a Breton top: navy stripes whose light stripes match the backdrop's level.
+    With ``shaded_hem`` the lower third lies in shade, darker than the backdrop,
+    and keeps the fabric's bluish tint (where a soft shadow would be neutral).
     The photo goes through JPEG, as real ones do. Returns (rgb, mask).
     """
     rng = np.random.default_rng(seed)
@@ -131,6 +139,9 @@ def white_tee(
     fabric = background + 2.5 + shading + rng.normal(0, 0.8, (h, w))
     img = np.repeat(fabric[..., None], 3, axis=2).astype(np.float32)
     img[..., 2] -= 1.0  # a faintly warm white
+    if shaded_hem:
+        shade = np.clip((yy - 500) / 60, 0, 1)[..., None] * np.array([-14.0, -13.0, -8.0], np.float32)
+        img += shade
     if stripes:
         band = ((yy // 18) % 2 == 0) & mask
         img[band] = (40, 45, 70)
@@ -140,6 +151,8 @@ def white_tee(
         cv2.circle(img, (cx, 420), 60, (30, 30, 30), -1)  # a print
     bg = np.full((h, w, 3), float(background), np.float32)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    if shaded_hem:  # fabric curving away at the hem: a soft outline there, as a shadow's penumbra
+        soft[560:] = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 5.0)[560:, :, None]
     rgb = np.clip(img * soft + bg * (1 - soft) + 0.5, 0, 255).astype(np.uint8)
     ok, jpg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok

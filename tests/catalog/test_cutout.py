@@ -141,3 +141,15 @@ def test_gap_between_strap_halves_stays_open():
     cv2.fillPoly(slit_mask, [slit], 1)
     inner = cv2.erode(slit_mask, np.ones((3, 3), np.uint8)).astype(bool)
     assert (cut.alpha[inner] < 0.5).mean() > 0.9
+
+
+def test_shaded_white_fabric_is_not_taken_for_the_photos_shadow():
+    # The hem of a white tee in shade is darker than the backdrop, low in the frame and soft-edged,
+    # like a shadow; but it keeps the fabric's tint and weave, and must stay product.
+    rgb, mask = white_tee(shaded_hem=True)
+    cut = cut_out(rgb)
+    got = cut.alpha > 0.5
+    hem = mask.copy()
+    hem[:560] = False
+    assert got[hem].mean() > 0.95
+    assert iou(got, mask) > 0.95
