@@ -4,7 +4,11 @@ Prints requests/s and p50/p99 latency for GET /orders/{id} and GET /account, the
 view returning constant JSON under the same server (the floor), their ratio, and the p50 server time
 (gunicorn's own %(D)s) of POST /generate with two ~1 MB JPEGs.
 
-    .venv/bin/python bench/api.py [--seconds 8] [--requests 3000] [--threads 4] [--workers 2]
+    .venv/bin/python bench/api.py [--seconds 8] [--requests 3000] [--threads 4] [--workers 2] [--rounds 4]
+                                  [--gunicorn-threads 1] [--posts 15]
+
+The three GET endpoints take turns in --rounds short rounds (a change in the machine's load falls on all
+of them alike); the load average is printed with the figures.
 
 Uses a fresh SQLite database, broker and cache in a temporary folder unless DATABASE_URL / REDIS_URL are
 set (then it uses those: point DATABASE_URL at a scratch database). Targets: polling >= 50 % of the
