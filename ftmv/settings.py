@@ -252,7 +252,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, opted into now
 
 # --- Upload limits -------------------------------------------------------------------
 # Two base64 photos of up to ~15 MB each fit; anything larger is refused with 413.

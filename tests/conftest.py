@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: a real Celery worker process."""
+"""Fixtures shared by the whole suite: a real Celery worker process, a real Chromium."""
 
 from __future__ import annotations
 
@@ -132,3 +132,48 @@ def celery_worker(transactional_db, tmp_path_factory):
         yield worker
     finally:
         worker.stop()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never `playwright install`), one per test session.
+
+    One Playwright instance serves every browser test: a second sync_playwright()
+    in the same process fails while the first one's event loop is running.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium); browser tests need it")
+    # Django's live server + Playwright's sync API (an event loop in this thread): tests only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def wait_for_js(page, expression: str, timeout: float = 20) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's wait_for_function evaluates its string with eval() inside the
+    page, which the site's Content-Security-Policy (rightly) forbids;
+    page.evaluate goes through the debugging protocol and is not blocked.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.1)

@@ -1,34 +1,18 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright (never `playwright install`)."""
+"""Browser helpers for the page tests: screenshots at two widths and the accessibility check
+(the `chromium` fixture itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-# Django's live server and Playwright's sync API share a thread with an event loop: tests only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from ..conftest import wait_for_js
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 A11Y_SCRIPT = (Path(__file__).parent / "a11y.js").read_text()
 WIDTHS = {"phone": 390, "desktop": 1280}
 IMAGES_LOADED = "Array.from(document.images).every(i => i.hidden || (i.complete && i.naturalWidth > 0))"
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium); browser tests need it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Pages:
@@ -53,7 +37,7 @@ class Pages:
             page.set_viewport_size({"width": WIDTHS[label], "height": 900})
             # Lazy images load only when needed: scroll through, then wait for every image.
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            page.wait_for_function(IMAGES_LOADED)
+            wait_for_js(page, IMAGES_LOADED)
             page.evaluate("window.scrollTo(0, 0)")
             # Nothing may stick out sideways (a phone would scroll horizontally).
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

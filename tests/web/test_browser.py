@@ -18,6 +18,7 @@ from accounts.models import ApiKey, User
 from billing.services import credits_balance, credits_grant
 from tryon.models import Order
 
+from ..conftest import wait_for_js
 from .images import person_jpeg, product_png, tshirt_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -92,7 +93,7 @@ def test_signup_to_download(live_server, celery_worker, pages, tmp_path):
     pages.capture(page, "10-tryon-form")
     page.set_input_files("#id_person_image", str(tmp_path / "person.jpg"))
     page.set_input_files("#id_clothing_image", str(tmp_path / "shirt.jpg"))
-    page.wait_for_function("document.querySelector('.upload img.preview').naturalWidth > 0")
+    wait_for_js(page, "document.querySelector('.upload img.preview').naturalWidth > 0")
     page.check("input[name=quality][value=standard]")
     pages.capture(page, "11-tryon-form-filled")
     submit(page)
