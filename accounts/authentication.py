@@ -132,10 +132,10 @@ for _signal in (post_save, post_delete):
 def find_api_key(raw_key: str) -> ApiKey | None:
     """The active key matching ``raw_key``, with its active user loaded, or None.
 
-    Same rules as accounts.services.apikey_authenticate (prefix lookup, keyed hash compared in constant
-    time, not revoked, user active, last_used_at written at most once per LAST_USED_RESOLUTION), in one
-    precompiled query, remembered for KEY_CACHE_SECONDS (see the module's docstring). Each call gets its
-    own copies of the key and user, so a caller changing them changes nothing shared."""
+    Prefix lookup, keyed hash compared in constant time, not revoked, user active, last_used_at written
+    at most once per LAST_USED_RESOLUTION, in one precompiled query, remembered for KEY_CACHE_SECONDS
+    (see the module's docstring). Each call gets its own copies of the key and user, so a caller changing
+    them changes nothing shared."""
     if len(raw_key) != KEY_LENGTH or not raw_key.startswith(KEY_PREFIX):
         return None
     digest = _hash_key(raw_key)
