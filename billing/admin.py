@@ -3,8 +3,25 @@ from django.contrib import admin
 from .models import CreditBalance, CreditEntry, Purchase, StripeEvent
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the service layer writes: staff may look, not add or edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ViewOnlyAdmin):
+    """Append-only records (ledger, payments, Stripe events): not deletable either."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CreditEntry)
-class CreditEntryAdmin(admin.ModelAdmin):
+class CreditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the ledger changes only through billing.services."""
 
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "order", "reason"]
@@ -12,26 +29,11 @@ class CreditEntryAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "reason", "reference"]
     raw_id_fields = ["user", "order"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(CreditBalance)
-class CreditBalanceAdmin(admin.ModelAdmin):
+class CreditBalanceAdmin(ViewOnlyAdmin):
     list_display = ["user", "balance", "updated_at"]
     search_fields = ["user__email"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- Stripe Checkout ------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ class OwnerBalanceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(admin.ModelAdmin):
+class PurchaseAdmin(ReadOnlyAdmin):
     """Read-only: purchases change only through Stripe's webhook (refunds are made in Stripe's dashboard)."""
 
     list_display = [
@@ -80,29 +82,11 @@ class PurchaseAdmin(admin.ModelAdmin):
     def owner_balance(self, obj: Purchase) -> int:
         return CreditBalance.objects.filter(user_id=obj.user_id).values_list("balance", flat=True).first() or 0
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "event_id", "type", "outcome", "purchase", "livemode"]
     list_filter = ["type", "livemode"]
     search_fields = ["=event_id", "type", "outcome", "purchase__stripe_session_id", "purchase__user__email"]
     raw_id_fields = ["purchase"]
     date_hierarchy = "received_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
