@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.packs import credit_packs
 from billing.services import credits_balance
 from catalog.forms import CatalogForm
 
@@ -103,7 +104,7 @@ def landing(request):
 
 @require_GET
 def pricing(request):
-    return render(request, "pages/pricing.html", _costs_context())
+    return render(request, "pages/pricing.html", {**_costs_context(), "packs": credit_packs()})
 
 
 # --- Upload forms ---------------------------------------------------------------------------------

@@ -93,6 +93,12 @@ def test_pricing_shows_the_configured_costs(client, settings):
     assert "24 <small>credits / order</small>" in body and "36 <small>credits / order</small>" in body
 
 
+def test_pricing_lists_the_configured_credit_packs(client, settings):
+    settings.CREDIT_PACKS = [{"code": "tiny", "name": "Tiny pack", "credits": 40, "price_cents": 500}]
+    body = client.get("/pricing/").content.decode()
+    assert "Tiny pack" in body and ">40<" in body and "5.00 USD" in body and "12.5¢" in body
+
+
 @pytest.mark.parametrize("name", ["dashboard", "api_keys", "tryon_new", "catalog_new", "gallery"])
 def test_account_pages_need_login(client, name):
     response = client.get(reverse(name))
