@@ -245,16 +245,38 @@ def _pt(lm: dict[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(lm[name], np.float64)
 
 
-def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
+def body_axis(body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """(u, d): unit vectors across (wearer's right -> left) and down the trunk, from mid-shoulders
+    to mid-hips. The shoulder line alone tilts with a raised shoulder or a noisy landmark, and a
+    garment rotated with it hung skewed, one side long and wide."""
+    kp = body.kp
+    v = (kp["l_hip"] + kp["r_hip"]) / 2 - (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    n = float(np.linalg.norm(v))
+    if n < 0.5 * body.shoulder_width or v[1] <= 0:
+        return body.u, body.d
+    d = v / n
+    u = np.array([d[1], -d[0]])  # the rotation that takes (0, 1) to d takes (1, 0) here
+    return u, d
+
+
+def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """Body positions for the garment's torso landmarks, the upright similarity (2x3) that
+    places the garment from its shoulders and neckline, and the garment -> body scale for
+    lengths and widths below the shoulders.
+
+    The garment keeps its own proportions: the hem and waist sit as far below the shoulder
+    seams, relative to the shoulder width, as they do on the product photo (a crop top ends
+    high, a tunic low), and the trunk widths are the garment's widths at that scale, symmetric
+    about the body axis, widened only as far as the body needs (with a little ease).
+    """
     lm = garment.landmarks
     kp = body.kp
-    u, d = body.u, body.d
+    u, d = body_axis(body)
     sw = body.shoulder_width
     mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
     mid_hip = (kp["l_hip"] + kp["r_hip"]) / 2
     torso_len = max(float(np.dot(mid_hip - mid_sh, d)), 0.8 * sw)
 
-    # Body landmarks the garment's own land on.
     sleeved = bool(garment.sleeves)
     out_sh = 0.08 * sw if sleeved else -0.12 * sw  # straps sit inside the shoulder joints
     t: dict[str, np.ndarray] = {}
@@ -263,47 +285,67 @@ def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
     t["l_shoulder"] = kp["l_shoulder"] + out_sh * u - 0.12 * sw * d
     t["r_shoulder"] = kp["r_shoulder"] - out_sh * u - 0.12 * sw * d
     neck_base = mid_sh - 0.2 * sw * d
+    g_l_sh, g_r_sh = _pt(lm, "l_shoulder"), _pt(lm, "r_shoulder")
+    g_sw = max(float(np.linalg.norm(g_l_sh - g_r_sh)), 2.0)
     g_neck_half = np.linalg.norm(_pt(lm, "l_neck") - _pt(lm, "r_neck")) / 2
-    g_sh_half = max(np.linalg.norm(_pt(lm, "l_shoulder") - _pt(lm, "r_shoulder")) / 2, 1.0)
     # The neckline keeps its width relative to the shoulders (a boat neck stays wide), but
     # never closes in on the neck.
-    neck_half = max(g_neck_half / g_sh_half * (sw / 2 + out_sh), 0.17 * sw)
+    neck_half = max(g_neck_half / (g_sw / 2) * (sw / 2 + out_sh), 0.17 * sw)
     t["l_neck"] = neck_base + neck_half * u - 0.04 * sw * d
     t["r_neck"] = neck_base - neck_half * u - 0.04 * sw * d
-    # Scale and place the garment from its shoulders and neckline, upright along the body's
-    # axis: the product photo is upright, and letting noisy landmarks rotate it tilted whole
-    # garments. The rest of the garment goes where this puts it by default (its length
-    # proportions: a crop top stays short, a tunic long).
+    # Upright along the body's axis: the product photo is upright, and letting noisy landmarks
+    # rotate it tilted whole garments.
     names = ["l_shoulder", "r_shoulder", "l_neck", "r_neck"]
     m = upright_fit(np.array([_pt(lm, n) for n in names]), np.array([t[n] for n in names]), d)
-    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
-    # Armpits: where the garment's own cut puts them, but never inside the trunk (measured
-    # without the arms; the chest there is about as wide as the shoulder joints are apart).
-    armpit_c = mid_sh + 0.3 * torso_len * d
-    ar, al = body.width_at(armpit_c, 0.5 * sw)
-    ar, al = (float(np.clip(v, 0.45 * sw, 0.6 * sw)) for v in (ar, al))
-    for side, sign, measured in (("l", 1.0, al), ("r", -1.0, ar)):
-        ga = apply_affine(m, _pt(lm, f"{side}_armpit"))
-        # (A flat-lay sleeve's armpit sits low; the body's is about a quarter down the trunk.)
-        depth = float(np.clip(np.dot(ga - mid_sh, d), 0.2 * torso_len, 0.3 * torso_len))
-        lateral = max(sign * float(np.dot(ga - mid_sh, u)), 1.06 * measured)
-        t[f"{side}_armpit"] = mid_sh + depth * d + sign * lateral * u
+    # Garment px -> body px for lengths and widths below the shoulders: a sleeved garment's
+    # shoulder width is the body's shoulder width (joint to joint; the flat-lay seams also span
+    # the shoulders' slope and, on a boxy cut, drop past them, so scaling by the seam targets made
+    # every top too long and too wide). Straps keep their own spacing.
+    k = (sw if sleeved else float(np.linalg.norm(t["l_shoulder"] - t["r_shoulder"]))) / g_sw
+    sh_line = (t["l_shoulder"] + t["r_shoulder"]) / 2
+    sh_line = mid_sh + float(np.dot(sh_line - mid_sh, d)) * d  # on the body axis
+    g_sh_mid = (g_l_sh + g_r_sh) / 2
 
-    t["neck_center"] = apply_affine(m, _pt(lm, "neck_center"))
-    # Hem and waist: the similarity's height, widened to cover the body with a little ease.
+    def half_width(g_half: float, centre: np.ndarray, fallback: float) -> float:
+        """The garment's half width at this level, symmetric, covering the body with ease but no
+        wider than the garment's own width (plus a little) where the body is narrower."""
+        br, bl = body.width_at(centre, fallback)
+        measured = min((br + bl) / 2, 0.75 * sw)  # a hand on the hip or an arm at the side inflates one side
+        need = 1.05 * measured
+        return max(g_half, min(need, 1.1 * g_half))
+
+    # Armpits: the garment's cut, never inside the trunk (the chest is about as wide as the
+    # shoulder joints are apart); a flat-lay armpit sits low, the body's about a quarter down.
+    g_arm_half = abs(float(_pt(lm, "l_armpit")[0] - _pt(lm, "r_armpit")[0])) / 2 * k
+    g_arm_depth = (float((_pt(lm, "l_armpit")[1] + _pt(lm, "r_armpit")[1]) / 2) - g_sh_mid[1]) * k
+    depth = float(np.clip(float(np.dot(sh_line - mid_sh, d)) + g_arm_depth, 0.2 * torso_len, 0.3 * torso_len))
+    armpit_c = mid_sh + depth * d
+    ar, al = body.width_at(armpit_c, 0.5 * sw)
+    chest = float(np.clip((ar + al) / 2, 0.45 * sw, 0.6 * sw))
+    arm_half = max(g_arm_half, 1.06 * chest)
+    t["l_armpit"] = armpit_c + arm_half * u
+    t["r_armpit"] = armpit_c - arm_half * u
+
+    t["neck_center"] = sh_line + (_pt(lm, "neck_center") - g_sh_mid) @ np.array([u, d]) * k
+    # Waist and hem: as far down, relative to the shoulder seams' width, as on the garment.
     for level in ("waist", "hem"):
-        gl, gr = apply_affine(m, _pt(lm, f"l_{level}")), apply_affine(m, _pt(lm, f"r_{level}"))
-        centre = (gl + gr) / 2
-        centre = centre - np.dot(centre - mid_sh, u) * u + 0.0  # on the body's centre line
-        br_, bl_ = body.width_at(centre, 0.5 * sw)
-        half_g = np.dot(gl - gr, u) / 2
-        # A hand on the hip or an arm against the side can make the measured trunk too wide:
-        # no side goes further than 0.8 shoulder widths from the centre line.
-        t[f"l_{level}"] = centre + min(max(half_g, 1.06 * bl_), 0.8 * sw) * u
-        t[f"r_{level}"] = centre - min(max(half_g, 1.06 * br_), 0.8 * sw) * u
+        g_l, g_r = _pt(lm, f"l_{level}"), _pt(lm, f"r_{level}")
+        g_depth = (float((g_l[1] + g_r[1]) / 2) - g_sh_mid[1]) * k
+        centre = sh_line + g_depth * d
+        half = half_width(abs(float(g_l[0] - g_r[0])) / 2 * k, centre, 0.5 * sw)
+        t[f"l_{level}"] = centre + half * u
+        t[f"r_{level}"] = centre - half * u
     hem_mid = (t["l_hem"] + t["r_hem"]) / 2
-    t["hem_center"] = hem_mid + (apply_affine(m, _pt(lm, "hem_center")) - apply_affine(
-        m, (_pt(lm, "l_hem") + _pt(lm, "r_hem")) / 2))
+    g_hem_mid = (_pt(lm, "l_hem") + _pt(lm, "r_hem")) / 2
+    t["hem_center"] = hem_mid + float(_pt(lm, "hem_center")[1] - g_hem_mid[1]) * k * d
+    return t, m, k
+
+
+def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
+    lm = garment.landmarks
+    sw = body.shoulder_width
+    t, m, k = top_targets(garment, body)
+    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
 
     names = [n for n in t if n in lm]
     src = np.array([_pt(lm, n) for n in names])
@@ -326,7 +368,7 @@ def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
         pieces.append(piece)
 
     for side, sleeve in garment.sleeves.items():
-        arm_piece = _warp_sleeve(garment, sleeve, side, body, t, scale, pairs)
+        arm_piece = _warp_sleeve(garment, sleeve, side, body, t, k, pairs)
         if arm_piece is not None:
             pieces.append(arm_piece)
     return WarpResult(pieces=pieces, pairs=pairs, scale=scale)
@@ -357,14 +399,19 @@ def _warp_sleeve(garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body
     g_axis = sleeve.cuff - sleeve.shoulder
     g_dir = g_axis / max(np.linalg.norm(g_axis), 1e-6)
     g_perp = np.array([-g_dir[1], g_dir[0]])
-    root = kp[f"{side}_shoulder"] + (t[f"{side}_shoulder"] - kp[f"{side}_shoulder"]) * 0.3
-    chain = [root, kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
-    length = sleeve.length * scale
     arm_hw = _arm_half_width(body, (kp[f"{side}_shoulder"] + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
     g_root_hw = max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
     # As wide as the arm plus ease, never the flat-lay width: a flat sleeve's opening is far
     # wider than it looks worn, and copying it made boxy flaps.
     t_root_hw = float(np.clip(0.6 * g_root_hw * scale, 1.2 * arm_hw, 1.5 * arm_hw))
+    # The sleeve hangs from the torso's shoulder seam along the upper arm: its root is on the
+    # arm's axis at the seam's height (the joint raised to the shoulder's surface), so its top
+    # edge meets the torso's shoulder instead of standing off it as a flap.
+    _, d = body_axis(body)
+    joint = kp[f"{side}_shoulder"]
+    root = joint + float(np.dot(t[f"{side}_shoulder"] - joint, d)) * d
+    chain = [root, kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
+    length = sleeve.length * scale
     cuff_arm_hw = _arm_half_width(body, _along(chain, length)[0], arm_hw)
     t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
     src, dst = [], []
