@@ -1,0 +1,114 @@
+"""Where the warp puts a top on a drawn body: the garment's own proportions, symmetric about the body axis."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.pipeline.garment import analyze_garment
+from tryon.pipeline.warp import Body, body_axis, fit_garment, top_targets
+
+RED = (200, 30, 40)
+
+
+def tee(hem_y: int) -> np.ndarray:
+    """A boxy short-sleeved tee drawn on white; ``hem_y`` sets its length (shoulders at y=110)."""
+    points = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230),
+              (430, hem_y), (170, hem_y), (170, 230), (130, 280), (60, 230), (150, 110)]
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def drawn_body() -> Body:
+    """A frontal body whose shoulder line is tilted (one shoulder raised) but whose trunk is upright."""
+    kp = {name: np.array(p, float) for name, p in {
+        "l_shoulder": (530, 300), "r_shoulder": (270, 330), "l_elbow": (565, 520), "r_elbow": (235, 545),
+        "l_wrist": (575, 700), "r_wrist": (225, 720), "l_hip": (480, 700), "r_hip": (320, 700),
+        "l_knee": (470, 880), "r_knee": (330, 880), "l_ankle": (470, 990), "r_ankle": (330, 990), "nose": (400, 200),
+    }.items()}
+    h, w = 1000, 800
+    torso = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(torso, [np.array([(285, 290), (515, 285), (500, 720), (300, 720), (300, 950), (500, 950)],
+                                  np.int32)], 1)
+    cv2.rectangle(torso, (300, 700), (500, 950), 1, -1)
+    arms = np.zeros((h, w), np.uint8)
+    for side in ("l", "r"):
+        chain = [kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
+        for a, b in zip(chain[:-1], chain[1:], strict=False):
+            cv2.line(arms, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 50)
+    return Body(shape=(h, w), kp=kp, torso=torso.astype(bool) & ~arms.astype(bool), arms=arms.astype(bool))
+
+
+@pytest.fixture(scope="module")
+def body() -> Body:
+    return drawn_body()
+
+
+def _depth_below_shoulders(body: Body, p: np.ndarray) -> float:
+    _, d = body_axis(body)
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    return float(np.dot(p - mid_sh, d))
+
+
+def test_body_axis_follows_the_trunk_not_the_shoulder_line(body):
+    u, d = body_axis(body)
+    assert np.allclose(d, (0, 1), atol=1e-6) and np.allclose(u, (1, 0), atol=1e-6)
+    assert abs(body.d[0]) > 0.05  # the shoulder line's perpendicular is tilted here
+
+
+def test_cropped_tee_ends_high_and_long_tee_low(body):
+    cropped, long_ = analyze_garment(tee(300), category="tops"), analyze_garment(tee(540), category="tops")
+    t_crop, _, _ = top_targets(cropped, body)
+    t_long, _, _ = top_targets(long_, body)
+    sw = body.shoulder_width
+    mid_sh, mid_hip = [(body.kp[f"l_{n}"] + body.kp[f"r_{n}"]) / 2 for n in ("shoulder", "hip")]
+    torso_len = float(np.linalg.norm(mid_hip - mid_sh))
+    hem_crop = _depth_below_shoulders(body, (t_crop["l_hem"] + t_crop["r_hem"]) / 2)
+    hem_long = _depth_below_shoulders(body, (t_long["l_hem"] + t_long["r_hem"]) / 2)
+    # The garment's own proportion (shoulder line to hem over shoulder width) at the body's shoulder width,
+    # measured from the seams, which sit 0.12 shoulder widths above the joints.
+    for g, hem in ((cropped, hem_crop), (long_, hem_long)):
+        lm = g.landmarks
+        g_sw = float(np.linalg.norm(lm["l_shoulder"] - lm["r_shoulder"]))
+        g_len = float((lm["l_hem"][1] + lm["r_hem"][1]) / 2 - (lm["l_shoulder"][1] + lm["r_shoulder"][1]) / 2)
+        assert hem == pytest.approx(g_len / g_sw * sw - 0.12 * sw, rel=0.1)
+    assert hem_crop < 0.7 * torso_len  # well above the hips
+    assert hem_long > hem_crop + 0.5 * sw
+
+
+@pytest.mark.parametrize("hem_y", [300, 540])
+def test_trunk_targets_are_symmetric_about_the_body_axis_and_not_wider_than_the_garment(body, hem_y):
+    g = analyze_garment(tee(hem_y), category="tops")
+    t, _, k = top_targets(g, body)
+    u, _ = body_axis(body)
+    axis_x = float((body.kp["l_shoulder"][0] + body.kp["r_shoulder"][0]) / 2)  # the drawn trunk is upright
+    lm = g.landmarks
+    for level in ("armpit", "waist", "hem"):
+        left, right = t[f"l_{level}"], t[f"r_{level}"]
+        assert (left[0] + right[0]) / 2 == pytest.approx(axis_x, abs=1.0), level
+        assert left[1] == pytest.approx(right[1], abs=1.0), level
+    for level in ("waist", "hem"):
+        half = float(np.dot(t[f"l_{level}"] - t[f"r_{level}"], u)) / 2
+        g_half = abs(float(lm[f"l_{level}"][0] - lm[f"r_{level}"][0])) / 2 * k
+        assert g_half - 1 <= half <= 1.1 * g_half + 1, level
+
+
+def test_sleeves_hang_from_the_shoulder_seams(body):
+    g = analyze_garment(tee(300), category="tops")
+    warp = fit_garment(g, body)
+    names = {p.name for p in warp.pieces}
+    assert names == {"torso", "l_sleeve", "r_sleeve"}
+    sw = body.shoulder_width
+    for side in ("l", "r"):
+        root = warp.pairs[f"{side}_sleeve_root"][1]
+        seam = warp.pairs[f"{side}_shoulder"][1]
+        joint = body.kp[f"{side}_shoulder"]
+        assert abs(root[1] - seam[1]) < 0.05 * sw  # at the seam's height, not hanging below the shoulder
+        assert abs(root[0] - joint[0]) < 0.05 * sw  # on the arm's axis
+        cuff = warp.pairs[f"{side}_sleeve_cuff"][1]
+        to_elbow = body.kp[f"{side}_elbow"] - root
+        along = cuff - root
+        cos = float(np.dot(along, to_elbow) / (np.linalg.norm(along) * np.linalg.norm(to_elbow)))
+        assert cos > 0.98  # down the upper arm
