@@ -105,7 +105,7 @@ def test_sleeves_hang_from_the_shoulder_seams(body):
         root = warp.pairs[f"{side}_sleeve_root"][1]
         seam = warp.pairs[f"{side}_shoulder"][1]
         joint = body.kp[f"{side}_shoulder"]
-        assert abs(root[1] - seam[1]) < 0.05 * sw  # at the seam's height, not hanging below the shoulder
+        assert 0 <= root[1] - seam[1] < 0.07 * sw  # just below the seam's height, not hanging off the shoulder
         assert abs(root[0] - joint[0]) < 0.05 * sw  # on the arm's axis
         cuff = warp.pairs[f"{side}_sleeve_cuff"][1]
         to_elbow = body.kp[f"{side}_elbow"] - root

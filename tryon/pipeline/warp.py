@@ -410,6 +410,10 @@ def _warp_sleeve(garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body
     _, d = body_axis(body)
     joint = kp[f"{side}_shoulder"]
     root = joint + float(np.dot(t[f"{side}_shoulder"] - joint, d)) * d
+    # A little below: the shoulder rounds off outward, and a root square at the seam's height
+    # stood above it as a corner.
+    to_elbow = kp[f"{side}_elbow"] - root
+    root = root + 0.4 * t_root_hw * to_elbow / max(float(np.linalg.norm(to_elbow)), 1e-6)
     chain = [root, kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
     length = sleeve.length * scale
     cuff_arm_hw = _arm_half_width(body, _along(chain, length)[0], arm_hw)
