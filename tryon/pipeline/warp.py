@@ -291,8 +291,10 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     # The neckline keeps its width relative to the shoulders (a boat neck stays wide), but
     # never closes in on the neck.
     neck_half = max(g_neck_half / (g_sw / 2) * (sw / 2 + out_sh), 0.17 * sw)
-    t["l_neck"] = neck_base + neck_half * u - 0.04 * sw * d
-    t["r_neck"] = neck_base - neck_half * u - 0.04 * sw * d
+    # The neckline rests on the shoulders: it follows their line (a raised shoulder lifts its
+    # side), or the old garment's strap showed above a level neckline there.
+    t["l_neck"] = neck_base + neck_half * body.u - 0.04 * sw * d
+    t["r_neck"] = neck_base - neck_half * body.u - 0.04 * sw * d
     # Upright along the body's axis: the product photo is upright, and letting noisy landmarks
     # rotate it tilted whole garments.
     names = ["l_shoulder", "r_shoulder", "l_neck", "r_neck"]
