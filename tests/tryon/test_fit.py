@@ -112,3 +112,22 @@ def test_sleeves_hang_from_the_shoulder_seams(body):
         along = cuff - root
         cos = float(np.dot(along, to_elbow) / (np.linalg.norm(along) * np.linalg.norm(to_elbow)))
         assert cos > 0.98  # down the upper arm
+
+
+@pytest.mark.parametrize("gap_sw, reaches", [(0.1, True), (0.4, False)])
+def test_hem_just_short_of_the_waistband_reaches_it_but_a_crop_top_stays_short(body, gap_sw, reaches):
+    g = analyze_garment(tee(300), category="tops")
+    t_free, _, _ = top_targets(g, body)
+    sw = body.shoulder_width
+    free = _depth_below_shoulders(body, (t_free["l_hem"] + t_free["r_hem"]) / 2)
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    band_y = int(round(mid_sh[1] + free + gap_sw * sw))
+    lower = np.zeros(body.shape, bool)
+    lower[band_y:, 280:520] = True
+    dressed = Body(shape=body.shape, kp=body.kp, torso=body.torso, arms=body.arms, lower=lower)
+    t, _, _ = top_targets(g, dressed)
+    hem = _depth_below_shoulders(dressed, (t["l_hem"] + t["r_hem"]) / 2)
+    if reaches:
+        assert hem >= band_y - mid_sh[1] - 1
+    else:
+        assert hem == pytest.approx(free, abs=0.5)

@@ -175,6 +175,7 @@ class Body:
     kp: dict[str, np.ndarray]  # l_/r_ shoulder, elbow, wrist, hip, knee, ankle
     torso: np.ndarray  # HxW bool: the person without arms, hands and head (for widths)
     arms: np.ndarray  # HxW bool: arms (skin or sleeve)
+    lower: np.ndarray | None = None  # HxW bool: trousers, skirt (where a top's hem can rest)
 
     @property
     def u(self) -> np.ndarray:
@@ -232,7 +233,20 @@ def body_from_person(person) -> Body:
     bare = person.mask & ~arms & ~head
     empty_rows = ~torso.any(axis=1)
     torso[empty_rows] = bare[empty_rows]
-    return Body(shape=person.mask.shape, kp=kp, torso=torso, arms=arms)
+    return Body(shape=person.mask.shape, kp=kp, torso=torso, arms=arms, lower=regions.get("lower_body"))
+
+
+def waistband_depth(body: Body, mid_sh: np.ndarray, d: np.ndarray) -> float | None:
+    """How far down the body axis (from mid-shoulders) the lower garment starts, or None."""
+    if body.lower is None or not body.lower.any():
+        return None
+    h, w = body.shape
+    steps = np.arange(0.0, 2.5 * body.shoulder_width, 2.0)
+    pts = mid_sh[None, :] + steps[:, None] * d[None, :]
+    xi = np.clip(pts[:, 0].round().astype(int), 0, w - 1)
+    yi = np.clip(pts[:, 1].round().astype(int), 0, h - 1)
+    hits = np.flatnonzero(body.lower[yi, xi])
+    return float(steps[hits[0]]) if hits.size else None
 
 
 def fit_garment(garment: GarmentAnalysis, body: Body) -> WarpResult:
@@ -330,9 +344,16 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
 
     t["neck_center"] = sh_line + (_pt(lm, "neck_center") - g_sh_mid) @ np.array([u, d]) * k
     # Waist and hem: as far down, relative to the shoulder seams' width, as on the garment.
+    band = waistband_depth(body, mid_sh, d)
     for level in ("waist", "hem"):
         g_l, g_r = _pt(lm, f"l_{level}"), _pt(lm, f"r_{level}")
         g_depth = (float((g_l[1] + g_r[1]) / 2) - g_sh_mid[1]) * k
+        if level == "hem" and band is not None:
+            # A hem ending just short of the trousers' waistband left a thin stripe of made-up
+            # skin: it reaches the waistband instead (a truly cropped top stays short).
+            gap = band - (float(np.dot(sh_line - mid_sh, d)) + g_depth)
+            if 0 < gap < 0.2 * sw:
+                g_depth += gap + 0.02 * sw
         centre = sh_line + g_depth * d
         half = half_width(abs(float(g_l[0] - g_r[0])) / 2 * k, centre, 0.5 * sw)
         t[f"l_{level}"] = centre + half * u
