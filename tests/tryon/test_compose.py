@@ -161,3 +161,22 @@ def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
     assert not zone[280, 200]  # under the new garment
     # The neck's column just above the shoulder line (an old collar there) is skin too.
     assert zone[125, 200]
+
+
+def test_stray_garment_speck_inside_the_head_is_not_old_garment():
+    """An earring mislabelled as garment next to the face is left alone; a detached piece of the
+    garment outside the head (a sleeve) is still old garment."""
+    from tryon.pipeline.compose import _old_garment
+
+    h, w = 200, 200
+    head = np.zeros((h, w), bool)
+    head[10:80, 60:140] = True
+    upper = np.zeros((h, w), bool)
+    upper[90:190, 50:150] = True
+    upper[40:48, 64:72] = True  # the earring, surrounded by hair and face
+    sleeves = np.zeros((h, w), bool)
+    sleeves[100:120, 170:190] = True  # small and detached, but beside the background
+    regions = {"face_hair_neck": head & ~upper, "upper_garment": upper, "sleeves": sleeves}
+    old = _old_garment(regions, "tops")
+    assert not old[40:48, 64:72].any()
+    assert old[90:190, 50:150].all() and old[100:120, 170:190].all()

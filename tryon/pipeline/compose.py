@@ -40,6 +40,30 @@ def _region(regions: dict[str, np.ndarray], *names: str) -> np.ndarray:
     return out
 
 
+def _old_garment(regions: dict[str, np.ndarray], category: str) -> np.ndarray:
+    """The old garment to replace, less stray specks the person analysis mislabelled inside the
+    head (an earring, a hair clip): a piece much smaller than the garment's main body whose
+    surroundings are mostly face, hair or neck is not the garment, and must stay as it is."""
+    old = _region(regions, "lower_body") if category == "bottoms" else _region(regions, "upper_garment", "sleeves")
+    head = _region(regions, "face_hair_neck")
+    if not old.any() or not head.any():
+        return old
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(old.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return old
+    largest = int(stats[1:, cv2.CC_STAT_AREA].max())
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= 0.03 * largest:
+            continue
+        x, y, bw, bh = stats[i, :4]
+        y0, y1, x0, x1 = max(0, y - 2), y + bh + 2, max(0, x - 2), x + bw + 2
+        piece = labels[y0:y1, x0:x1] == i
+        rim = cv2.dilate(piece.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~piece
+        if head[y0:y1, x0:x1][rim].mean() > 0.5:
+            old[y0:y1, x0:x1] &= ~piece
+    return old
+
+
 def _feather(mask: np.ndarray, sigma: float) -> np.ndarray:
     m = mask.astype(np.float32)
     if sigma <= 0:
@@ -131,7 +155,7 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     blurs); everything outside it is the input, untouched."""
     h, w = person_rgb.shape[:2]
     g_rgb, g_alpha, pieces = warp.layers((h, w))
-    old = _region(regions, "lower_body") if category == "bottoms" else _region(regions, "upper_garment", "sleeves")
+    old = _old_garment(regions, category)
     ys, xs = np.nonzero(old | (g_alpha > 0))
     if ys.size == 0:
         empty = np.zeros((h, w), bool)
@@ -173,12 +197,12 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
     hands = _region(regions, "hands")
     arms = _region(regions, "arms", "arm_skin", "sleeves")
     if category == "bottoms":
-        old = _region(regions, "lower_body")
+        old = _old_garment(regions, category)
         front_all = _feather(head | hands | arms | _region(regions, "upper_garment"), feather)
         front_torso = front_all
         piece_names = ["bottoms"]
     else:
-        old = _region(regions, "upper_garment", "sleeves")
+        old = _old_garment(regions, category)
         depth = _depth(body)
         # The head and neck stay in front down to the neck's base; below it the new garment
         # covers whatever the old neckline showed (a V-neck's chest, a collar).
