@@ -180,3 +180,27 @@ def test_stray_garment_speck_inside_the_head_is_not_old_garment():
     old = _old_garment(regions, "tops")
     assert not old[40:48, 64:72].any()
     assert old[90:190, 50:150].all() and old[100:120, 170:190].all()
+
+
+def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
+    """A thin black strap left above the new garment on neck/shoulder skin is old garment; a thick
+    dark lock of hair touching the garment is not; neither is a strap-thin line far from it."""
+    from tryon.pipeline.compose import _old_straps
+
+    img = np.full((H, W, 3), SKIN, np.uint8)
+    old = np.zeros((H, W), bool)
+    old[150:330, 150:250] = True
+    img[old] = (20, 20, 22)
+    cv2.line(img, (160, 155), (175, 105), (20, 20, 22), 2)  # the strap
+    cv2.circle(img, (230, 140), 15, (25, 22, 20), -1)  # hair resting on the shoulder
+    cv2.line(img, (100, 110), (110, 100), (20, 20, 22), 2)  # far from both garments
+    head = ~old
+    alpha = np.zeros((H, W), np.float32)
+    alpha[150:330, 140:260] = 1
+    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
+          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330])}
+    body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
+    straps = _old_straps(img, old, head, alpha, body)
+    assert straps[125:140].any() and straps[108:120].any()  # the strap, up to near its top
+    assert not straps[130:150, 222:238].any()  # the lock of hair
+    assert not straps[95:115, 95:115].any()

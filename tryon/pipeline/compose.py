@@ -230,7 +230,17 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
     revealed = old & (alpha < 0.5)
     shading = _fabric_shading(person_rgb, old, sw, feather)
     shaded = np.clip(g_rgb * shading[..., None], 0, 255)
-    out = person_rgb.astype(np.float32) * (1 - alpha[..., None]) + shaded * alpha[..., None]
+    base = person_rgb
+    straps = np.zeros((h, w), bool)
+    if category != "bottoms":
+        straps = _old_straps(person_rgb, old, _region(regions, "face_hair_neck"), alpha, body)
+        if straps.any():
+            # Grown in from the skin around the strap (not from the new garment, blended on top later).
+            mask = cv2.dilate(straps.astype(np.uint8), np.ones((3, 3), np.uint8))
+            base = cv2.inpaint(person_rgb, mask | (alpha > 0.5).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+            base = np.where(mask[..., None] > 0, base, person_rgb)
+            straps = mask.astype(bool)
+    out = base.astype(np.float32) * (1 - alpha[..., None]) + shaded * alpha[..., None]
     out8 = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     # Uncovered old garment becomes either skin (arms, midriff, chest) or, elsewhere (an old
@@ -247,11 +257,43 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
         skin_rgb, skin_alpha = _skin_layer(person_rgb, zone, old, tone, body, feather)
         a = (skin_alpha * (1 - alpha))[..., None]
         out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
-    edited = ((alpha > 1.0 / 512) | (skin_alpha > 1.0 / 512)
+    edited = ((alpha > 1.0 / 512) | (skin_alpha > 1.0 / 512) | straps
               | cv2.dilate(revealed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
     image = np.where(edited[..., None], out8, person_rgb)
     return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
                      skin=zone)
+
+
+def _old_straps(person_rgb: np.ndarray, old: np.ndarray, head: np.ndarray, alpha: np.ndarray,
+                body: Body) -> np.ndarray:
+    """Thin strands of the old garment left above the new one at the neck and shoulders (a cami's
+    strap the person analysis counted as neck or shoulder skin): thin (gone after an opening wider
+    than a strap), much closer to the old garment's colour than their surroundings are, and next to
+    the old or the new garment. Hair is thick and stays; so does anything far from the garment."""
+    sw = body.shoulder_width
+    if not old.any() or not head.any():
+        return np.zeros_like(old)
+    depth = _depth(body)
+    band = head & (depth > -0.3 * sw) & (alpha < 0.5)
+    if not band.any():
+        return np.zeros_like(old)
+    k = max(5, int(0.04 * sw) | 1)
+    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    ref = np.median(lab[old], axis=0)
+    # A strap is a pixel or two wide, so its edge pixels mix with the skin: compare each pixel with
+    # its surroundings (a median wider than the strap) and keep those pulled well toward the old colour.
+    local = cv2.cvtColor(cv2.medianBlur(person_rgb, 2 * k + 1).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    dist, local_dist = np.linalg.norm(lab - ref, axis=2), np.linalg.norm(local - ref, axis=2)
+    cand = (band & (dist < 0.7 * local_dist) & (local_dist - dist > 8.0)).astype(np.uint8)
+    thin = cand & ~cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    if not thin.any():
+        return np.zeros_like(old)
+    # (Within a few pixels: right beside the garment the wide median is dark too, so the strap's
+    # last pixels there are no candidates.)
+    touch = cv2.dilate((old | (alpha >= 0.5)).astype(np.uint8), np.ones((2 * k + 1, 2 * k + 1), np.uint8))
+    n, labels = cv2.connectedComponents(thin, connectivity=8)
+    keep = np.unique(labels[(touch > 0) & (thin > 0)])
+    return np.isin(labels, keep[keep > 0])
 
 
 def _fill_small_gaps(g_rgb: np.ndarray, pieces: dict[str, np.ndarray],
