@@ -204,3 +204,28 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
     assert straps[125:140].any() and straps[108:120].any()  # the strap, up to near its top
     assert not straps[130:150, 222:238].any()  # the lock of hair
     assert not straps[95:115, 95:115].any()
+
+
+@pytest.mark.parametrize(("top", "skirt", "kept"), [((20, 20, 22), (20, 20, 22), True),
+                                                    ((200, 40, 40), (30, 40, 150), False)])
+def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
+    """Below the new top's hem, the old garment carrying on into the lower body in the same colour
+    (a dress) is kept; an old top of another colour than the skirt below it is not."""
+    from tryon.pipeline.compose import _dress_below_hem
+
+    img = np.full((H, W, 3), 200, np.uint8)
+    upper = np.zeros((H, W), bool)
+    upper[140:260, 140:260] = True
+    lower = np.zeros((H, W), bool)
+    lower[260:390, 140:260] = True
+    img[upper], img[lower] = top, skirt
+    torso = np.zeros((H, W), np.float32)
+    torso[135:230, 135:265] = 1  # the new top ends 30 px above the old garment's waist
+    revealed = upper & (torso < 0.5)
+    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
+          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330])}
+    body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
+    regions = {"upper_garment": upper, "lower_body": lower, "face_hair_neck": np.zeros((H, W), bool)}
+    keep = _dress_below_hem(img, revealed, {"torso": torso}, regions, body)
+    assert bool(keep[235:258, 150:250].all()) is kept
+    assert not keep[:230].any()

@@ -245,6 +245,9 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
 
     # Uncovered old garment becomes either skin (arms, midriff, chest) or, elsewhere (an old
     # loose sleeve's edge, the flanks beside a narrower top), the surroundings grown into it.
+    if category != "bottoms":
+        # An old dress continuing below the new top's hem stays as it is (not skin, not inpainted).
+        revealed = revealed & ~_dress_below_hem(person_rgb, revealed, pieces, regions, body)
     zone = _skin_zone(revealed, pieces, regions, body, category)
     skin_alpha = np.zeros((h, w), np.float32)
     holes = revealed
@@ -443,6 +446,42 @@ def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dic
             col_top = np.where(has, depth[first, np.arange(covered.shape[1])], top)
             bare_trunk = core & ((depth < np.maximum(col_top[None, :], top)) | (depth > hem))
     return revealed & (arms | bare_trunk)
+
+
+def _dress_below_hem(person_rgb: np.ndarray, revealed: np.ndarray, pieces: dict[str, np.ndarray],
+                     regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
+    """Uncovered old garment below the new top's hem that is the same garment carrying on into
+    the lower body (a dress, a jumpsuit): each piece of it that touches the lower body's region and
+    matches the colour there (Lab distance under 12) is kept. A top ending above a skirt of another
+    colour, or a bare midriff, is not matched and is filled as before."""
+    out = np.zeros_like(revealed)
+    torso_piece = pieces.get("torso")
+    lower = _region(regions, "lower_body")
+    if torso_piece is None or not lower.any() or not revealed.any():
+        return out
+    covered = torso_piece > 0.5
+    if not covered.any():
+        return out
+    depth = _depth(body)
+    hem = float(np.percentile(depth[covered & _body_core(body)], 99.5)) if (covered & _body_core(body)).any() \
+        else float(depth[covered].max())
+    below = revealed & (depth > hem - 0.02 * body.shoulder_width)
+    if not below.any():
+        return out
+    sw = body.shoulder_width
+    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    # The lower body's colour just under the uncovered strip (within 0.3 shoulder widths of it).
+    near = cv2.dilate(below.astype(np.uint8), np.ones((int(0.3 * sw) | 1,) * 2, np.uint8)).astype(bool) & lower
+    if near.sum() < 20:
+        return out
+    ref = np.median(lab[near], axis=0)
+    touch = cv2.dilate(lower.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    n, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        piece = labels == i
+        if (piece & touch).any() and np.linalg.norm(np.median(lab[piece], axis=0) - ref) < 12.0:
+            out |= piece
+    return out
 
 
 def _skin_layer(person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body,
