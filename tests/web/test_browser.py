@@ -121,10 +121,17 @@ def test_signup_to_download(live_server, celery_worker, pages, tmp_path):
     page.check("input[name=quality][value=standard]")
     assert "24 credits" in page.inner_text("[data-cost-output]")
     pages.capture(page, "13-catalog-form-filled")
+    # Hold the page's status polls while it is captured: a fast worker finishing mid-capture would
+    # reload the page under the screenshot. The polls are answered for real right after.
+    status_polls = re.compile(r".*/orders/\d+/status/$")
+    held = []
+    page.route(status_polls, lambda route: held.append(route))
     submit(page)
     page.wait_for_url(re.compile(r".*/orders/\d+/$"))
-    page.wait_for_timeout(700)
     pages.capture(page, "14-order-in-progress")
+    page.unroute(status_polls)
+    for route in held:
+        route.continue_()
     page.wait_for_selector("[data-testid=download-zip], .alert-error", timeout=ORDER_TIMEOUT_MS)
     catalog = Order.objects.get(user=user, style=Order.Style.PRODUCT_CATALOG)
     assert catalog.status == Order.Status.COMPLETED, (catalog.error_code, catalog.error_message)
