@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate lint format bench-api bench-tryon bench-catalog
+.PHONY: run test install node-deps migrate lint format
 
 # Reinstall only when a requirements file changed.
 $(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
@@ -24,9 +24,13 @@ run: migrate
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/honcho start
 
+# node-fetch for the seed page's JavaScript example test (skipped where there is no npm).
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/api/seed/js --no-audit --no-fund --silent; fi
+
 # The whole test suite on the configured backends (embedded defaults unless
 # DATABASE_URL / REDIS_URL are set).
-test: install
+test: install node-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -5,6 +5,8 @@ is downloaded and checked to be an image."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from accounts.services import apikey_create
 from billing.services import credits_balance, credits_grant
 from tryon.models import Order
 
-SEED_EXAMPLE = (Path(__file__).parent / "seed" / "seed_python_example.py.txt").read_text()
+SEED = Path(__file__).parent / "seed"
+SEED_EXAMPLE = (SEED / "seed_python_example.py.txt").read_text()
+SEED_JS_EXAMPLE = (SEED / "seed_js_example.js.txt").read_text()
+SEED_JS_MODULES = SEED / "js" / "node_modules"  # node-fetch 2, installed by `npm ci --prefix tests/api/seed/js`
 
 pytestmark = [pytest.mark.worker]
 
@@ -78,6 +83,36 @@ def test_seed_python_example_runs_to_completion(live_server, celery_worker, tmp_
     saved = Order.objects.get(pk=order["id"])
     assert saved.progress == 100 and saved.timings  # the worker reported stages and timings
     assert saved.timings["category"] == "tops"  # the real try-on engine classified the drawn T-shirt
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for the seed page's JavaScript example")
+def test_seed_javascript_example_runs_to_completion(live_server, celery_worker, tmp_path):
+    """The page's Node.js example (node-fetch, base64 JSON, polling every 5 s), unchanged but for the
+    base URL, the key and the two file paths of its usage line."""
+    if not (SEED_JS_MODULES / "node-fetch").is_dir():
+        pytest.skip("node-fetch is not installed: npm ci --prefix tests/api/seed/js")
+    cache.clear()
+    user = User.objects.create_user(email="seed-js@example.com")
+    credits_grant(user, 5, reason="test")
+    _, api_key = apikey_create(user=user, name="seed-js")
+    person, clothing = write_inputs(tmp_path)
+    script = (
+        SEED_JS_EXAMPLE.replace("https://ftmvai.com", live_server.url)
+        .replace("YOUR_API_KEY", api_key)
+        .replace("./path/to/person.jpg", str(person))
+        .replace("./path/to/clothing.jpg", str(clothing))
+    )
+    path = SEED / "js" / f"seed-{tmp_path.name}.js"  # beside node_modules, so require('node-fetch') resolves
+    path.write_text(script)
+    try:
+        run = subprocess.run(["node", str(path)], capture_output=True, text=True, timeout=240)
+    finally:
+        path.unlink()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Virtual try-on generated successfully!" in run.stdout and "Done!" in run.stdout, run.stdout + run.stderr
+    order = Order.objects.get(user=user)
+    assert order.status == Order.Status.COMPLETED
+    assert f"Result: {live_server.url}/media/" in run.stdout
     assert credits_balance(user) == 4
     account = requests.get(
         f"{live_server.url}/api/v1/account", headers={"Authorization": f"Bearer {api_key}"}, timeout=30
