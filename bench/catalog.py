@@ -22,9 +22,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog.pipeline.engine import run_catalog  # noqa: E402
-from ftmv.onnx import runtime_info  # noqa: E402
-from ftmv.pipeline import PipelineError, load_rgb  # noqa: E402
+from imaging.catalog.engine import run_catalog  # noqa: E402
+from imaging.errors import PipelineError  # noqa: E402
+from imaging.image_io import load_rgb  # noqa: E402
+from imaging.onnx_runtime import runtime_info  # noqa: E402
 
 EXTS = {".jpg", ".jpeg", ".png", ".webp"}
 

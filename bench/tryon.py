@@ -22,10 +22,11 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ftmv import onnx  # noqa: E402
-from ftmv.pipeline import PipelineError, load_rgb  # noqa: E402
-from tryon.pipeline.engine import run_tryon  # noqa: E402
-from tryon.pipeline.garment import analyze_garment  # noqa: E402
+from imaging import onnx_runtime as onnx  # noqa: E402
+from imaging.errors import PipelineError  # noqa: E402
+from imaging.image_io import load_rgb  # noqa: E402
+from imaging.tryon.classical.engine import run_tryon  # noqa: E402
+from imaging.tryon.classical.garment import analyze_garment  # noqa: E402
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 TILE_H = 320

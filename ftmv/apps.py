@@ -10,6 +10,6 @@ class FtmvConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import onnx
+        from imaging import onnx_runtime as onnx
 
         onnx.configure(providers=settings.ONNX_PROVIDERS, intra_op_threads=settings.ONNX_THREADS)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import onnx
+from imaging import onnx_runtime as onnx
+
 from .celery import app as celery_app
 from .models import WorkerHeartbeat
 

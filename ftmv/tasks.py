@@ -7,7 +7,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from . import onnx
+from imaging import onnx_runtime as onnx
+
 from .models import WorkerHeartbeat
 
 HEARTBEATS_KEPT = timedelta(hours=1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftmv.pipeline import ProgressCallback
+from imaging.progress import ProgressCallback
 
 from .models import Order
 
@@ -22,7 +22,7 @@ class PipelineOutput:
 def run_order_pipeline(order: Order, inputs: dict[str, np.ndarray], progress: ProgressCallback) -> PipelineOutput:
     quality = order.options.get("quality", "high")
     if order.style == Order.Style.PRODUCT_CATALOG:
-        from catalog.pipeline.engine import run_catalog
+        from imaging.catalog.engine import run_catalog
 
         result = run_catalog(inputs["product"], order.quantity, quality=quality, progress=progress)
         return PipelineOutput(
@@ -31,7 +31,7 @@ def run_order_pipeline(order: Order, inputs: dict[str, np.ndarray], progress: Pr
             result.description,
             {"cutout_method": result.cutout_method},
         )
-    from tryon.pipeline.engine import run_tryon
+    from imaging.tryon.classical.engine import run_tryon
 
     result = run_tryon(
         inputs["person"],

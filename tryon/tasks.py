@@ -10,7 +10,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError
 
-from ftmv.pipeline import PipelineError, encode_image, load_rgb
+from imaging.errors import PipelineError
+from imaging.image_io import encode_image, load_rgb
 
 from . import maintenance, webhooks  # noqa: F401 - registers their tasks (default queue)
 from .dispatch import run_order_pipeline

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from catalog.pipeline.cutout import cut_out
-from ftmv.pipeline import PipelineError
+from imaging.catalog.cutout import cut_out
+from imaging.errors import PipelineError
 from tests.catalog.drawings import bottle, busy, mug, white_tee
 
 

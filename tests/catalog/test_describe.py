@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from catalog.pipeline.describe import describe, measure, name_colour
+from imaging.catalog.describe import describe, measure, name_colour
 from tests.catalog.drawings import white_tee
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog.pipeline.engine import run_catalog
-from catalog.pipeline.scenes import SET_6, SET_12
-from ftmv.pipeline import PipelineError, encode_image
+from imaging.catalog.engine import run_catalog
+from imaging.catalog.scenes import SET_6, SET_12
+from imaging.errors import PipelineError
+from imaging.image_io import encode_image
 from tests.catalog.drawings import bottle, mug
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from catalog.pipeline.describe import palette
-from catalog.pipeline.scenes import SET_12, prepare_product, render
+from imaging.catalog.describe import palette
+from imaging.catalog.scenes import SET_12, prepare_product, render
 from tests.catalog.drawings import white_tee
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from ftmv.onnx import MODELS_DIR, get_session
+from imaging.onnx_runtime import MODELS_DIR, get_session
 
 MANIFEST = json.loads((MODELS_DIR / "manifest.json").read_text())
 ENTRIES = {entry["file"]: entry for entry in MANIFEST["models"]}

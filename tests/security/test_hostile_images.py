@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from billing.services import credits_balance
-from ftmv.pipeline import load_rgb
+from imaging.image_io import load_rgb
 from tests.api.conftest import image_bytes
 from tryon.models import Order, OrderFile
 from tryon.services import order_fail

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tryon.pipeline.compose import _arm_reach, _fabric_shading, _skin_layer, sample_skin
-from tryon.pipeline.warp import Body, apply_affine, upright_fit
+from imaging.tryon.classical.compose import _arm_reach, _fabric_shading, _skin_layer, sample_skin
+from imaging.tryon.classical.warp import Body, apply_affine, upright_fit
 
 SKIN = (205, 150, 120)
 H = W = 400
@@ -127,7 +127,7 @@ def test_light_carries_over_even_on_a_patterned_old_garment():
 
 
 def test_small_gaps_between_pieces_are_filled_with_garment_colour():
-    from tryon.pipeline.compose import _fill_small_gaps
+    from imaging.tryon.classical.compose import _fill_small_gaps
 
     torso = np.zeros((H, W), np.float32)
     torso[100:300, 150:250] = 1
@@ -148,7 +148,7 @@ def test_small_gaps_between_pieces_are_filled_with_garment_colour():
 
 
 def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
-    from tryon.pipeline.compose import _skin_zone
+    from imaging.tryon.classical.compose import _skin_zone
 
     _, regions, body = scene[:3]
     torso = np.zeros((H, W), np.float32)
@@ -166,7 +166,7 @@ def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
 def test_stray_garment_speck_inside_the_head_is_not_old_garment():
     """An earring mislabelled as garment next to the face is left alone; a detached piece of the
     garment outside the head (a sleeve) is still old garment."""
-    from tryon.pipeline.compose import _old_garment
+    from imaging.tryon.classical.compose import _old_garment
 
     h, w = 200, 200
     head = np.zeros((h, w), bool)
@@ -185,7 +185,7 @@ def test_stray_garment_speck_inside_the_head_is_not_old_garment():
 def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
     """A thin black strap left above the new garment on neck/shoulder skin is old garment; a thick
     dark lock of hair touching the garment is not; neither is a strap-thin line far from it."""
-    from tryon.pipeline.compose import _old_straps
+    from imaging.tryon.classical.compose import _old_straps
 
     img = np.full((H, W, 3), SKIN, np.uint8)
     old = np.zeros((H, W), bool)
@@ -211,7 +211,7 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
 def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     """Below the new top's hem, the old garment carrying on into the lower body in the same colour
     (a dress) is kept; an old top of another colour than the skirt below it is not."""
-    from tryon.pipeline.compose import _dress_below_hem
+    from imaging.tryon.classical.compose import _dress_below_hem
 
     img = np.full((H, W, 3), 200, np.uint8)
     upper = np.zeros((H, W), bool)

@@ -8,8 +8,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from ftmv.pipeline import PipelineError
-from tryon.pipeline.engine import run_tryon
+from imaging.errors import PipelineError
+from imaging.tryon.classical.engine import run_tryon
 
 GREEN = (30, 160, 60)
 TSHIRT = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230),
@@ -46,7 +46,7 @@ def test_output_size_and_untouched_pixels(astronaut, result):
 
 
 def test_garment_colour_dominates_the_torso(astronaut, result):
-    from tryon.pipeline.person import analyze_person
+    from imaging.tryon.classical.person import analyze_person
 
     res, _, _ = result
     kp = analyze_person(astronaut).keypoints

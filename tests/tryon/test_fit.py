@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tryon.pipeline.garment import analyze_garment
-from tryon.pipeline.warp import Body, body_axis, fit_garment, top_targets
+from imaging.tryon.classical.garment import analyze_garment
+from imaging.tryon.classical.warp import Body, body_axis, fit_garment, top_targets
 
 RED = (200, 30, 40)
 

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from ftmv.pipeline import PipelineError
-from tryon.pipeline.garment import analyze_garment, classify_silhouette
+from imaging.errors import PipelineError
+from imaging.tryon.classical.garment import analyze_garment, classify_silhouette
 
 RED = (200, 30, 40)
 
@@ -144,7 +144,7 @@ def test_wide_silhouette_without_a_clear_armpit_still_gets_sleeves():
 
 
 def test_separation_problem_accepts_a_garment_silhouette():
-    from tryon.pipeline.garment import separation_problem
+    from imaging.tryon.classical.garment import separation_problem
 
     mask = draw(TSHIRT)[..., 1] < 128
     assert separation_problem(mask) == ""
@@ -152,7 +152,7 @@ def test_separation_problem_accepts_a_garment_silhouette():
 
 @pytest.mark.parametrize("kind", ["fragments", "ring", "strip", "print_only"])
 def test_unseparable_cutouts_are_rejected_with_an_explicit_code(kind):
-    from tryon.pipeline.garment import separation_problem
+    from imaging.tryon.classical.garment import separation_problem
 
     mask = np.zeros((600, 600), np.uint8)
     if kind == "fragments":  # a white garment's print and seams, scattered

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from ftmv.pipeline import PipelineError
-from tryon.pipeline.person import REGION_NAMES, analyze_person, draw_person_debug
+from imaging.errors import PipelineError
+from imaging.tryon.classical.person import REGION_NAMES, analyze_person, draw_person_debug
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_face_only(astronaut):
 def _drawn_person():
     """A person drawn with known landmarks: skin face, neck and hands; a blue long-sleeved turtleneck
     whose cuffs reach past the wrist landmarks and whose collar rises above the shoulder line."""
-    from tryon.pipeline.pose import LM
+    from imaging.tryon.classical.pose import LM
 
     h, w = 600, 400
     rng = np.random.default_rng(1)
@@ -150,7 +150,7 @@ def _drawn_person():
 
 
 def test_old_cuffs_past_the_wrist_are_sleeve_and_a_high_collar_is_garment():
-    from tryon.pipeline.person import _regions
+    from imaging.tryon.classical.person import _regions
 
     img, mask, kp, vis = _drawn_person()
     r = _regions(img, mask, kp, vis)[0]

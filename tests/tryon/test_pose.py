@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from ftmv.pipeline import PipelineError
-from tryon.pipeline.pose import LM, anchors, detect_people, detect_pose
+from imaging.errors import PipelineError
+from imaging.tryon.classical.pose import LM, anchors, detect_people, detect_pose
 
 
 @pytest.fixture(scope="module")

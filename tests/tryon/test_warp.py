@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tryon.pipeline.warp import ThinPlateSpline, apply_affine, similarity_fit, warp_piece
+from imaging.tryon.classical.warp import ThinPlateSpline, apply_affine, similarity_fit, warp_piece
 
 
 def test_tps_maps_control_points_to_targets():

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.pipeline.engine import run_catalog
-from ftmv.pipeline import QUALITY_LONG_SIDE, PipelineError, encode_image, load_rgb
+from imaging.catalog.engine import run_catalog
+from imaging.errors import PipelineError
+from imaging.image_io import QUALITY_LONG_SIDE, encode_image, load_rgb
 
 
 class Command(BaseCommand):

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ftmv.pipeline import FORMATS, QUALITY_LONG_SIDE, PipelineError, encode_image, load_rgb
-from tryon.pipeline.engine import run_tryon
-from tryon.pipeline.garment import CATEGORIES
+from imaging.errors import PipelineError
+from imaging.image_io import FORMATS, QUALITY_LONG_SIDE, encode_image, load_rgb
+from imaging.tryon.classical.engine import run_tryon
+from imaging.tryon.classical.garment import CATEGORIES
 
 
 class Command(BaseCommand):

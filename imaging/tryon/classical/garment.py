@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ftmv.pipeline import PipelineError
+from imaging.errors import PipelineError
 
 CATEGORIES = ("tops", "bottoms", "one-pieces")
 
@@ -65,7 +65,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
                             f"Unknown garment category {category!r}; use auto, {', '.join(CATEGORIES)}.")
     method = "given"
     if alpha is None:
-        from catalog.pipeline.cutout import cut_out  # the catalog owns background removal
+        from imaging.catalog.cutout import cut_out  # the catalog owns background removal
 
         try:
             cut = cut_out(rgb)

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ftmv.pipeline import QUALITY_LONG_SIDE, ProgressCallback, no_progress
+from imaging.image_io import QUALITY_LONG_SIDE
+from imaging.progress import ProgressCallback, no_progress
 
 from .cutout import Cutout, cut_out
 from .describe import describe, measure

@@ -1,37 +1,12 @@
-"""What every image pipeline shares: its error type, progress reporting and image I/O.
-
-Plain Python: no Django import, so pipelines run, test and benchmark alone.
-"""
+"""Image I/O shared by every pipeline: decoding with EXIF orientation, resizing and encoding."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-
-# progress(stage, percent): stage is a short machine name ("pose", "warp"...),
-# percent the whole order's progress 0-100 after that stage.
-ProgressCallback = Callable[[str, int], None]
-
-
-def no_progress(stage: str, percent: int) -> None:
-    """The default progress callback: reports nowhere."""
-
-
-class PipelineError(Exception):
-    """A failure the user can act on (no person found, no product separable...).
-
-    ``code`` is a stable upper-case identifier that the API returns in
-    ``error.code``; ``message`` says what went wrong and what to do about it.
-    """
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def load_rgb(source: str | Path | bytes | Image.Image) -> np.ndarray:

@@ -8,13 +8,15 @@ compose ->95; the caller encodes (->100). Each stage is timed, and with
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from ftmv.pipeline import QUALITY_LONG_SIDE, PipelineError, ProgressCallback, no_progress, resize_long_side
+from imaging.errors import PipelineError
+from imaging.image_io import QUALITY_LONG_SIDE, resize_long_side
+from imaging.progress import ProgressCallback, no_progress
+from imaging.tryon.engines import TryonResult
 
 from .compose import compose, draw_compose_debug
 from .garment import CATEGORIES, analyze_garment, draw_garment_debug
@@ -25,14 +27,6 @@ from .warp import body_from_person, draw_warp_debug, fit_garment
 # the warp still scales it down.
 GARMENT_SCALE = 0.6
 GARMENT_LONG_SIDE = (512, 1024)
-
-
-@dataclass
-class TryonResult:
-    image: np.ndarray  # HxWx3 uint8 RGB
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
-    category: str = ""
-    edited_mask: np.ndarray | None = None  # HxW bool: pixels that may differ from the (resized) input
 
 
 def run_tryon(person_rgb: np.ndarray, garment_rgb: np.ndarray, *, category: str = "auto", quality: str = "high",

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ftmv.pipeline import PipelineError, ProgressCallback, no_progress
-from tryon.pipeline.pose import LM, SKELETON, Pose, detect_pose
+from imaging.errors import PipelineError
+from imaging.progress import ProgressCallback, no_progress
+from imaging.tryon.classical.pose import LM, SKELETON, Pose, detect_pose
 
 MIN_VISIBILITY = 0.5
 # The torso (shoulder centre to hip centre) must be at least this fraction of the image's long side...

@@ -26,8 +26,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ftmv.onnx import get_session
-from ftmv.pipeline import PipelineError
+from imaging.errors import PipelineError
+from imaging.onnx_runtime import get_session
 
 DETECTOR = "pose_detection.onnx"
 LANDMARKER = "pose_landmark_full.onnx"

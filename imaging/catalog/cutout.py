@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ftmv.pipeline import PipelineError
+from imaging.errors import PipelineError
 
 METHODS = ("auto", "plain", "u2net")
 
@@ -564,7 +564,7 @@ def _edge_alpha(
 
 def _u2net_prob(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     """U2-Net-p saliency at 320x320, rembg's normalisation; returns (prob HxW, raw max)."""
-    from ftmv.onnx import get_session  # imported here so the plain method works without a model file
+    from imaging.onnx_runtime import get_session  # imported here so the plain method works without a model file
 
     session = get_session("u2netp.onnx")
     small = cv2.resize(rgb, (320, 320), interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -1,0 +1,45 @@
+"""The classical try-on engine: pose and segmentation networks, a geometric fit and careful composition.
+
+It runs anywhere on CPU with the small ONNX models in ``models/`` and is the
+engine every install has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imaging import onnx_runtime
+from imaging.progress import ProgressCallback
+from imaging.tryon.engines import EngineUnavailable, TryonRequest, TryonResult, register
+
+NAME = "classical"
+MODEL_FILES = ("pose_detection.onnx", "pose_landmark_full.onnx", "u2netp.onnx")
+
+
+class ClassicalEngine:
+    name = NAME
+    stages = (
+        ("person", "Analysing the person"),
+        ("garment", "Analysing the garment"),
+        ("warp", "Fitting the garment"),
+        ("compose", "Composing the result"),
+    )
+
+    def check(self) -> None:
+        missing = [f for f in MODEL_FILES if not onnx_runtime.model_path(f).is_file()]
+        if missing:
+            raise EngineUnavailable(f"model files missing: {', '.join(missing)}")
+
+    def describe(self) -> dict[str, object]:
+        return {"engine": self.name, "providers": onnx_runtime.providers_in_use()}
+
+    def run(self, request: TryonRequest, *, progress: ProgressCallback | None = None,
+            debug_dir: Path | None = None) -> TryonResult:
+        from .engine import run_tryon  # the pipeline's modules load only when an order runs
+
+        return run_tryon(request.person, request.garment, category=request.category, quality=request.quality,
+                         progress=progress, debug_dir=debug_dir)
+
+
+# Lowest priority for "auto": it always runs, so it is the fallback.
+register(NAME, ClassicalEngine, auto_priority=0)
