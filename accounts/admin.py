@@ -71,14 +71,18 @@ class UserAdmin(BaseUserAdmin):
                     credits_grant(user, amount, reason=f"admin: {reason} (by {request.user.email})")
             self.message_user(request, f"Granted {amount} credits to {queryset.count()} user(s).", messages.SUCCESS)
             return None
-        return TemplateResponse(request, "admin/accounts/grant_credits.html", {
-            **self.admin_site.each_context(request),
-            "title": "Grant credits",
-            "form": form,
-            "users": queryset,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "admin/accounts/grant_credits.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Grant credits",
+                "form": form,
+                "users": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(ApiKey)

@@ -61,8 +61,12 @@ def api_keys(request):
         form = ApiKeyCreateForm()
     keys = ApiKey.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
     status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "web/api_keys.html", {"form": form, "keys": keys, "new_key": new_key, "created": created},
-                  status=status)
+    return render(
+        request,
+        "web/api_keys.html",
+        {"form": form, "keys": keys, "new_key": new_key, "created": created},
+        status=status,
+    )
 
 
 @login_required

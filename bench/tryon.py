@@ -88,8 +88,9 @@ def main() -> int:
     else:
         garments = garments[: args.limit_garments or None]
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"{len(people)} people x {len(garments)} garments = {len(people) * len(garments)} pairs, "
-          f"quality={args.quality}")
+    print(
+        f"{len(people)} people x {len(garments)} garments = {len(people) * len(garments)} pairs, quality={args.quality}"
+    )
 
     garment_rgb = {g: load_rgb(g) for g in garments}
     timings: dict[str, list[float]] = {}
@@ -106,15 +107,21 @@ def main() -> int:
             except PipelineError as exc:
                 failures[exc.code] += 1
                 print(f"  FAIL {p.name} + {g.name}: {exc.code}")
-                rows.append([tile(person, p.name), tile(garment_rgb[g], g.name),
-                             tile(np.full_like(person, 40), exc.code)])
+                rows.append(
+                    [tile(person, p.name), tile(garment_rgb[g], g.name), tile(np.full_like(person, 40), exc.code)]
+                )
             else:
                 done += 1
                 result.timings["end_to_end"] = time.perf_counter() - t0
                 for k, v in result.timings.items():
                     timings.setdefault(k, []).append(v)
-                rows.append([tile(person, p.name), tile(garment_rgb[g], g.name),
-                             tile(result.image, f"{result.category} {result.timings['end_to_end']:.2f}s")])
+                rows.append(
+                    [
+                        tile(person, p.name),
+                        tile(garment_rgb[g], g.name),
+                        tile(result.image, f"{result.category} {result.timings['end_to_end']:.2f}s"),
+                    ]
+                )
             if len(rows) == PAIRS_PER_SHEET:
                 save_sheet(rows, args.out / f"tryon_sheet_{sheet_no:03d}.png")
                 rows, sheet_no = [], sheet_no + 1
@@ -123,8 +130,10 @@ def main() -> int:
         sheet_no += 1
 
     total = len(people) * len(garments)
-    print(f"\nsuccess: {done}/{total} = {100 * done / max(total, 1):.1f}%"
-          + (f"  failures: {dict(failures)}" if failures else ""))
+    print(
+        f"\nsuccess: {done}/{total} = {100 * done / max(total, 1):.1f}%"
+        + (f"  failures: {dict(failures)}" if failures else "")
+    )
     print(f"{'stage':<12}{'median s':>10}{'p95 s':>10}")
     for stage, values in timings.items():
         print(f"{stage:<12}{pct(values, 50):>10.3f}{pct(values, 95):>10.3f}")

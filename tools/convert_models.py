@@ -73,8 +73,23 @@ def ensure_venv(venv: Path) -> Path:
 def fetch_tflite(work: Path) -> dict[str, Path]:
     wheels = list(work.glob("mediapipe-0.10.21-*.whl"))
     if not wheels:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                        "--python-version", "3.11", "-d", str(work), MEDIAPIPE], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "-d",
+                str(work),
+                MEDIAPIPE,
+            ],
+            check=True,
+        )
         wheels = list(work.glob("mediapipe-0.10.21-*.whl"))
     out = {}
     with zipfile.ZipFile(wheels[0]) as wheel:
@@ -97,8 +112,11 @@ def dense_weights(tflite_path: Path) -> dict:
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(str(tflite_path))
-    codes = {i for i, code in enumerate(model.operatorCodes)
-             if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DENSIFY}
+    codes = {
+        i
+        for i, code in enumerate(model.operatorCodes)
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DENSIFY
+    }
     outputs = [op.outputs[0] for op in model.subgraphs[0].operators if op.opcodeIndex in codes]
     # XNNPACK OFF: with the default delegate the densified values read back wrong.
     interpreter = tf.lite.Interpreter(
@@ -121,8 +139,11 @@ def densified_model(tflite_path: Path, out_path: Path) -> int:
     dense = dense_weights(tflite_path)
     model = flatbuffer_utils.read_model(str(tflite_path))
     graph = model.subgraphs[0]
-    codes = {i for i, code in enumerate(model.operatorCodes)
-             if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DENSIFY}
+    codes = {
+        i
+        for i, code in enumerate(model.operatorCodes)
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.DENSIFY
+    }
     kept = []
     for op in graph.operators:
         if op.opcodeIndex not in codes:
@@ -142,8 +163,20 @@ def densified_model(tflite_path: Path, out_path: Path) -> int:
 
 
 def convert(tflite_path: Path, onnx_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--tflite", str(tflite_path),
-                    "--output", str(onnx_path), "--opset", str(OPSET)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tf2onnx.convert",
+            "--tflite",
+            str(tflite_path),
+            "--output",
+            str(onnx_path),
+            "--opset",
+            str(OPSET),
+        ],
+        check=True,
+    )
 
 
 def check(tflite_path: Path, onnx_path: Path, tolerance: float) -> tuple[float, dict]:
@@ -187,8 +220,10 @@ def check(tflite_path: Path, onnx_path: Path, tolerance: float) -> tuple[float, 
             scaled = diff / max(1.0, float(np.max(np.abs(value))))
             print(f"    {name} {value.shape}: max abs diff {diff:.2e}, values up to {np.max(np.abs(value)):.3g}")
             worst = max(worst, scaled)
-    print(f"  {onnx_path.name}: max diff vs TFLite over {len(inputs)} inputs, relative to each output's range "
-          f"(at least 1) = {worst:.2e} (tolerance {tolerance})")
+    print(
+        f"  {onnx_path.name}: max diff vs TFLite over {len(inputs)} inputs, relative to each output's range "
+        f"(at least 1) = {worst:.2e} (tolerance {tolerance})"
+    )
     if worst > tolerance:
         raise SystemExit(f"{onnx_path.name}: ONNX output differs from TFLite by {worst} > {tolerance}")
     spec = {

@@ -58,8 +58,19 @@ class ErrorFilter(admin.SimpleListFilter):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "id", "user", "style", "status", "progress", "credits_used", "took", "error_code",
-                    "source", "created_at"]
+    list_display = [
+        "thumbnail",
+        "id",
+        "user",
+        "style",
+        "status",
+        "progress",
+        "credits_used",
+        "took",
+        "error_code",
+        "source",
+        "created_at",
+    ]
     list_display_links = ["thumbnail", "id"]
     list_filter = ["status", "style", "source", ErrorFilter, ProcessingTimeFilter, "created_at"]
     date_hierarchy = "created_at"
@@ -76,8 +87,13 @@ class OrderAdmin(admin.ModelAdmin):
         name = order_thumbnail(obj)  # made once and stored; later views only read it
         if name is None:
             return "—"
-        return format_html('<img src="{}" alt="Order {}" style="max-width:{}px;max-height:{}px;border-radius:4px">',
-                           default_storage.url(name), obj.pk, size, size)
+        return format_html(
+            '<img src="{}" alt="Order {}" style="max-width:{}px;max-height:{}px;border-radius:4px">',
+            default_storage.url(name),
+            obj.pk,
+            size,
+            size,
+        )
 
     @admin.display(description="image")
     def thumbnail(self, obj: Order):

@@ -11,7 +11,10 @@ from .serializers import OptionsSerializer
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 
 CATEGORY_LABELS = {
-    "auto": "Detect automatically", "tops": "Top", "bottoms": "Bottom", "one-pieces": "Dress / one-piece",
+    "auto": "Detect automatically",
+    "tops": "Top",
+    "bottoms": "Bottom",
+    "one-pieces": "Dress / one-piece",
 }
 QUALITY_LABELS = {"standard": "Standard (faster)", "high": "High"}
 FORMAT_LABELS = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
@@ -29,8 +32,9 @@ def option_default(name: str) -> str:
 
 def image_field(label: str, help_text: str) -> forms.FileField:
     # A FileField, not ImageField: the API's validate_image decides what is an acceptable image.
-    return forms.FileField(label=label, help_text=help_text,
-                           widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT}))
+    return forms.FileField(
+        label=label, help_text=help_text, widget=forms.ClearableFileInput(attrs={"accept": IMAGE_ACCEPT})
+    )
 
 
 class OutputOptionsForm(forms.Form):

@@ -59,10 +59,21 @@ STAGE_LABELS = {
 
 # The progress steps shown on the order page: (label, progress at which the step starts).
 STEPS = {
-    Order.Style.VIRTUAL_TRYON: [("Queued", 0), ("Loading photos", 1), ("Person and pose", 10),
-                                ("Garment cut-out", 55), ("Fitting", 75), ("Compositing", 95)],
-    Order.Style.PRODUCT_CATALOG: [("Queued", 0), ("Loading photo", 1), ("Cut-out", 10),
-                                  ("Rendering", 30), ("Finishing", 95)],
+    Order.Style.VIRTUAL_TRYON: [
+        ("Queued", 0),
+        ("Loading photos", 1),
+        ("Person and pose", 10),
+        ("Garment cut-out", 55),
+        ("Fitting", 75),
+        ("Compositing", 95),
+    ],
+    Order.Style.PRODUCT_CATALOG: [
+        ("Queued", 0),
+        ("Loading photo", 1),
+        ("Cut-out", 10),
+        ("Rendering", 30),
+        ("Finishing", 95),
+    ],
 }
 
 GALLERY_PAGE_SIZE = 24
@@ -109,10 +120,11 @@ def pricing(request):
 
 # --- Upload forms ---------------------------------------------------------------------------------
 
+
 def _field_message(message: str, field: str) -> str:
     """The API names the JSON field ('person_image' is too small...); next to the form field say "This photo"."""
     quoted = f"'{field}'"
-    return "This photo" + message[len(quoted):] if message.startswith(quoted) else message
+    return "This photo" + message[len(quoted) :] if message.startswith(quoted) else message
 
 
 def submit_order(request, form, *, style: str, quantity: int | None = None) -> Order | None:
@@ -136,8 +148,13 @@ def submit_order(request, form, *, style: str, quantity: int | None = None) -> O
             images[IMAGE_ROLES[name]] = validate_image(upload.read(settings.API_MAX_IMAGE_BYTES + 1), name)
         generate_hit(request.user)
         order, _ = order_create(
-            user=request.user, style=style, images=images, quantity=attrs.get("quantity"),
-            options=dict(attrs["options"]), base_url=base_url_for(request), source="web",
+            user=request.user,
+            style=style,
+            images=images,
+            quantity=attrs.get("quantity"),
+            options=dict(attrs["options"]),
+            base_url=base_url_for(request),
+            source="web",
         )
     except ApiError as exc:
         field = exc.details.get("field", "")
@@ -171,8 +188,7 @@ def tryon_new(request):
 def catalog_new(request):
     form = CatalogForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        order = submit_order(request, form, style=Order.Style.PRODUCT_CATALOG,
-                             quantity=form.cleaned_data["quantity"])
+        order = submit_order(request, form, style=Order.Style.PRODUCT_CATALOG, quantity=form.cleaned_data["quantity"])
         if order is not None:
             messages.success(request, f"Order {order.pk} accepted: {order.credits_used} credits used.")
             return redirect("order_detail", pk=order.pk)
@@ -182,6 +198,7 @@ def catalog_new(request):
 
 
 # --- Orders -----------------------------------------------------------------------------------------
+
 
 def _own_order(request, pk: int) -> Order:
     return get_object_or_404(Order.objects.for_user(request.user).prefetch_related("files"), pk=pk)
@@ -232,15 +249,17 @@ def order_detail(request, pk: int):
 def order_status(request, pk: int):
     """The small JSON the order page polls (session login; not part of the public API)."""
     order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
-    return JsonResponse({
-        "id": order.pk,
-        "status": order.status,
-        "status_label": order.get_status_display(),
-        "progress": order.progress,
-        "stage": order.stage,
-        "stage_label": stage_label(order),
-        "finished": order.is_finished,
-    })
+    return JsonResponse(
+        {
+            "id": order.pk,
+            "status": order.status,
+            "status_label": order.get_status_display(),
+            "progress": order.progress,
+            "stage": order.stage,
+            "stage_label": stage_label(order),
+            "finished": order.is_finished,
+        }
+    )
 
 
 def _download_name(order: Order, record: OrderFile) -> str:
@@ -292,8 +311,9 @@ def order_zip(request, pk: int):
         if order.product_description:
             archive.writestr("description.txt", order.product_description + "\n")
     buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=f"ftmv-order-{order.pk}-catalog.zip",
-                        content_type="application/zip")
+    return FileResponse(
+        buffer, as_attachment=True, filename=f"ftmv-order-{order.pk}-catalog.zip", content_type="application/zip"
+    )
 
 
 @login_required
@@ -328,12 +348,16 @@ def gallery(request):
         status = ""
     page = Paginator(orders, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("style", style), ("status", status)) if v)
-    return render(request, "web/gallery.html", {
-        "page": page,
-        "style": style,
-        "status": status,
-        "styles": Order.Style.choices,
-        "statuses": Order.Status.choices,
-        "query": query,
-        "new_order_url": reverse("tryon_new"),
-    })
+    return render(
+        request,
+        "web/gallery.html",
+        {
+            "page": page,
+            "style": style,
+            "status": status,
+            "styles": Order.Style.choices,
+            "statuses": Order.Status.choices,
+            "query": query,
+            "new_order_url": reverse("tryon_new"),
+        },
+    )

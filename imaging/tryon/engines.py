@@ -62,8 +62,9 @@ class TryonEngine(Protocol):
     def describe(self) -> dict[str, object]:
         """What /healthz and the benchmarks report about this engine (provider, model files...)."""
 
-    def run(self, request: TryonRequest, *, progress: ProgressCallback | None = None,
-            debug_dir: Path | None = None) -> TryonResult:
+    def run(
+        self, request: TryonRequest, *, progress: ProgressCallback | None = None, debug_dir: Path | None = None
+    ) -> TryonResult:
         """Run the try-on; raise :class:`PipelineError` for failures the user can act on."""
 
 

@@ -27,18 +27,30 @@ def scene():
     face = face.astype(bool)
     img[face] = np.clip(np.array(SKIN) + rng.normal(0, 3, (face.sum(), 3)), 0, 255).astype(np.uint8)
     img[face & (np.arange(H)[:, None] < 45)] = (40, 30, 25)  # hair over the forehead: not skin
-    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
-          "r_elbow": np.array([115.0, 240]), "l_elbow": np.array([285.0, 240]),
-          "r_wrist": np.array([110.0, 330]), "l_wrist": np.array([290.0, 330]),
-          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330]), "nose": np.array([200.0, 75])}
+    kp = {
+        "r_shoulder": np.array([130.0, 140]),
+        "l_shoulder": np.array([270.0, 140]),
+        "r_elbow": np.array([115.0, 240]),
+        "l_elbow": np.array([285.0, 240]),
+        "r_wrist": np.array([110.0, 330]),
+        "l_wrist": np.array([290.0, 330]),
+        "r_hip": np.array([150.0, 330]),
+        "l_hip": np.array([250.0, 330]),
+        "nose": np.array([200.0, 75]),
+    }
     sleeve = np.zeros((H, W), np.uint8)
     cv2.line(sleeve, (130, 140), (115, 240), 1, 34)
     cv2.line(sleeve, (115, 240), (110, 330), 1, 26)
     sleeve = sleeve.astype(bool)
     img[sleeve] = (25, 25, 28)
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=sleeve)
-    regions = {"face_hair_neck": face, "sleeves": sleeve, "arms": sleeve, "upper_garment": sleeve,
-               "hands": np.zeros((H, W), bool)}
+    regions = {
+        "face_hair_neck": face,
+        "sleeves": sleeve,
+        "arms": sleeve,
+        "upper_garment": sleeve,
+        "hands": np.zeros((H, W), bool),
+    }
     return img, regions, body, sleeve
 
 
@@ -86,7 +98,7 @@ def test_fold_transfer_ignores_a_print_but_keeps_a_fold():
     img = np.full((H, W, 3), 150, np.uint8)
     # A soft fold (broad, 10% darker) and a crisp black logo.
     xx = np.arange(W)[None, :]
-    fold = 1 - 0.1 * np.exp(-((xx - 120) / 15.0) ** 2)
+    fold = 1 - 0.1 * np.exp(-(((xx - 120) / 15.0) ** 2))
     img = (img * fold[..., None]).astype(np.uint8)
     img[200:260, 220:320] = 10
     shading = _fabric_shading(img, old, sw=200.0, feather=1.0)
@@ -197,8 +209,12 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
     head = ~old
     alpha = np.zeros((H, W), np.float32)
     alpha[150:330, 140:260] = 1
-    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
-          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330])}
+    kp = {
+        "r_shoulder": np.array([130.0, 140]),
+        "l_shoulder": np.array([270.0, 140]),
+        "r_hip": np.array([150.0, 330]),
+        "l_hip": np.array([250.0, 330]),
+    }
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
     straps = _old_straps(img, old, head, alpha, body)
     assert straps[125:140].any() and straps[108:120].any()  # the strap, up to near its top
@@ -206,8 +222,9 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
     assert not straps[95:115, 95:115].any()
 
 
-@pytest.mark.parametrize(("top", "skirt", "kept"), [((20, 20, 22), (20, 20, 22), True),
-                                                    ((200, 40, 40), (30, 40, 150), False)])
+@pytest.mark.parametrize(
+    ("top", "skirt", "kept"), [((20, 20, 22), (20, 20, 22), True), ((200, 40, 40), (30, 40, 150), False)]
+)
 def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     """Below the new top's hem, the old garment carrying on into the lower body in the same colour
     (a dress) is kept; an old top of another colour than the skirt below it is not."""
@@ -222,8 +239,12 @@ def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     torso = np.zeros((H, W), np.float32)
     torso[135:230, 135:265] = 1  # the new top ends 30 px above the old garment's waist
     revealed = upper & (torso < 0.5)
-    kp = {"r_shoulder": np.array([130.0, 140]), "l_shoulder": np.array([270.0, 140]),
-          "r_hip": np.array([150.0, 330]), "l_hip": np.array([250.0, 330])}
+    kp = {
+        "r_shoulder": np.array([130.0, 140]),
+        "l_shoulder": np.array([270.0, 140]),
+        "r_hip": np.array([150.0, 330]),
+        "l_hip": np.array([250.0, 330]),
+    }
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
     regions = {"upper_garment": upper, "lower_body": lower, "face_hair_neck": np.zeros((H, W), bool)}
     keep = _dress_below_hem(img, revealed, {"torso": torso}, regions, body)

@@ -12,8 +12,21 @@ from imaging.errors import PipelineError
 from imaging.tryon.classical.engine import run_tryon
 
 GREEN = (30, 160, 60)
-TSHIRT = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230),
-          (430, 540), (170, 540), (170, 230), (130, 280), (60, 230), (150, 110)]
+TSHIRT = [
+    (240, 80),
+    (300, 110),
+    (360, 80),
+    (450, 110),
+    (540, 230),
+    (470, 280),
+    (430, 230),
+    (430, 540),
+    (170, 540),
+    (170, 230),
+    (130, 280),
+    (60, 230),
+    (150, 110),
+]
 
 
 def tshirt(colour=GREEN) -> np.ndarray:
@@ -54,11 +67,11 @@ def test_garment_colour_dominates_the_torso(astronaut, result):
     x0, x1 = sorted([kp["r_shoulder"][0], kp["l_shoulder"][0]])
     y0 = max(kp["l_shoulder"][1], kp["r_shoulder"][1]) + 0.25 * sw
     y1 = min(y0 + 0.6 * sw, astronaut.shape[0])
-    box = res.image[int(y0):int(y1), int(x0 + 0.15 * sw):int(x1 - 0.15 * sw)].astype(int)
+    box = res.image[int(y0) : int(y1), int(x0 + 0.15 * sw) : int(x1 - 0.15 * sw)].astype(int)
     # Green fabric, shaded: green clearly above red and blue.
     greenish = (box[..., 1] > box[..., 0] + 40) & (box[..., 1] > box[..., 2] + 40)
     assert greenish.mean() > 0.5
-    before = astronaut[int(y0):int(y1), int(x0 + 0.15 * sw):int(x1 - 0.15 * sw)].astype(int)
+    before = astronaut[int(y0) : int(y1), int(x0 + 0.15 * sw) : int(x1 - 0.15 * sw)].astype(int)
     assert ((before[..., 1] > before[..., 0] + 40) & (before[..., 1] > before[..., 2] + 40)).mean() < 0.05
 
 

@@ -14,8 +14,21 @@ RED = (200, 30, 40)
 
 def tee(hem_y: int) -> np.ndarray:
     """A boxy short-sleeved tee drawn on white; ``hem_y`` sets its length (shoulders at y=110)."""
-    points = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230),
-              (430, hem_y), (170, hem_y), (170, 230), (130, 280), (60, 230), (150, 110)]
+    points = [
+        (240, 80),
+        (300, 110),
+        (360, 80),
+        (450, 110),
+        (540, 230),
+        (470, 280),
+        (430, 230),
+        (430, hem_y),
+        (170, hem_y),
+        (170, 230),
+        (130, 280),
+        (60, 230),
+        (150, 110),
+    ]
     img = np.full((600, 600, 3), 255, np.uint8)
     cv2.fillPoly(img, [np.array(points, np.int32)], RED)
     return img
@@ -23,15 +36,29 @@ def tee(hem_y: int) -> np.ndarray:
 
 def drawn_body() -> Body:
     """A frontal body whose shoulder line is tilted (one shoulder raised) but whose trunk is upright."""
-    kp = {name: np.array(p, float) for name, p in {
-        "l_shoulder": (530, 300), "r_shoulder": (270, 330), "l_elbow": (565, 520), "r_elbow": (235, 545),
-        "l_wrist": (575, 700), "r_wrist": (225, 720), "l_hip": (480, 700), "r_hip": (320, 700),
-        "l_knee": (470, 880), "r_knee": (330, 880), "l_ankle": (470, 990), "r_ankle": (330, 990), "nose": (400, 200),
-    }.items()}
+    kp = {
+        name: np.array(p, float)
+        for name, p in {
+            "l_shoulder": (530, 300),
+            "r_shoulder": (270, 330),
+            "l_elbow": (565, 520),
+            "r_elbow": (235, 545),
+            "l_wrist": (575, 700),
+            "r_wrist": (225, 720),
+            "l_hip": (480, 700),
+            "r_hip": (320, 700),
+            "l_knee": (470, 880),
+            "r_knee": (330, 880),
+            "l_ankle": (470, 990),
+            "r_ankle": (330, 990),
+            "nose": (400, 200),
+        }.items()
+    }
     h, w = 1000, 800
     torso = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(torso, [np.array([(285, 290), (515, 285), (500, 720), (300, 720), (300, 950), (500, 950)],
-                                  np.int32)], 1)
+    cv2.fillPoly(
+        torso, [np.array([(285, 290), (515, 285), (500, 720), (300, 720), (300, 950), (500, 950)], np.int32)], 1
+    )
     cv2.rectangle(torso, (300, 700), (500, 950), 1, -1)
     arms = np.zeros((h, w), np.uint8)
     for side in ("l", "r"):

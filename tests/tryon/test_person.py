@@ -58,7 +58,7 @@ def test_regions_where_expected(analysis):
     assert r["face_hair_neck"][nose[1], nose[0]]
     # The orange suit fills the chest: the upper garment is there, big, and below the face.
     chest = np.round(kp["neck"] + (kp["mid_hip"] - kp["neck"]) * 0.5).astype(int)
-    assert r["upper_garment"][chest[1] - 5:chest[1] + 5, chest[0] - 5:chest[0] + 5].all()
+    assert r["upper_garment"][chest[1] - 5 : chest[1] + 5, chest[0] - 5 : chest[0] + 5].all()
     assert r["upper_garment"].sum() > 0.1 * r["upper_garment"].size
     ys = np.nonzero(r["upper_garment"])[0]
     assert np.median(ys) > kp["nose"][1]
@@ -73,8 +73,18 @@ def test_regions_where_expected(analysis):
 
 def test_keypoints(analysis, astronaut):
     kp = analysis.keypoints
-    for name in ("l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "neck",
-                 "nose"):
+    for name in (
+        "l_shoulder",
+        "r_shoulder",
+        "l_elbow",
+        "r_elbow",
+        "l_wrist",
+        "r_wrist",
+        "l_hip",
+        "r_hip",
+        "neck",
+        "nose",
+    ):
         assert kp[name].shape == (2,)
     assert kp["l_shoulder"][0] > kp["neck"][0] > kp["r_shoulder"][0]  # person's left = image right here
     assert kp["nose"][1] < kp["neck"][1] < kp["mid_hip"][1]
@@ -127,8 +137,10 @@ def _drawn_person():
     cv2.circle(img, (200, 95), 45, skin, -1)
     cv2.rectangle(img, (185, 120), (215, 170), skin, -1)
     cv2.fillPoly(img, [np.array([(140, 160), (260, 160), (245, 420), (155, 420)], np.int32)], blue)
-    for sh, el, wr, cuff_end, hand in (((260, 170), (280, 280), (290, 380), (291, 392), (293, 418)),
-                                       ((140, 170), (120, 280), (110, 380), (109, 392), (107, 418))):
+    for sh, el, wr, cuff_end, hand in (
+        ((260, 170), (280, 280), (290, 380), (291, 392), (293, 418)),
+        ((140, 170), (120, 280), (110, 380), (109, 392), (107, 418)),
+    ):
         cv2.circle(img, hand, 22, skin, -1)
         cv2.line(img, sh, el, blue, 36)
         cv2.line(img, el, cuff_end, blue, 30)
@@ -136,13 +148,33 @@ def _drawn_person():
     img[420:, 150:250] = (60, 60, 60)  # trousers
     img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
     mask = np.abs(img.astype(np.int16) - 240).max(axis=2) > 12
-    kp = {"nose": (200, 90), "l_eye": (215, 80), "r_eye": (185, 80), "l_mouth": (210, 110), "r_mouth": (190, 110),
-          "l_ear": (240, 90), "r_ear": (160, 90),
-          "l_shoulder": (260, 170), "r_shoulder": (140, 170), "l_elbow": (280, 280), "r_elbow": (120, 280),
-          "l_wrist": (290, 380), "r_wrist": (110, 380), "l_index": (296, 432), "r_index": (104, 432),
-          "l_pinky": (284, 428), "r_pinky": (116, 428), "l_thumb": (304, 412), "r_thumb": (96, 412),
-          "l_hip": (230, 400), "r_hip": (170, 400), "l_knee": (230, 500), "r_knee": (170, 500),
-          "l_ankle": (230, 590), "r_ankle": (170, 590)}
+    kp = {
+        "nose": (200, 90),
+        "l_eye": (215, 80),
+        "r_eye": (185, 80),
+        "l_mouth": (210, 110),
+        "r_mouth": (190, 110),
+        "l_ear": (240, 90),
+        "r_ear": (160, 90),
+        "l_shoulder": (260, 170),
+        "r_shoulder": (140, 170),
+        "l_elbow": (280, 280),
+        "r_elbow": (120, 280),
+        "l_wrist": (290, 380),
+        "r_wrist": (110, 380),
+        "l_index": (296, 432),
+        "r_index": (104, 432),
+        "l_pinky": (284, 428),
+        "r_pinky": (116, 428),
+        "l_thumb": (304, 412),
+        "r_thumb": (96, 412),
+        "l_hip": (230, 400),
+        "r_hip": (170, 400),
+        "l_knee": (230, 500),
+        "r_knee": (170, 500),
+        "l_ankle": (230, 590),
+        "r_ankle": (170, 590),
+    }
     kp = {k: np.array(v, np.float32) for k, v in kp.items()}
     kp["neck"] = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
     kp["mid_hip"] = (kp["l_hip"] + kp["r_hip"]) / 2

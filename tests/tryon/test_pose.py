@@ -54,7 +54,8 @@ def test_landmarks_in_plausible_places(pose):
     assert p[LM["left_hip"]][0] > p[LM["right_hip"]][0]
     # Shoulders are wider apart than the eyes, hips below the shoulders.
     assert abs(p[LM["left_shoulder"]][0] - p[LM["right_shoulder"]][0]) > 2 * abs(
-        p[LM["left_eye"]][0] - p[LM["right_eye"]][0])
+        p[LM["left_eye"]][0] - p[LM["right_eye"]][0]
+    )
     assert p[LM["left_hip"]][1] > p[LM["left_shoulder"]][1] + 100
 
 
@@ -63,7 +64,7 @@ def test_mask_covers_the_person(pose):
     p = pose.landmarks
     torso_centre = (p[LM["left_shoulder"]] + p[LM["right_shoulder"]] + p[LM["left_hip"]] + p[LM["right_hip"]]) / 4
     x, y = np.round(torso_centre).astype(int)
-    assert mask[y - 10:y + 10, x - 10:x + 10].all()
+    assert mask[y - 10 : y + 10, x - 10 : x + 10].all()
     nose = np.round(p[LM["nose"]]).astype(int)
     assert mask[nose[1], nose[0]]
     # The top corners are wall and flag, not the person.
@@ -72,8 +73,10 @@ def test_mask_covers_the_person(pose):
 
 
 def test_blank_and_noise_have_nobody():
-    for image in (np.full((480, 640, 3), 255, np.uint8),
-                  np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)):
+    for image in (
+        np.full((480, 640, 3), 255, np.uint8),
+        np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8),
+    ):
         assert detect_people(image) == []
         with pytest.raises(PipelineError) as err:
             detect_pose(image)

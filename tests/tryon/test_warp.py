@@ -28,8 +28,9 @@ def test_tps_reproduces_affine_maps_exactly():
 
 def test_similarity_fit_recovers_rotation_scale_translation():
     angle, scale = 0.3, 1.7
-    m = np.array([[scale * np.cos(angle), -scale * np.sin(angle), 12.0],
-                  [scale * np.sin(angle), scale * np.cos(angle), -7.0]])
+    m = np.array(
+        [[scale * np.cos(angle), -scale * np.sin(angle), 12.0], [scale * np.sin(angle), scale * np.cos(angle), -7.0]]
+    )
     src = np.array([[0, 0], [10, 0], [0, 20], [15, 5]], float)
     assert np.allclose(similarity_fit(src, apply_affine(m, src)), m, atol=1e-9)
 

@@ -20,8 +20,21 @@ def tshirt_jpeg(colour: tuple[int, int, int] = (200, 40, 60)) -> bytes:
     """A flat-lay T-shirt on a white background, like a product photo."""
     image = Image.new("RGB", (600, 640), (250, 250, 250))
     draw = ImageDraw.Draw(image)
-    body = [(170, 90), (250, 60), (300, 95), (350, 60), (430, 90), (560, 210), (490, 290), (450, 250),
-            (450, 600), (150, 600), (150, 250), (110, 290), (40, 210)]
+    body = [
+        (170, 90),
+        (250, 60),
+        (300, 95),
+        (350, 60),
+        (430, 90),
+        (560, 210),
+        (490, 290),
+        (450, 250),
+        (450, 600),
+        (150, 600),
+        (150, 250),
+        (110, 290),
+        (40, 210),
+    ]
     draw.polygon(body, fill=colour)
     draw.arc((250, 30, 350, 130), 20, 160, fill=(120, 20, 30), width=8)  # collar
     out = io.BytesIO()

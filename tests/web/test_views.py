@@ -45,17 +45,28 @@ def client_for(user: User, **kwargs) -> Client:
 
 
 def tryon_order(user: User) -> Order:
-    images = {"person": validate_image(person_jpeg(), "person_image"),
-              "clothing": validate_image(tshirt_jpeg(), "clothing_image")}
-    order, _ = order_create(user=user, style=Order.Style.VIRTUAL_TRYON, images=images,
-                            options={"quality": "standard", "format": "jpg", "category": "auto"})
+    images = {
+        "person": validate_image(person_jpeg(), "person_image"),
+        "clothing": validate_image(tshirt_jpeg(), "clothing_image"),
+    }
+    order, _ = order_create(
+        user=user,
+        style=Order.Style.VIRTUAL_TRYON,
+        images=images,
+        options={"quality": "standard", "format": "jpg", "category": "auto"},
+    )
     return order
 
 
 def catalog_order(user: User, quantity: int = 6) -> Order:
     images = {"product": validate_image(product_png(), "product_image")}
-    order, _ = order_create(user=user, style=Order.Style.PRODUCT_CATALOG, images=images, quantity=quantity,
-                            options={"quality": "standard", "format": "png"})
+    order, _ = order_create(
+        user=user,
+        style=Order.Style.PRODUCT_CATALOG,
+        images=images,
+        quantity=quantity,
+        options={"quality": "standard", "format": "png"},
+    )
     return order
 
 
@@ -122,6 +133,7 @@ def test_dashboard_shows_credits_plan_and_recent_orders(owner):
 
 # --- ownership: another user's ids answer 404 ------------------------------------------------------
 
+
 def test_outsider_gets_404_on_every_order_url(owner, outsider):
     order = catalog_order(owner)
     order_complete(order.pk, results=[("catalog", f"v{i}", png_bytes(), 300, 200) for i in range(6)])
@@ -160,6 +172,7 @@ def test_outsider_cannot_see_or_revoke_a_key(owner, outsider):
 
 # --- API keys -----------------------------------------------------------------------------------------
 
+
 def test_api_key_is_shown_once_and_never_again(owner):
     client = client_for(owner)
     response = client.post(reverse("api_keys"), {"name": "shop backend"})
@@ -168,13 +181,13 @@ def test_api_key_is_shown_once_and_never_again(owner):
     body = response.content.decode()
     key = ApiKey.objects.get(user=owner)
     start = body.index('data-testid="new-api-key">') + len('data-testid="new-api-key">')
-    raw = body[start:body.index("<", start)]
+    raw = body[start : body.index("<", start)]
     assert raw.startswith(key.prefix) and len(raw) == 64
     assert raw not in key.hashed_key
     # Every later page shows the prefix only.
     for url in (reverse("api_keys"), reverse("dashboard"), reverse("api_key_revoke", args=[key.pk])):
         later = client.get(url).content.decode()
-        assert raw not in later and raw[len(key.prefix):] not in later
+        assert raw not in later and raw[len(key.prefix) :] not in later
     assert key.prefix in client.get(reverse("api_keys")).content.decode()
 
 
@@ -199,6 +212,7 @@ def test_key_name_is_required(owner):
 
 # --- CSRF on every form -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["api_keys", "tryon_new", "catalog_new"])
 def test_posts_without_csrf_token_are_refused(owner, name):
     client = client_for(owner, enforce_csrf_checks=True)
@@ -220,16 +234,23 @@ def test_forms_carry_a_csrf_token(owner, name):
 
 # --- upload forms: the API's rules ------------------------------------------------------------------
 
+
 def upload(name: str, data: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
 def test_tryon_form_creates_an_order_and_spends_one_credit(owner):
     before = credits_balance(owner)
-    response = client_for(owner).post(reverse("tryon_new"), {
-        "person_image": upload("me.jpg", person_jpeg()), "clothing_image": upload("shirt.jpg", tshirt_jpeg()),
-        "category": "tops", "quality": "standard", "format": "png",
-    })
+    response = client_for(owner).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.jpg", person_jpeg()),
+            "clothing_image": upload("shirt.jpg", tshirt_jpeg()),
+            "category": "tops",
+            "quality": "standard",
+            "format": "png",
+        },
+    )
     order = Order.objects.get(user=owner)
     assert response.status_code == 302 and response["Location"] == reverse("order_detail", args=[order.pk])
     assert order.style == "virtual_tryon" and order.source == "web" and order.status == "pending"
@@ -240,10 +261,16 @@ def test_tryon_form_creates_an_order_and_spends_one_credit(owner):
 
 def test_tryon_form_shows_an_image_error_next_to_its_field(owner):
     before = credits_balance(owner)
-    response = client_for(owner).post(reverse("tryon_new"), {
-        "person_image": upload("me.jpg", b"not an image at all"), "clothing_image": upload("s.jpg", tshirt_jpeg()),
-        "category": "auto", "quality": "high", "format": "jpg",
-    })
+    response = client_for(owner).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.jpg", b"not an image at all"),
+            "clothing_image": upload("s.jpg", tshirt_jpeg()),
+            "category": "auto",
+            "quality": "high",
+            "format": "jpg",
+        },
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert "person_image" in form.errors and "clothing_image" not in form.errors
@@ -252,11 +279,16 @@ def test_tryon_form_shows_an_image_error_next_to_its_field(owner):
 
 
 def test_tryon_form_refuses_a_too_small_photo(owner):
-    response = client_for(owner).post(reverse("tryon_new"), {
-        "person_image": upload("me.png", png_bytes((40, 40)), "image/png"),
-        "clothing_image": upload("s.jpg", tshirt_jpeg()),
-        "category": "auto", "quality": "high", "format": "jpg",
-    })
+    response = client_for(owner).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.png", png_bytes((40, 40)), "image/png"),
+            "clothing_image": upload("s.jpg", tshirt_jpeg()),
+            "category": "auto",
+            "quality": "high",
+            "format": "jpg",
+        },
+    )
     assert response.status_code == 400
     assert "too small" in response.context["form"].errors["person_image"][0]
 
@@ -264,20 +296,32 @@ def test_tryon_form_refuses_a_too_small_photo(owner):
 def test_tryon_form_without_credits_says_so_and_creates_nothing(owner):
     poor = make_user("poor@example.com", credits=0)
     assert credits_balance(poor) == 0
-    response = client_for(poor).post(reverse("tryon_new"), {
-        "person_image": upload("me.jpg", person_jpeg()), "clothing_image": upload("s.jpg", tshirt_jpeg()),
-        "category": "auto", "quality": "high", "format": "jpg",
-    })
+    response = client_for(poor).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.jpg", person_jpeg()),
+            "clothing_image": upload("s.jpg", tshirt_jpeg()),
+            "category": "auto",
+            "quality": "high",
+            "format": "jpg",
+        },
+    )
     assert response.status_code == 400
     assert "Insufficient credits" in " ".join(response.context["form"].non_field_errors())
     assert not Order.objects.filter(user=poor).exists()
 
 
 def test_tryon_form_rejects_an_unknown_option_value(owner):
-    response = client_for(owner).post(reverse("tryon_new"), {
-        "person_image": upload("me.jpg", person_jpeg()), "clothing_image": upload("s.jpg", tshirt_jpeg()),
-        "category": "hats", "quality": "high", "format": "jpg",
-    })
+    response = client_for(owner).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.jpg", person_jpeg()),
+            "clothing_image": upload("s.jpg", tshirt_jpeg()),
+            "category": "hats",
+            "quality": "high",
+            "format": "jpg",
+        },
+    )
     assert response.status_code == 400 and "category" in response.context["form"].errors
 
 
@@ -285,10 +329,15 @@ def test_tryon_form_rejects_an_unknown_option_value(owner):
 def test_catalog_form_charges_by_quantity(quantity, cost):
     user = make_user(f"cat{quantity}@example.com", credits=50)
     before = credits_balance(user)
-    response = client_for(user).post(reverse("catalog_new"), {
-        "product_image": upload("mug.png", product_png(), "image/png"), "quantity": str(quantity),
-        "quality": "standard", "format": "jpg",
-    })
+    response = client_for(user).post(
+        reverse("catalog_new"),
+        {
+            "product_image": upload("mug.png", product_png(), "image/png"),
+            "quantity": str(quantity),
+            "quality": "standard",
+            "format": "jpg",
+        },
+    )
     order = Order.objects.get(user=user)
     assert response.status_code == 302
     assert order.quantity == quantity and order.credits_used == cost and order.source == "web"
@@ -303,10 +352,16 @@ def test_catalog_form_shows_the_cost_of_each_quantity(owner):
 
 def test_second_order_in_flight_is_refused_on_the_free_plan(owner):
     tryon_order(owner)  # pending: the free plan allows one at a time
-    response = client_for(owner).post(reverse("tryon_new"), {
-        "person_image": upload("me.jpg", person_jpeg()), "clothing_image": upload("s.jpg", tshirt_jpeg()),
-        "category": "auto", "quality": "high", "format": "jpg",
-    })
+    response = client_for(owner).post(
+        reverse("tryon_new"),
+        {
+            "person_image": upload("me.jpg", person_jpeg()),
+            "clothing_image": upload("s.jpg", tshirt_jpeg()),
+            "category": "auto",
+            "quality": "high",
+            "format": "jpg",
+        },
+    )
     assert response.status_code == 400
     assert "at once" in " ".join(response.context["form"].non_field_errors())
     assert Order.objects.filter(user=owner).count() == 1
@@ -314,12 +369,20 @@ def test_second_order_in_flight_is_refused_on_the_free_plan(owner):
 
 # --- order page, status JSON, downloads ----------------------------------------------------------
 
+
 def test_status_json_follows_the_order(owner):
     order = tryon_order(owner)
     client = client_for(owner)
     data = client.get(reverse("order_status", args=[order.pk])).json()
-    assert data == {"id": order.pk, "status": "pending", "status_label": "Pending", "progress": 0, "stage": "",
-                    "stage_label": "Waiting for a worker", "finished": False}
+    assert data == {
+        "id": order.pk,
+        "status": "pending",
+        "status_label": "Pending",
+        "progress": 0,
+        "stage": "",
+        "stage_label": "Waiting for a worker",
+        "finished": False,
+    }
     Order.objects.filter(pk=order.pk).update(status="in_progress", progress=40, stage="garment")
     data = client.get(reverse("order_status", args=[order.pk])).json()
     assert data["progress"] == 40 and data["stage_label"] == "Cutting out the garment" and not data["finished"]
@@ -339,7 +402,7 @@ def test_completed_tryon_page_has_comparison_and_download(owner):
     client = client_for(owner)
     body = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert 'data-compare="compare-range"' in body and "data-order-status-url" not in body
-    assert f'/orders/{order.pk}/files/{result.pk}/?download=1' in body
+    assert f"/orders/{order.pk}/files/{result.pk}/?download=1" in body
     download = client.get(reverse("order_file", args=[order.pk, result.pk]) + "?download=1")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")
@@ -348,8 +411,11 @@ def test_completed_tryon_page_has_comparison_and_download(owner):
 
 def test_completed_catalog_zip_holds_every_image(owner):
     order = catalog_order(owner)
-    order_complete(order.pk, results=[("catalog", f"variant_{i}", png_bytes(colour=(i * 30, 0, 0)), 300, 200)
-                                      for i in range(6)], product_description="A blue mug.")
+    order_complete(
+        order.pk,
+        results=[("catalog", f"variant_{i}", png_bytes(colour=(i * 30, 0, 0)), 300, 200) for i in range(6)],
+        product_description="A blue mug.",
+    )
     client = client_for(owner)
     body = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert body.count("catalog-grid") == 1 and body.count("?download=1") == 6 and "A blue mug." in body
@@ -375,6 +441,7 @@ def test_failed_order_shows_the_reason_and_the_refund(owner):
 
 
 # --- gallery and thumbnails -----------------------------------------------------------------------------
+
 
 def test_gallery_filters_by_style_and_status(owner):
     first = tryon_order(owner)

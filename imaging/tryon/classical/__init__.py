@@ -33,12 +33,19 @@ class ClassicalEngine:
     def describe(self) -> dict[str, object]:
         return {"engine": self.name, "providers": onnx_runtime.providers_in_use()}
 
-    def run(self, request: TryonRequest, *, progress: ProgressCallback | None = None,
-            debug_dir: Path | None = None) -> TryonResult:
+    def run(
+        self, request: TryonRequest, *, progress: ProgressCallback | None = None, debug_dir: Path | None = None
+    ) -> TryonResult:
         from .engine import run_tryon  # the pipeline's modules load only when an order runs
 
-        return run_tryon(request.person, request.garment, category=request.category, quality=request.quality,
-                         progress=progress, debug_dir=debug_dir)
+        return run_tryon(
+            request.person,
+            request.garment,
+            category=request.category,
+            quality=request.quality,
+            progress=progress,
+            debug_dir=debug_dir,
+        )
 
 
 # Lowest priority for "auto": it always runs, so it is the fallback.

@@ -83,8 +83,13 @@ class SkinTone:
 def _skin_like(rgb: np.ndarray) -> np.ndarray:
     """Broad skin chroma test (Chai & Ngan's CrCb box): rules out hair, greys and most garments."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    return ((ycrcb[..., 0] > 40) & (ycrcb[..., 1] >= 133) & (ycrcb[..., 1] <= 180)
-            & (ycrcb[..., 2] >= 77) & (ycrcb[..., 2] <= 135))
+    return (
+        (ycrcb[..., 0] > 40)
+        & (ycrcb[..., 1] >= 133)
+        & (ycrcb[..., 1] <= 180)
+        & (ycrcb[..., 2] >= 77)
+        & (ycrcb[..., 2] <= 135)
+    )
 
 
 def sample_skin(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | None = None) -> SkinTone:
@@ -140,17 +145,22 @@ def _body_core(body: Body) -> np.ndarray:
     kp = body.kp
     u, d = body.u, body.d
     sw = body.shoulder_width
-    poly = np.array([
-        kp["r_shoulder"] + 0.05 * sw * d, kp["l_shoulder"] + 0.05 * sw * d,
-        kp["l_hip"] + 0.15 * sw * u + 0.1 * sw * d, kp["r_hip"] - 0.15 * sw * u + 0.1 * sw * d,
-    ])
+    poly = np.array(
+        [
+            kp["r_shoulder"] + 0.05 * sw * d,
+            kp["l_shoulder"] + 0.05 * sw * d,
+            kp["l_hip"] + 0.15 * sw * u + 0.1 * sw * d,
+            kp["r_hip"] - 0.15 * sw * u + 0.1 * sw * d,
+        ]
+    )
     core = np.zeros(body.shape, np.uint8)
     cv2.fillPoly(core, [np.round(poly).astype(np.int32)], 1)
     return core.astype(bool)
 
 
-def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, warp: WarpResult,
-            category: str) -> Composite:
+def compose(
+    person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, warp: WarpResult, category: str
+) -> Composite:
     """Compose inside the box that holds the new garment and the old one (plus a margin for the
     blurs); everything outside it is the input, untouched."""
     h, w = person_rgb.shape[:2]
@@ -159,18 +169,30 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     ys, xs = np.nonzero(old | (g_alpha > 0))
     if ys.size == 0:
         empty = np.zeros((h, w), bool)
-        return Composite(person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32),
-                         empty)
+        return Composite(
+            person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32), empty
+        )
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     pad = int(0.25 * body.shoulder_width) + 8
     y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
     x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
     crop = (slice(y0, y1), slice(x0, x1))
     shift = np.array([x0, y0], np.float64)
-    sub_body = Body(shape=(y1 - y0, x1 - x0), kp={k: v - shift for k, v in body.kp.items()},
-                    torso=body.torso[crop], arms=body.arms[crop])
-    sub = _compose_box(np.ascontiguousarray(person_rgb[crop]), {k: v[crop] for k, v in regions.items()}, sub_body,
-                       g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category, tone)
+    sub_body = Body(
+        shape=(y1 - y0, x1 - x0),
+        kp={k: v - shift for k, v in body.kp.items()},
+        torso=body.torso[crop],
+        arms=body.arms[crop],
+    )
+    sub = _compose_box(
+        np.ascontiguousarray(person_rgb[crop]),
+        {k: v[crop] for k, v in regions.items()},
+        sub_body,
+        g_rgb[crop],
+        {k: v[crop] for k, v in pieces.items()},
+        category,
+        tone,
+    )
     image = person_rgb.copy()
     image[crop] = sub.image
     edited = np.zeros((h, w), bool)
@@ -183,12 +205,20 @@ def compose(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, 
     shading[crop] = sub.shading
     skin = np.zeros((h, w), bool)
     skin[crop] = sub.skin
-    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
-                     skin=skin)
+    return Composite(
+        image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading, skin=skin
+    )
 
 
-def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, g_rgb: np.ndarray,
-                 pieces: dict[str, np.ndarray], category: str, tone: SkinTone) -> Composite:
+def _compose_box(
+    person_rgb: np.ndarray,
+    regions: dict[str, np.ndarray],
+    body: Body,
+    g_rgb: np.ndarray,
+    pieces: dict[str, np.ndarray],
+    category: str,
+    tone: SkinTone,
+) -> Composite:
     h, w = person_rgb.shape[:2]
     sw = body.shoulder_width
     feather = max(0.6, 0.004 * sw)
@@ -260,15 +290,19 @@ def _compose_box(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: B
         skin_rgb, skin_alpha = _skin_layer(person_rgb, zone, old, tone, body, feather)
         a = (skin_alpha * (1 - alpha))[..., None]
         out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
-    edited = ((alpha > 1.0 / 512) | (skin_alpha > 1.0 / 512) | straps
-              | cv2.dilate(revealed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
+    edited = (
+        (alpha > 1.0 / 512)
+        | (skin_alpha > 1.0 / 512)
+        | straps
+        | cv2.dilate(revealed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    )
     image = np.where(edited[..., None], out8, person_rgb)
-    return Composite(image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading,
-                     skin=zone)
+    return Composite(
+        image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading, skin=zone
+    )
 
 
-def _old_straps(person_rgb: np.ndarray, old: np.ndarray, head: np.ndarray, alpha: np.ndarray,
-                body: Body) -> np.ndarray:
+def _old_straps(person_rgb: np.ndarray, old: np.ndarray, head: np.ndarray, alpha: np.ndarray, body: Body) -> np.ndarray:
     """Thin strands of the old garment left above the new one at the neck and shoulders (a cami's
     strap the person analysis counted as neck or shoulder skin): thin (gone after an opening wider
     than a strap), much closer to the old garment's colour than their surroundings are, and next to
@@ -299,8 +333,9 @@ def _old_straps(person_rgb: np.ndarray, old: np.ndarray, head: np.ndarray, alpha
     return np.isin(labels, keep[keep > 0])
 
 
-def _fill_small_gaps(g_rgb: np.ndarray, pieces: dict[str, np.ndarray],
-                     sw: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _fill_small_gaps(
+    g_rgb: np.ndarray, pieces: dict[str, np.ndarray], sw: float
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Small holes enclosed by the new garment's pieces (where a sleeve meets the torso, the two
     warps can leave a sliver between them) would show the old garment or the background: fill
     them with the garment's colour grown in from around them, as part of the torso piece."""
@@ -416,8 +451,9 @@ def _arm_reach(body: Body) -> np.ndarray:
     return reach
 
 
-def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dict[str, np.ndarray], body: Body,
-               category: str) -> np.ndarray:
+def _skin_zone(
+    revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dict[str, np.ndarray], body: Body, category: str
+) -> np.ndarray:
     """Uncovered old-garment pixels that must become skin: the arms (within their anatomical
     width), and the trunk above the new garment's neckline or below its hem (a shorter top
     bares the midriff). Gaps at the trunk's sides between the two are not skin."""
@@ -429,10 +465,13 @@ def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dic
     # person analysis) above a lower new neckline is bare neck and chest.
     depth = _depth(body)
     mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0:body.shape[0], 0:body.shape[1]].astype(np.float32)
+    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
     lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
-    core |= (lateral < 0.3 * body.shoulder_width) & (depth < 0.1 * body.shoulder_width) \
+    core |= (
+        (lateral < 0.3 * body.shoulder_width)
+        & (depth < 0.1 * body.shoulder_width)
         & (depth > -0.45 * body.shoulder_width)
+    )
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:
@@ -448,8 +487,13 @@ def _skin_zone(revealed: np.ndarray, pieces: dict[str, np.ndarray], regions: dic
     return revealed & (arms | bare_trunk)
 
 
-def _dress_below_hem(person_rgb: np.ndarray, revealed: np.ndarray, pieces: dict[str, np.ndarray],
-                     regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
+def _dress_below_hem(
+    person_rgb: np.ndarray,
+    revealed: np.ndarray,
+    pieces: dict[str, np.ndarray],
+    regions: dict[str, np.ndarray],
+    body: Body,
+) -> np.ndarray:
     """Uncovered old garment below the new top's hem that is the same garment carrying on into
     the lower body (a dress, a jumpsuit): each piece of it that touches the lower body's region and
     matches the colour there (Lab distance under 12) is kept. A top ending above a skirt of another
@@ -463,8 +507,11 @@ def _dress_below_hem(person_rgb: np.ndarray, revealed: np.ndarray, pieces: dict[
     if not covered.any():
         return out
     depth = _depth(body)
-    hem = float(np.percentile(depth[covered & _body_core(body)], 99.5)) if (covered & _body_core(body)).any() \
+    hem = (
+        float(np.percentile(depth[covered & _body_core(body)], 99.5))
+        if (covered & _body_core(body)).any()
         else float(depth[covered].max())
+    )
     below = revealed & (depth > hem - 0.02 * body.shoulder_width)
     if not below.any():
         return out
@@ -484,8 +531,9 @@ def _dress_below_hem(person_rgb: np.ndarray, revealed: np.ndarray, pieces: dict[
     return out
 
 
-def _skin_layer(person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body,
-                feather: float) -> tuple[np.ndarray, np.ndarray]:
+def _skin_layer(
+    person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body, feather: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Skin for ``zone``: (rgb float32 0..255, soft alpha).
 
     Colour: the person's measured skin (Lab). Light: the old garment's luminance, low-pass
@@ -509,12 +557,16 @@ def _skin_layer(person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone:
     low = np.where(m > 0, low, float(np.median(lum[z])) if z.any() else 128.0)
     ratio = np.clip(low / max(float(np.median(low[z])), 1.0), 0.6, 1.4) ** 0.5
     # Roundness: darker toward the edge of the arm (distance to the bone) and of the trunk.
-    sub_body = Body(shape=(y1 - y0, x1 - x0), kp={k: v - np.array([x0, y0]) for k, v in body.kp.items()},
-                    torso=body.torso[crop], arms=body.arms[crop])
+    sub_body = Body(
+        shape=(y1 - y0, x1 - x0),
+        kp={k: v - np.array([x0, y0]) for k, v in body.kp.items()},
+        torso=body.torso[crop],
+        arms=body.arms[crop],
+    )
     reach = np.minimum(_arm_reach(sub_body), 1.0)
     kp = sub_body.kp
     mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
+    yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1]) / (0.55 * sw)
     on_arm = reach < 1.0
     round_ = np.where(on_arm, 1 - 0.25 * reach**2, 1 - 0.15 * np.minimum(lateral, 1.0) ** 2)

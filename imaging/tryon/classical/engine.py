@@ -29,8 +29,15 @@ GARMENT_SCALE = 0.6
 GARMENT_LONG_SIDE = (512, 1024)
 
 
-def run_tryon(person_rgb: np.ndarray, garment_rgb: np.ndarray, *, category: str = "auto", quality: str = "high",
-              progress: ProgressCallback | None = None, debug_dir: Path | None = None) -> TryonResult:
+def run_tryon(
+    person_rgb: np.ndarray,
+    garment_rgb: np.ndarray,
+    *,
+    category: str = "auto",
+    quality: str = "high",
+    progress: ProgressCallback | None = None,
+    debug_dir: Path | None = None,
+) -> TryonResult:
     from .person import analyze_person, draw_person_debug  # engineer P's module; imported late to keep this light
 
     if quality not in QUALITY_LONG_SIDE:
@@ -84,8 +91,13 @@ def run_tryon(person_rgb: np.ndarray, garment_rgb: np.ndarray, *, category: str 
 
 
 REGION_COLOURS = {
-    "face_hair_neck": (255, 200, 0), "arm_skin": (255, 120, 120), "sleeves": (200, 0, 200), "hands": (255, 0, 0),
-    "upper_garment": (0, 200, 255), "lower_body": (0, 200, 0), "arms": (255, 120, 120),
+    "face_hair_neck": (255, 200, 0),
+    "arm_skin": (255, 120, 120),
+    "sleeves": (200, 0, 200),
+    "hands": (255, 0, 0),
+    "upper_garment": (0, 200, 255),
+    "lower_body": (0, 200, 0),
+    "arms": (255, 120, 120),
 }
 
 

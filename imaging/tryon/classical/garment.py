@@ -53,16 +53,16 @@ class GarmentAnalysis:
         return self.alpha > 0.5
 
 
-def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
-                    alpha: np.ndarray | None = None) -> GarmentAnalysis:
+def analyze_garment(rgb: np.ndarray, *, category: str = "auto", alpha: np.ndarray | None = None) -> GarmentAnalysis:
     """Cut out the garment in ``rgb`` and measure it.
 
     ``alpha`` skips the cutout when the caller already has one (e.g. an RGBA upload).
     Raises ``PipelineError("NO_GARMENT")`` when nothing garment-like can be separated.
     """
     if category not in ("auto", *CATEGORIES):
-        raise PipelineError("BAD_CATEGORY",
-                            f"Unknown garment category {category!r}; use auto, {', '.join(CATEGORIES)}.")
+        raise PipelineError(
+            "BAD_CATEGORY", f"Unknown garment category {category!r}; use auto, {', '.join(CATEGORIES)}."
+        )
     method = "given"
     if alpha is None:
         from imaging.catalog.cutout import cut_out  # the catalog owns background removal
@@ -71,8 +71,11 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
             cut = cut_out(rgb)
         except PipelineError as exc:
             if exc.code == "NO_PRODUCT":
-                raise PipelineError("NO_GARMENT", "No garment could be separated from the background of the "
-                                    "garment photo; use a product photo on a plain background.") from exc
+                raise PipelineError(
+                    "NO_GARMENT",
+                    "No garment could be separated from the background of the "
+                    "garment photo; use a product photo on a plain background.",
+                ) from exc
             raise
         photo, rgb, alpha, method = rgb, cut.rgb, cut.alpha, cut.method
     alpha = alpha.astype(np.float32)
@@ -85,10 +88,12 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
     # (Measured after that closing: stripes are no fragmentation.)
     problem = separation_problem(mask)
     if problem:
-        raise PipelineError("GARMENT_NOT_SEPARABLE",
-                            f"The garment could not be cleanly separated from its background ({problem}). "
-                            "Please use a product photo of the garment laid flat or on a ghost mannequin, on a "
-                            "plain background of a clearly different colour (e.g. a white shirt on grey).")
+        raise PipelineError(
+            "GARMENT_NOT_SEPARABLE",
+            f"The garment could not be cleanly separated from its background ({problem}). "
+            "Please use a product photo of the garment laid flat or on a ghost mannequin, on a "
+            "plain background of a clearly different colour (e.g. a white shirt on grey).",
+        )
     mask = _fill_holes(_clean_mask(mask))
     if method != "given":
         # The gap between a hanging sleeve and the torso is background that the cutout or the
@@ -110,8 +115,9 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
 
     # Measure on a fixed-height copy; scale the results back.
     scale = ANALYSIS_HEIGHT / mask.shape[0]
-    small = cv2.resize(mask.astype(np.uint8), (max(8, round(mask.shape[1] * scale)), ANALYSIS_HEIGHT),
-                       interpolation=cv2.INTER_NEAREST).astype(bool)
+    small = cv2.resize(
+        mask.astype(np.uint8), (max(8, round(mask.shape[1] * scale)), ANALYSIS_HEIGHT), interpolation=cv2.INTER_NEAREST
+    ).astype(bool)
     small = _largest_component(small)
     if category == "auto":
         category = classify_silhouette(small)
@@ -124,14 +130,24 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto",
     full_size = (mask.shape[1], mask.shape[0])
     landmarks = {k: (np.asarray(v, np.float32) + 0.5) * inv - 0.5 for k, v in landmarks.items()}
     sleeves = {
-        side: Sleeve(shoulder=(s.shoulder + 0.5) * inv - 0.5, cuff=(s.cuff + 0.5) * inv - 0.5,
-                     half_width=s.half_width * inv,
-                     mask=cv2.resize(s.mask.astype(np.uint8), full_size, interpolation=cv2.INTER_NEAREST) > 0)
+        side: Sleeve(
+            shoulder=(s.shoulder + 0.5) * inv - 0.5,
+            cuff=(s.cuff + 0.5) * inv - 0.5,
+            half_width=s.half_width * inv,
+            mask=cv2.resize(s.mask.astype(np.uint8), full_size, interpolation=cv2.INTER_NEAREST) > 0,
+        )
         for side, s in sleeves_small.items()
     }
     torso = cv2.resize(torso_small.astype(np.uint8), full_size, interpolation=cv2.INTER_NEAREST) > 0
-    return GarmentAnalysis(rgb=np.ascontiguousarray(rgb), alpha=np.ascontiguousarray(alpha), category=category,
-                           landmarks=landmarks, sleeves=sleeves, torso_mask=torso, cutout_method=method)
+    return GarmentAnalysis(
+        rgb=np.ascontiguousarray(rgb),
+        alpha=np.ascontiguousarray(alpha),
+        category=category,
+        landmarks=landmarks,
+        sleeves=sleeves,
+        torso_mask=torso,
+        cutout_method=method,
+    )
 
 
 # --- silhouette helpers ------------------------------------------------------------
@@ -255,7 +271,7 @@ def _largest_component(mask: np.ndarray, keep_ratio: float = 0.0) -> np.ndarray:
 def _centre_x(mask: np.ndarray) -> int:
     """The garment's symmetry axis: the column centroid of its lower-middle rows (torso, not sleeves)."""
     h = mask.shape[0]
-    band = mask[int(0.45 * h): int(0.85 * h)]
+    band = mask[int(0.45 * h) : int(0.85 * h)]
     xs = np.nonzero(band)[1]
     if xs.size == 0:
         xs = np.nonzero(mask)[1]
@@ -288,13 +304,13 @@ def classify_silhouette(mask: np.ndarray) -> str:
     h = ys.max() - ys.min() + 1
     w = xs.max() - xs.min() + 1
     cx = _centre_x(mask)
-    column = mask[ys.min(): ys.max() + 1, cx]
+    column = mask[ys.min() : ys.max() + 1, cx]
     # Length of the empty stretch at the bottom of the centre column, as a share of the height.
     filled = np.flatnonzero(column)
     leg_gap = (h - 1 - filled.max()) / h if filled.size else 1.0
     # Top: the waistband of a bottom fills its top rows straight across; a top's neckline and
     # shoulders do not.
-    top_rows = mask[ys.min(): ys.min() + max(2, h // 40)]
+    top_rows = mask[ys.min() : ys.min() + max(2, h // 40)]
     top_fill = top_rows.any(axis=0).sum() / w
     aspect = h / w
     if leg_gap > 0.25 and aspect > 1.2:
@@ -360,7 +376,7 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
         if sleeved:
             x = int(np.clip(armpit[0] - side * 0.02 * torso_w, 0, w - 1))
             return np.array([x, top_y[x]], np.float32)
-        band = mask[top: int(top + 0.1 * gh) + 1]
+        band = mask[top : int(top + 0.1 * gh) + 1]
         bx = np.flatnonzero(band.any(axis=0))
         bx = bx[bx < cx] if side < 0 else bx[bx > cx]
         if bx.size == 0:
@@ -415,8 +431,10 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
     bound_r = np.where(rows >= armpit_img_r[1], np.nan_to_num(right, nan=ref_r), armpit_img_r[0])[:, None]
     sleeves: dict[str, Sleeve] = {}
     torso = mask.copy()
-    for side_name, outside, shoulder, sleeved in (("r", xx < bound_l, sh_img_l, l_img_sleeve),
-                                                  ("l", xx > bound_r, sh_img_r, r_img_sleeve)):
+    for side_name, outside, shoulder, sleeved in (
+        ("r", xx < bound_l, sh_img_l, l_img_sleeve),
+        ("l", xx > bound_r, sh_img_r, r_img_sleeve),
+    ):
         part = _largest_component(mask & outside)
         if not sleeved or part.sum() < 0.01 * mask.sum():
             continue
@@ -430,8 +448,9 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
     # the run walk missed them (a print or stripes breaking the edges): whatever lies well
     # outside the torso's vertical band above the hem, after an opening that cuts thin bridges.
     k = max(3, int(0.04 * torso_w) | 1)
-    opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    opened = cv2.morphologyEx(
+        mask.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    ).astype(bool)
     margin = 0.08 * torso_w
     for side_name, outside, side in (("r", xx < ref_l - margin, -1), ("l", xx > ref_r + margin, 1)):
         if side_name in sleeves:
@@ -450,8 +469,9 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
         armpit = np.array([edge, arm_y], np.float32)
         shoulder = np.array([edge, top_y[int(np.clip(edge, 0, w - 1))]], np.float32)
         grown = cv2.dilate(part.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-        part = _largest_component(mask & grown & ((xx < edge) if side < 0 else (xx > edge)) & (rows <= arm_y)[:, None]
-                                  | part)
+        part = _largest_component(
+            mask & grown & ((xx < edge) if side < 0 else (xx > edge)) & (rows <= arm_y)[:, None] | part
+        )
         sleeve = _make_sleeve(part, shoulder, armpit, torso_w)
         if sleeve is not None:
             sleeves[side_name] = sleeve
@@ -463,11 +483,17 @@ def _top_landmarks(mask: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, S
 
     lm = {
         "neck_center": neck_c,
-        "r_neck": neck_img_l, "l_neck": neck_img_r,
-        "r_shoulder": sh_img_l, "l_shoulder": sh_img_r,
-        "r_armpit": armpit_img_l, "l_armpit": armpit_img_r,
-        "r_waist": waist_img_l, "l_waist": waist_img_r,
-        "r_hem": hem_img_l, "l_hem": hem_img_r, "hem_center": hem_c,
+        "r_neck": neck_img_l,
+        "l_neck": neck_img_r,
+        "r_shoulder": sh_img_l,
+        "l_shoulder": sh_img_r,
+        "r_armpit": armpit_img_l,
+        "l_armpit": armpit_img_r,
+        "r_waist": waist_img_l,
+        "l_waist": waist_img_r,
+        "r_hem": hem_img_l,
+        "l_hem": hem_img_r,
+        "hem_center": hem_c,
     }
     for side_name, s in sleeves.items():
         lm[f"{side_name}_cuff"] = s.cuff
@@ -517,8 +543,12 @@ def _bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
     lm = {"r_waist": waist_img_l, "l_waist": waist_img_r, "crotch": crotch}
     lrow, rrow = row[row < cx], row[row >= cx]
     if lrow.size and rrow.size and crotch_y < bottom - 0.08 * gh:
-        lm.update(r_hem_out=np.array([lrow.min(), by], np.float32), r_hem_in=np.array([lrow.max(), by], np.float32),
-                  l_hem_in=np.array([rrow.min(), by], np.float32), l_hem_out=np.array([rrow.max(), by], np.float32))
+        lm.update(
+            r_hem_out=np.array([lrow.min(), by], np.float32),
+            r_hem_in=np.array([lrow.max(), by], np.float32),
+            l_hem_in=np.array([rrow.min(), by], np.float32),
+            l_hem_out=np.array([rrow.max(), by], np.float32),
+        )
     else:  # a skirt: one opening
         lm.update(r_hem_out=np.array([row.min(), by], np.float32), l_hem_out=np.array([row.max(), by], np.float32))
     # Hip line: a quarter of the way from the waistband to the crotch... widest run there.

@@ -47,8 +47,17 @@ SECOND_PERSON_SCORE = 0.35
 # ...its face is apart from the first one's, and its body is at least this large relative to the first.
 SECOND_PERSON_SIZE = 0.5
 
-REGION_NAMES = ("face_hair_neck", "arms", "arm_skin", "sleeves", "hands", "upper_garment", "torso_skin",
-                "lower_body", "background")
+REGION_NAMES = (
+    "face_hair_neck",
+    "arms",
+    "arm_skin",
+    "sleeves",
+    "hands",
+    "upper_garment",
+    "torso_skin",
+    "lower_body",
+    "background",
+)
 
 
 @dataclass
@@ -67,8 +76,14 @@ class PersonAnalysis:
 
 def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     out = np.zeros(shape, np.uint8)
-    cv2.line(out, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(1, int(round(2 * radius))),
-             lineType=cv2.LINE_8)
+    cv2.line(
+        out,
+        tuple(np.round(a).astype(int)),
+        tuple(np.round(b).astype(int)),
+        1,
+        max(1, int(round(2 * radius))),
+        lineType=cv2.LINE_8,
+    )
     cv2.circle(out, tuple(np.round(a).astype(int)), int(round(radius)), 1, -1)
     cv2.circle(out, tuple(np.round(b).astype(int)), int(round(radius)), 1, -1)
     return out.astype(bool)
@@ -125,33 +140,42 @@ def _check_person(rgb: np.ndarray, pose: Pose) -> None:
         radius = float(np.linalg.norm(other.keypoints[1] - other.keypoints[0]))
         apart = np.linalg.norm((other.box[:2] + other.box[2:]) / 2 - (best.box[:2] + best.box[2:]) / 2) > face
         if other.score >= SECOND_PERSON_SCORE and apart and radius >= SECOND_PERSON_SIZE * best_radius:
-            raise PipelineError("MULTIPLE_PEOPLE", "More than one person is in the photo. Crop it to the one person "
-                                                   "who should wear the garment.")
+            raise PipelineError(
+                "MULTIPLE_PEOPLE",
+                "More than one person is in the photo. Crop it to the one person who should wear the garment.",
+            )
     v = pose.visibility
     needed = [LM["left_shoulder"], LM["right_shoulder"], LM["left_hip"], LM["right_hip"]]
     pts = pose.landmarks[needed]
     margin = 0.02 * max(h, w)
     inside = (pts[:, 0] > -margin) & (pts[:, 0] < w + margin) & (pts[:, 1] > -margin) & (pts[:, 1] < h + margin)
     if (v[needed] < MIN_VISIBILITY).any() or not inside.all():
-        raise PipelineError("UPPER_BODY_NOT_VISIBLE", "Shoulders and hips must both be in the photo. Use a photo "
-                                                      "showing at least the upper body down to the hips.")
+        raise PipelineError(
+            "UPPER_BODY_NOT_VISIBLE",
+            "Shoulders and hips must both be in the photo. Use a photo "
+            "showing at least the upper body down to the hips.",
+        )
     torso = float(np.linalg.norm((pts[0] + pts[1]) / 2 - (pts[2] + pts[3]) / 2))
     if torso < MIN_TORSO_FRACTION * max(h, w) or torso < MIN_TORSO_PX:
-        raise PipelineError("PERSON_TOO_SMALL", "The person is too small in the photo. Use a photo where the "
-                                                "person fills most of the frame.")
+        raise PipelineError(
+            "PERSON_TOO_SMALL",
+            "The person is too small in the photo. Use a photo where the person fills most of the frame.",
+        )
 
 
 # --------------------------------------------------------------------------- colour
 
 
-def _skin_model(ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
-                visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+def _skin_model(
+    ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], visibility: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """(mean, inverse covariance) of skin CrCb from the face (cheeks between eyes and mouth), or a generic model."""
     h, w = mask.shape
     face_ids = [LM[n] for n in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")]
     face_pts = np.array([kp[n] for n in ("nose", "l_eye", "r_eye", "l_mouth", "r_mouth")])
     usable = (visibility[face_ids] > MIN_VISIBILITY).all() and (
-        (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)).all()
+        (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)
+    ).all()
     if usable:
         eyes = (kp["l_eye"] + kp["r_eye"]) / 2
         mouth = (kp["l_mouth"] + kp["r_mouth"]) / 2
@@ -203,8 +227,9 @@ def _nearest_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.sqrt((d**2).sum(-1)).min(-1)
 
 
-def _find_waist(lab: np.ndarray, t: np.ndarray, candidates: np.ndarray, upper: np.ndarray,
-                lower: np.ndarray) -> float | None:
+def _find_waist(
+    lab: np.ndarray, t: np.ndarray, candidates: np.ndarray, upper: np.ndarray, lower: np.ndarray
+) -> float | None:
     """Torso-axis position where the upper garment gives way to the lower body, by colour.
 
     Picks the split maximising (# upper-like pixels above) + (# lower-like pixels below) among ``candidates``.
@@ -258,12 +283,14 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
         regions[name][y0:y1, x0:x1] = crop[name]
     regions["background"] = ~mask
     progress("person", 25)
-    return PersonAnalysis(rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t,
-                          skin_from_face=skin_from_face)
+    return PersonAnalysis(
+        rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t, skin_from_face=skin_from_face
+    )
 
 
-def _regions(rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray],
-             visibility: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool]:
+def _regions(
+    rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], visibility: np.ndarray
+) -> tuple[dict[str, np.ndarray], float, bool]:
     """The person's regions (all but the background) in an image, its mask and keypoints."""
     h, w = mask.shape
     shape = (h, w)
@@ -490,8 +517,14 @@ def draw_person_debug(analysis: PersonAnalysis) -> np.ndarray:
     cv2.drawContours(vis, contours, -1, (255, 255, 255), thickness)
     pts = analysis.pose.landmarks
     for a, b in SKELETON:
-        cv2.line(vis, tuple(np.round(pts[a]).astype(int)), tuple(np.round(pts[b]).astype(int)), (0, 255, 0),
-                 thickness, cv2.LINE_AA)
+        cv2.line(
+            vis,
+            tuple(np.round(pts[a]).astype(int)),
+            tuple(np.round(pts[b]).astype(int)),
+            (0, 255, 0),
+            thickness,
+            cv2.LINE_AA,
+        )
     for i, p in enumerate(pts):
         colour = (255, 255, 0) if i % 2 else (0, 160, 255)  # person's left yellow, right blue
         if analysis.pose.visibility[i] < MIN_VISIBILITY:
@@ -502,8 +535,14 @@ def draw_person_debug(analysis: PersonAnalysis) -> np.ndarray:
     neck, hip = kp["neck"], kp["mid_hip"]
     centre = neck + (hip - neck) * analysis.waist_y
     half = (kp["l_shoulder"] - kp["r_shoulder"]) * 0.8
-    cv2.line(vis, tuple(np.round(centre - half).astype(int)), tuple(np.round(centre + half).astype(int)),
-             (255, 0, 255), thickness, cv2.LINE_AA)
+    cv2.line(
+        vis,
+        tuple(np.round(centre - half).astype(int)),
+        tuple(np.round(centre + half).astype(int)),
+        (255, 0, 255),
+        thickness,
+        cv2.LINE_AA,
+    )
     if analysis.pose.roi is not None:
         cv2.polylines(vis, [np.round(analysis.pose.roi.corners()).astype(np.int32)], True, (255, 0, 255), thickness)
     return vis

@@ -151,8 +151,9 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def _weighted_nms(scores: np.ndarray, boxes: np.ndarray,
-                  keypoints: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+def _weighted_nms(
+    scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray
+) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """MediaPipe's WEIGHTED non-maximum suppression: each kept detection is the score-weighted mean of its cluster."""
     order = np.argsort(-scores)
     remaining = order
@@ -210,11 +211,12 @@ def detect_people(rgb: np.ndarray, min_score: float = MIN_DETECTION_SCORE, *, ti
         h, w = rgb.shape[:2]
         found = []
         for x, y, side in _tiles(h, w):
-            sc, bx, kp = _decode(rgb[y:y + side, x:x + side], min_score)
+            sc, bx, kp = _decode(rgb[y : y + side, x : x + side], min_score)
             found.append((sc, bx + np.array([x, y, x, y]), kp + np.array([x, y])))
         scores, boxes, keypoints = (np.concatenate(parts) for parts in zip(*found, strict=True))
-    return [Detection(score=score, box=box, keypoints=kps) for score, box, kps in _weighted_nms(scores, boxes,
-                                                                                               keypoints)]
+    return [
+        Detection(score=score, box=box, keypoints=kps) for score, box, kps in _weighted_nms(scores, boxes, keypoints)
+    ]
 
 
 # --------------------------------------------------------------------------- landmarks
@@ -251,8 +253,14 @@ def _refine_on_heatmap(raw: np.ndarray, heatmap: np.ndarray, kernel: int = 7, mi
 def _run_landmarks(rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float, np.ndarray]:
     """Landmark model on the ROI crop: (39, 5) raw landmarks in image space, presence score, 256x256 mask logits."""
     m = roi.crop_to_image()
-    crop = cv2.warpAffine(rgb, m, (LANDMARK_SIZE, LANDMARK_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = cv2.warpAffine(
+        rgb,
+        m,
+        (LANDMARK_SIZE, LANDMARK_SIZE),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     x = (crop.astype(np.float32) / 255.0)[None]
     landmarks, flag, segmentation, heatmap, _world = get_session(LANDMARKER).run(None, {"input_1": x})
     raw = landmarks[0].reshape(39, 5).astype(np.float64)
@@ -278,8 +286,10 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
     people = detect_people(rgb, CANDIDATE_SCORE, tiles=True)
     confident = [p for p in people if p.score >= MIN_DETECTION_SCORE]
     if not confident:
-        raise PipelineError("NO_PERSON", "No person was found in the photo. Use a photo of one person, upper body "
-                                         "or full body, facing the camera.")
+        raise PipelineError(
+            "NO_PERSON",
+            "No person was found in the photo. Use a photo of one person, upper body or full body, facing the camera.",
+        )
     best = confident[0]
     roi = _roi_from_points(best.keypoints[0], best.keypoints[1])
     raw, presence_score, seg = _run_landmarks(rgb, roi)
@@ -289,12 +299,20 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
         if presence2 >= MIN_PRESENCE:
             roi, raw, presence_score, seg = second, raw2, presence2, seg2
     if presence_score < MIN_PRESENCE:
-        raise PipelineError("NO_PERSON", "No person could be made out in the photo. Use a clearer photo of one "
-                                         "person facing the camera.")
+        raise PipelineError(
+            "NO_PERSON",
+            "No person could be made out in the photo. Use a clearer photo of one person facing the camera.",
+        )
     h, w = rgb.shape[:2]
     # The mask: sigmoid on the crop, then warped back into the image (zero outside the crop).
-    mask = cv2.warpAffine(_sigmoid(seg).astype(np.float32), roi.crop_to_image(), (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = cv2.warpAffine(
+        _sigmoid(seg).astype(np.float32),
+        roi.crop_to_image(),
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return Pose(
         landmarks=raw[:33, :2].astype(np.float32),
         visibility=_sigmoid(raw[:33, 3]).astype(np.float32),

@@ -35,8 +35,8 @@ class ThinPlateSpline:
         a = np.zeros((n + 3, n + 3))
         a[:n, :n] = k
         a[:n, n] = a[n, :n] = 1
-        a[:n, n + 1:] = p
-        a[n + 1:, :n] = p.T
+        a[:n, n + 1 :] = p
+        a[n + 1 :, :n] = p.T
         b = np.zeros((n + 3, 2))
         b[:n] = dst
         self.points = p
@@ -53,7 +53,7 @@ class ThinPlateSpline:
         shape = pts.shape
         p = (pts.reshape(-1, 2) - self.centre) / self.scale
         n = len(self.points)
-        out = self._kernel(p, self.points) @ self.coef[:n] + self.coef[n] + p @ self.coef[n + 1:]
+        out = self._kernel(p, self.points) @ self.coef[:n] + self.coef[n] + p @ self.coef[n + 1 :]
         return out.reshape(shape)
 
 
@@ -133,8 +133,15 @@ class WarpResult:
         return rgb, alpha, per_piece
 
 
-def warp_piece(name: str, rgb: np.ndarray, alpha: np.ndarray, body_pts: np.ndarray, garment_pts: np.ndarray,
-               box: tuple[int, int, int, int], smoothing: float = 0.0) -> WarpedPiece | None:
+def warp_piece(
+    name: str,
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    body_pts: np.ndarray,
+    garment_pts: np.ndarray,
+    box: tuple[int, int, int, int],
+    smoothing: float = 0.0,
+) -> WarpedPiece | None:
     """Warp ``rgb``/``alpha`` so that garment_pts land on body_pts, rendered inside ``box``."""
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2:
@@ -376,8 +383,14 @@ def _fit_top(garment: GarmentAnalysis, body: Body) -> WarpResult:
     pairs = {n: (s, d_) for n, s, d_ in zip(names, src, dst, strict=False)}
     # Anchors around the garment keep the spline calm away from the landmarks.
     gh, gw = garment.alpha.shape
-    ring = np.array([[x, y] for x in np.linspace(0, gw - 1, 4) for y in np.linspace(0, gh - 1, 4)
-                     if x in (0, gw - 1) or y in (0, gh - 1)])
+    ring = np.array(
+        [
+            [x, y]
+            for x in np.linspace(0, gw - 1, 4)
+            for y in np.linspace(0, gh - 1, 4)
+            if x in (0, gw - 1) or y in (0, gh - 1)
+        ]
+    )
     src_all = np.concatenate([src, ring])
     dst_all = np.concatenate([dst, apply_affine(m, ring)])
 
@@ -401,15 +414,16 @@ def _arm_half_width(body: Body, pt: np.ndarray, fallback: float) -> float:
     h, w = body.shape
     x, y = int(np.clip(pt[0], 0, w - 1)), int(np.clip(pt[1], 0, h - 1))
     r = int(fallback * 3)
-    sub = body.arms[max(0, y - r): y + r + 1, max(0, x - r): x + r + 1]
+    sub = body.arms[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]
     if sub.sum() < 10:
         return fallback
     dist = cv2.distanceTransform(sub.astype(np.uint8), cv2.DIST_L2, 3)
     return float(np.clip(np.percentile(dist[sub], 90), 0.5 * fallback, 2 * fallback))
 
 
-def _warp_sleeve(garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray],
-                 scale: float, pairs: dict) -> WarpedPiece | None:
+def _warp_sleeve(
+    garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray], scale: float, pairs: dict
+) -> WarpedPiece | None:
     """Bend one sleeve along the arm.
 
     A lowered arm carries its sleeve with it: the sleeve's axis is laid along the arm
@@ -540,8 +554,15 @@ def _fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
     ring = np.array([[0, 0], [gw - 1, 0], [0, gh - 1], [gw - 1, gh - 1]], np.float64)
     h, w = body.shape
     box = _clip_box(dst, w, h, pad=0.1 * sw)
-    piece = warp_piece("bottoms", garment.rgb, garment.alpha.astype(np.float32), np.concatenate([dst, apply_affine(
-        m, ring)]), np.concatenate([src, ring]), box, smoothing=1e-2)
+    piece = warp_piece(
+        "bottoms",
+        garment.rgb,
+        garment.alpha.astype(np.float32),
+        np.concatenate([dst, apply_affine(m, ring)]),
+        np.concatenate([src, ring]),
+        box,
+        smoothing=1e-2,
+    )
     return WarpResult(pieces=[piece] if piece else [], pairs=pairs, scale=scale)
 
 
@@ -554,7 +575,7 @@ def draw_warp_debug(person_rgb: np.ndarray, garment: GarmentAnalysis, warp: Warp
         x0, y0 = piece.box[:2]
         inside = piece.alpha > 0.05
         lines = ((np.mod(piece.map_x, step) < 1.2) | (np.mod(piece.map_y, step) < 1.2)) & inside
-        sub = out[y0:y0 + lines.shape[0], x0:x0 + lines.shape[1]]
+        sub = out[y0 : y0 + lines.shape[0], x0 : x0 + lines.shape[1]]
         sub[lines] = (0, 255, 255) if piece.name == "torso" else (255, 0, 255)
     out = np.ascontiguousarray(out)
     for name, (_, dst) in warp.pairs.items():

@@ -39,8 +39,14 @@ class Command(BaseCommand):
                 self.stderr.write(f"{percent:3d}% {stage}")
 
         try:
-            result = run_tryon(person, garment, category=options["category"], quality=options["quality"],
-                               progress=progress, debug_dir=options["debug"])
+            result = run_tryon(
+                person,
+                garment,
+                category=options["category"],
+                quality=options["quality"],
+                progress=progress,
+                debug_dir=options["debug"],
+            )
         except PipelineError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         out.parent.mkdir(parents=True, exist_ok=True)
