@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from imaging.errors import PipelineError
+from imaging.models import model
 
 METHODS = ("auto", "plain", "u2net")
 
@@ -563,16 +564,11 @@ def _edge_alpha(
 
 
 def _u2net_prob(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """U2-Net-p saliency at 320x320, rembg's normalisation; returns (prob HxW, raw max)."""
-    from imaging.onnx_runtime import get_session  # imported here so the plain method works without a model file
-
-    session = get_session("u2netp.onnx")
-    small = cv2.resize(rgb, (320, 320), interpolation=cv2.INTER_AREA).astype(np.float32)
-    small /= max(float(small.max()), 1e-6)
-    mean = np.array([0.485, 0.456, 0.406], np.float32)
-    std = np.array([0.229, 0.224, 0.225], np.float32)
-    x = ((small - mean) / std).transpose(2, 0, 1)[None]
-    out = session.run(None, {session.get_inputs()[0].name: x})[0][0, 0].astype(np.float32)
+    """U2-Net-p saliency at the network's input size; returns (prob HxW, raw max)."""
+    spec = model("u2netp.onnx")
+    height, width = spec.input.size
+    small = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    out = spec.run(small)["saliency"][0, 0].astype(np.float32)
     raw_max = float(out.max())
     lo, hi = float(out.min()), float(out.max())
     prob = (out - lo) / max(hi - lo, 1e-6)

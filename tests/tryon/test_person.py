@@ -128,7 +128,7 @@ def test_face_only(astronaut):
 def _drawn_person():
     """A person drawn with known landmarks: skin face, neck and hands; a blue long-sleeved turtleneck
     whose cuffs reach past the wrist landmarks and whose collar rises above the shoulder line."""
-    from imaging.tryon.classical.pose import LM
+    from imaging.tryon.classical.pose import Landmark
 
     h, w = 600, 400
     rng = np.random.default_rng(1)
@@ -178,7 +178,7 @@ def _drawn_person():
     kp = {k: np.array(v, np.float32) for k, v in kp.items()}
     kp["neck"] = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
     kp["mid_hip"] = (kp["l_hip"] + kp["r_hip"]) / 2
-    return img, mask, kp, np.ones(len(LM), np.float32)
+    return img, mask, kp, np.ones(len(Landmark), np.float32)
 
 
 def test_old_cuffs_past_the_wrist_are_sleeve_and_a_high_collar_is_garment():

@@ -7,7 +7,7 @@ import pytest
 from skimage import data
 
 from imaging.errors import PipelineError
-from imaging.tryon.classical.pose import LM, anchors, detect_people, detect_pose
+from imaging.tryon.classical.pose import Landmark, anchors, detect_people, detect_pose
 
 
 @pytest.fixture(scope="module")
@@ -43,29 +43,30 @@ def test_one_person_found(pose, astronaut):
 def test_landmarks_in_plausible_places(pose):
     p = pose.landmarks
     # The astronaut's face is roughly x 150-290, y 40-230 in the 512x512 photo.
-    nose = p[LM["nose"]]
+    nose = p[Landmark.NOSE]
     assert 150 < nose[0] < 290 and 60 < nose[1] < 230
     for side in ("left", "right"):
-        assert p[LM[f"{side}_eye"]][1] < nose[1] < p[LM[f"{side}_shoulder"]][1]
-        assert pose.visibility[LM[f"{side}_shoulder"]] > 0.8
+        assert p[Landmark[f"{side.upper()}_EYE"]][1] < nose[1] < p[Landmark[f"{side.upper()}_SHOULDER"]][1]
+        assert pose.visibility[Landmark[f"{side.upper()}_SHOULDER"]] > 0.8
     # Facing the camera: the person's left is on the image's right.
-    assert p[LM["left_shoulder"]][0] > nose[0] > p[LM["right_shoulder"]][0]
-    assert p[LM["left_eye"]][0] > p[LM["right_eye"]][0]
-    assert p[LM["left_hip"]][0] > p[LM["right_hip"]][0]
+    assert p[Landmark.LEFT_SHOULDER][0] > nose[0] > p[Landmark.RIGHT_SHOULDER][0]
+    assert p[Landmark.LEFT_EYE][0] > p[Landmark.RIGHT_EYE][0]
+    assert p[Landmark.LEFT_HIP][0] > p[Landmark.RIGHT_HIP][0]
     # Shoulders are wider apart than the eyes, hips below the shoulders.
-    assert abs(p[LM["left_shoulder"]][0] - p[LM["right_shoulder"]][0]) > 2 * abs(
-        p[LM["left_eye"]][0] - p[LM["right_eye"]][0]
+    assert abs(p[Landmark.LEFT_SHOULDER][0] - p[Landmark.RIGHT_SHOULDER][0]) > 2 * abs(
+        p[Landmark.LEFT_EYE][0] - p[Landmark.RIGHT_EYE][0]
     )
-    assert p[LM["left_hip"]][1] > p[LM["left_shoulder"]][1] + 100
+    assert p[Landmark.LEFT_HIP][1] > p[Landmark.LEFT_SHOULDER][1] + 100
 
 
 def test_mask_covers_the_person(pose):
     mask = pose.mask > 0.5
     p = pose.landmarks
-    torso_centre = (p[LM["left_shoulder"]] + p[LM["right_shoulder"]] + p[LM["left_hip"]] + p[LM["right_hip"]]) / 4
+    corners = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
+    torso_centre = p[corners].mean(axis=0)
     x, y = np.round(torso_centre).astype(int)
     assert mask[y - 10 : y + 10, x - 10 : x + 10].all()
-    nose = np.round(p[LM["nose"]]).astype(int)
+    nose = np.round(p[Landmark.NOSE]).astype(int)
     assert mask[nose[1], nose[0]]
     # The top corners are wall and flag, not the person.
     assert not mask[:40, :40].any() and not mask[:40, -40:].any()
@@ -94,5 +95,5 @@ def test_two_people_are_both_detected(astronaut):
 def test_single_pass_close_to_refined(astronaut, pose):
     """The second landmark pass only adjusts: it stays near the first on a clear photo."""
     single = detect_pose(astronaut, refine=False)
-    key = [LM[n] for n in ("nose", "left_shoulder", "right_shoulder")]
+    key = [Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
     assert np.abs(single.landmarks[key] - pose.landmarks[key]).max() < 25

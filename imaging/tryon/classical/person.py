@@ -34,7 +34,7 @@ import numpy as np
 
 from imaging.errors import PipelineError
 from imaging.progress import ProgressCallback, no_progress
-from imaging.tryon.classical.pose import LM, SKELETON, Pose, detect_pose
+from imaging.tryon.classical.pose import SKELETON, DetectorKeypoint, Landmark, Pose, detect_pose
 
 MIN_VISIBILITY = 0.5
 # The torso (shoulder centre to hip centre) must be at least this fraction of the image's long side...
@@ -109,18 +109,22 @@ def _polygon(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     return out.astype(bool)
 
 
+# The keypoints the analysis names ("l_" = the person's left), from BlazePose's landmarks.
+KEYPOINT_LANDMARKS = {
+    "nose": Landmark.NOSE, "l_eye": Landmark.LEFT_EYE, "r_eye": Landmark.RIGHT_EYE, "l_ear": Landmark.LEFT_EAR,
+    "r_ear": Landmark.RIGHT_EAR, "l_mouth": Landmark.MOUTH_LEFT, "r_mouth": Landmark.MOUTH_RIGHT,
+    "l_shoulder": Landmark.LEFT_SHOULDER, "r_shoulder": Landmark.RIGHT_SHOULDER, "l_elbow": Landmark.LEFT_ELBOW,
+    "r_elbow": Landmark.RIGHT_ELBOW, "l_wrist": Landmark.LEFT_WRIST, "r_wrist": Landmark.RIGHT_WRIST,
+    "l_index": Landmark.LEFT_INDEX, "r_index": Landmark.RIGHT_INDEX, "l_pinky": Landmark.LEFT_PINKY,
+    "r_pinky": Landmark.RIGHT_PINKY, "l_thumb": Landmark.LEFT_THUMB, "r_thumb": Landmark.RIGHT_THUMB,
+    "l_hip": Landmark.LEFT_HIP, "r_hip": Landmark.RIGHT_HIP, "l_knee": Landmark.LEFT_KNEE,
+    "r_knee": Landmark.RIGHT_KNEE, "l_ankle": Landmark.LEFT_ANKLE, "r_ankle": Landmark.RIGHT_ANKLE,
+}  # fmt: skip
+
+
 def _keypoints(pose: Pose) -> dict[str, np.ndarray]:
     p = pose.landmarks
-    names = {
-        "nose": "nose", "l_eye": "left_eye", "r_eye": "right_eye", "l_ear": "left_ear", "r_ear": "right_ear",
-        "l_mouth": "mouth_left", "r_mouth": "mouth_right",
-        "l_shoulder": "left_shoulder", "r_shoulder": "right_shoulder", "l_elbow": "left_elbow",
-        "r_elbow": "right_elbow", "l_wrist": "left_wrist", "r_wrist": "right_wrist", "l_index": "left_index",
-        "r_index": "right_index", "l_pinky": "left_pinky", "r_pinky": "right_pinky", "l_thumb": "left_thumb",
-        "r_thumb": "right_thumb", "l_hip": "left_hip", "r_hip": "right_hip", "l_knee": "left_knee",
-        "r_knee": "right_knee", "l_ankle": "left_ankle", "r_ankle": "right_ankle",
-    }  # fmt: skip
-    out = {key: p[LM[name]].astype(np.float32) for key, name in names.items()}
+    out = {key: p[landmark].astype(np.float32) for key, landmark in KEYPOINT_LANDMARKS.items()}
     out["neck"] = ((out["l_shoulder"] + out["r_shoulder"]) / 2).astype(np.float32)
     out["mid_hip"] = ((out["l_hip"] + out["r_hip"]) / 2).astype(np.float32)
     return out
@@ -134,10 +138,11 @@ def _check_person(rgb: np.ndarray, pose: Pose) -> None:
     best = pose.people[0]
     # The detector's box is a fixed-size square around the face; its keypoints give the body: centre (hips)
     # and radius. Another person: confident enough, face apart from the first, body of comparable size.
-    best_radius = float(np.linalg.norm(best.keypoints[1] - best.keypoints[0]))
+    centre, scale_point = DetectorKeypoint.HIP_CENTRE, DetectorKeypoint.BODY_SCALE
+    best_radius = float(np.linalg.norm(best.keypoints[scale_point] - best.keypoints[centre]))
     face = best.box[2] - best.box[0]
     for other in pose.people[1:]:
-        radius = float(np.linalg.norm(other.keypoints[1] - other.keypoints[0]))
+        radius = float(np.linalg.norm(other.keypoints[scale_point] - other.keypoints[centre]))
         apart = np.linalg.norm((other.box[:2] + other.box[2:]) / 2 - (best.box[:2] + best.box[2:]) / 2) > face
         if other.score >= SECOND_PERSON_SCORE and apart and radius >= SECOND_PERSON_SIZE * best_radius:
             raise PipelineError(
@@ -145,7 +150,7 @@ def _check_person(rgb: np.ndarray, pose: Pose) -> None:
                 "More than one person is in the photo. Crop it to the one person who should wear the garment.",
             )
     v = pose.visibility
-    needed = [LM["left_shoulder"], LM["right_shoulder"], LM["left_hip"], LM["right_hip"]]
+    needed = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
     pts = pose.landmarks[needed]
     margin = 0.02 * max(h, w)
     inside = (pts[:, 0] > -margin) & (pts[:, 0] < w + margin) & (pts[:, 1] > -margin) & (pts[:, 1] < h + margin)
@@ -171,7 +176,7 @@ def _skin_model(
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """(mean, inverse covariance) of skin CrCb from the face (cheeks between eyes and mouth), or a generic model."""
     h, w = mask.shape
-    face_ids = [LM[n] for n in ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")]
+    face_ids = [Landmark.NOSE, Landmark.LEFT_EYE, Landmark.RIGHT_EYE, Landmark.MOUTH_LEFT, Landmark.MOUTH_RIGHT]
     face_pts = np.array([kp[n] for n in ("nose", "l_eye", "r_eye", "l_mouth", "r_mouth")])
     usable = (visibility[face_ids] > MIN_VISIBILITY).all() and (
         (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)

@@ -13,26 +13,33 @@ The chain follows MediaPipe's ``pose_landmark_cpu`` graph in static-image mode:
    than the detector's estimate;
 5. landmarks and mask projected back to the image.
 
-Landmark indices (BlazePose topology): 0 nose, 1-3 left eye (inner, centre, outer), 4-6 right eye, 7/8 ears,
-9/10 mouth, 11/12 shoulders, 13/14 elbows, 15/16 wrists, 17-22 hand points, 23/24 hips, 25/26 knees, 27/28 ankles,
-29/30 heels, 31/32 foot index. Odd = the person's left, even = right.
+Landmark indices (BlazePose topology) are :class:`Landmark`; odd = the person's left, even = right. Model
+files, input sizes and normalisation come from the model registry (``models/manifest.json``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from imaging.errors import PipelineError
-from imaging.onnx_runtime import get_session
+from imaging.models import ModelSpec, model
 
-DETECTOR = "pose_detection.onnx"
-LANDMARKER = "pose_landmark_full.onnx"
-DETECTOR_SIZE = 224
-LANDMARK_SIZE = 256
+
+def detector() -> ModelSpec:
+    return model("pose_detection.onnx")
+
+
+def landmarker() -> ModelSpec:
+    return model("pose_landmark_full.onnx")
+
+
+DETECTOR_SIZE = detector().input.size[0]  # the detector's square input (the anchors are laid out on it)
+LANDMARK_SIZE = landmarker().input.size[0]  # the landmark model's square crop
 MIN_DETECTION_SCORE = 0.5  # MediaPipe's min_detection_confidence default
 # Weaker detections are kept as candidates: a second person beside the first often scores only 0.4-0.5
 # (two astronauts side by side: 0.71 and 0.49), while the dev photos of one person show nothing above 0.1.
@@ -41,19 +48,75 @@ NMS_IOU = 0.3
 MIN_PRESENCE = 0.5  # the landmark model's own "a person is in this crop" score
 ROI_SCALE = 1.25  # MediaPipe's RectTransformationCalculator scale for pose
 
-LANDMARK_NAMES = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)  # fmt: skip
-LM = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 
+class Landmark(IntEnum):
+    """BlazePose's 33 body landmarks; LEFT / RIGHT are the person's own sides."""
+
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+BODY_LANDMARKS = len(Landmark)
+# The landmark model's two extra points after the 33 body landmarks: the next crop's centre and scale point.
+AUX_HIP_CENTRE = 33
+AUX_BODY_SCALE = 34
+# Rows of the landmark output: (x, y, z, visibility, presence) each; 33 body, 2 auxiliary, 4 unused.
+ALL_LANDMARKS = landmarker().output("landmarks").shape[-1] // 5
+# Columns of a landmark row.
+X, Y, Z, VISIBILITY, PRESENCE = range(5)
+
+
+class DetectorKeypoint(IntEnum):
+    """The pose detector's 4 keypoints per person."""
+
+    HIP_CENTRE = 0
+    BODY_SCALE = 1  # on the full-body circle around the hip centre: its distance is the body's radius
+    SHOULDER_CENTRE = 2
+    UPPER_BODY_SCALE = 3
+
+
+_L = Landmark
 SKELETON = (
-    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24), (23, 25), (25, 27),
-    (24, 26), (26, 28), (27, 29), (29, 31), (28, 30), (30, 32), (15, 17), (15, 19), (15, 21), (16, 18),
-    (16, 20), (16, 22), (0, 2), (0, 5), (2, 7), (5, 8), (9, 10),
+    (_L.LEFT_SHOULDER, _L.RIGHT_SHOULDER), (_L.LEFT_SHOULDER, _L.LEFT_ELBOW), (_L.LEFT_ELBOW, _L.LEFT_WRIST),
+    (_L.RIGHT_SHOULDER, _L.RIGHT_ELBOW), (_L.RIGHT_ELBOW, _L.RIGHT_WRIST), (_L.LEFT_SHOULDER, _L.LEFT_HIP),
+    (_L.RIGHT_SHOULDER, _L.RIGHT_HIP), (_L.LEFT_HIP, _L.RIGHT_HIP), (_L.LEFT_HIP, _L.LEFT_KNEE),
+    (_L.LEFT_KNEE, _L.LEFT_ANKLE), (_L.RIGHT_HIP, _L.RIGHT_KNEE), (_L.RIGHT_KNEE, _L.RIGHT_ANKLE),
+    (_L.LEFT_ANKLE, _L.LEFT_HEEL), (_L.LEFT_HEEL, _L.LEFT_FOOT_INDEX), (_L.RIGHT_ANKLE, _L.RIGHT_HEEL),
+    (_L.RIGHT_HEEL, _L.RIGHT_FOOT_INDEX), (_L.LEFT_WRIST, _L.LEFT_PINKY), (_L.LEFT_WRIST, _L.LEFT_INDEX),
+    (_L.LEFT_WRIST, _L.LEFT_THUMB), (_L.RIGHT_WRIST, _L.RIGHT_PINKY), (_L.RIGHT_WRIST, _L.RIGHT_INDEX),
+    (_L.RIGHT_WRIST, _L.RIGHT_THUMB), (_L.NOSE, _L.LEFT_EYE), (_L.NOSE, _L.RIGHT_EYE),
+    (_L.LEFT_EYE, _L.LEFT_EAR), (_L.RIGHT_EYE, _L.RIGHT_EAR), (_L.MOUTH_LEFT, _L.MOUTH_RIGHT),
 )  # fmt: skip
 
 
@@ -85,20 +148,20 @@ class Roi:
 
 @dataclass
 class Pose:
-    landmarks: np.ndarray  # (33, 2) float32, pixel coords in the input image
+    landmarks: np.ndarray  # (33, 2) float32, pixel coords in the input image, indexed by Landmark
     visibility: np.ndarray  # (33,) float32 in [0,1] (sigmoid applied)
     mask: np.ndarray  # HxW float32 person probability in [0,1], full image size
     detections: int  # number of people the detector found above threshold (after NMS)
     score: float  # detector score of the person analysed
-    presence: np.ndarray = field(default_factory=lambda: np.zeros(33, np.float32))  # (33,) in [0,1]
-    depth: np.ndarray = field(default_factory=lambda: np.zeros(33, np.float32))  # (33,) z, pixels, hips ~ 0
+    presence: np.ndarray = field(default_factory=lambda: np.zeros(BODY_LANDMARKS, np.float32))  # (33,) in [0,1]
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(BODY_LANDMARKS, np.float32))  # (33,) z, pixels, hips ~ 0
     pose_score: float = 0.0  # the landmark model's presence score for the crop
     roi: Roi | None = None  # the crop the landmarks came from
     # every detection after NMS down to CANDIDATE_SCORE, best first (people[0] is the one analysed)
     people: list[Detection] = field(default_factory=list)
 
-    def point(self, name: str) -> np.ndarray:
-        return self.landmarks[LM[name]]
+    def point(self, landmark: Landmark) -> np.ndarray:
+        return self.landmarks[landmark]
 
 
 # --------------------------------------------------------------------------- detector
@@ -173,8 +236,8 @@ def _weighted_nms(
 def _decode(rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detector on the letterboxed image: (scores, boxes, keypoints) in image pixels for anchors >= min_score."""
     boxed, scale, offset = _letterbox(rgb, DETECTOR_SIZE)
-    x = (boxed.astype(np.float32) / 127.5 - 1.0)[None]
-    regressors, logits = get_session(DETECTOR).run(None, {"input_1": x})
+    out = detector().run(boxed)
+    regressors, logits = out["boxes"], out["scores"]
     scores = _sigmoid(logits[0, :, 0].astype(np.float64))  # MediaPipe clips the logits at +-100 first
     keep = scores >= min_score
     raw, scores, centre = regressors[0][keep], scores[keep], anchors()[keep]
@@ -261,14 +324,13 @@ def _run_landmarks(rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float, np.nda
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
-    x = (crop.astype(np.float32) / 255.0)[None]
-    landmarks, flag, segmentation, heatmap, _world = get_session(LANDMARKER).run(None, {"input_1": x})
-    raw = landmarks[0].reshape(39, 5).astype(np.float64)
-    _refine_on_heatmap(raw, heatmap[0])
+    result = landmarker().run(crop)
+    raw = result["landmarks"][0].reshape(ALL_LANDMARKS, 5).astype(np.float64)
+    _refine_on_heatmap(raw, result["heatmaps"][0])
     out = raw.copy()
     out[:, :2] = raw[:, :2] @ m[:, :2].T + m[:, 2]
-    out[:, 2] = raw[:, 2] * roi.size / LANDMARK_SIZE  # z is in crop pixels, like x
-    return out, float(flag[0, 0]), segmentation[0, :, :, 0]
+    out[:, Z] = raw[:, Z] * roi.size / LANDMARK_SIZE  # z is in crop pixels, like x
+    return out, float(result["presence"][0, 0]), result["segmentation"][0, :, :, 0]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -291,10 +353,10 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
             "No person was found in the photo. Use a photo of one person, upper body or full body, facing the camera.",
         )
     best = confident[0]
-    roi = _roi_from_points(best.keypoints[0], best.keypoints[1])
+    roi = _roi_from_points(best.keypoints[DetectorKeypoint.HIP_CENTRE], best.keypoints[DetectorKeypoint.BODY_SCALE])
     raw, presence_score, seg = _run_landmarks(rgb, roi)
     if refine and presence_score >= MIN_PRESENCE:
-        second = _roi_from_points(raw[33, :2], raw[34, :2])
+        second = _roi_from_points(raw[AUX_HIP_CENTRE, :2], raw[AUX_BODY_SCALE, :2])
         raw2, presence2, seg2 = _run_landmarks(rgb, second)
         if presence2 >= MIN_PRESENCE:
             roi, raw, presence_score, seg = second, raw2, presence2, seg2
@@ -314,13 +376,13 @@ def detect_pose(rgb: np.ndarray, *, refine: bool = True) -> Pose:
         borderValue=0,
     )
     return Pose(
-        landmarks=raw[:33, :2].astype(np.float32),
-        visibility=_sigmoid(raw[:33, 3]).astype(np.float32),
+        landmarks=raw[:BODY_LANDMARKS, :2].astype(np.float32),
+        visibility=_sigmoid(raw[:BODY_LANDMARKS, VISIBILITY]).astype(np.float32),
         mask=np.clip(mask, 0.0, 1.0),
         detections=len(confident),
         score=best.score,
-        presence=_sigmoid(raw[:33, 4]).astype(np.float32),
-        depth=raw[:33, 2].astype(np.float32),
+        presence=_sigmoid(raw[:BODY_LANDMARKS, PRESENCE]).astype(np.float32),
+        depth=raw[:BODY_LANDMARKS, Z].astype(np.float32),
         pose_score=presence_score,
         roi=roi,
         people=people,

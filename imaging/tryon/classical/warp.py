@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .garment import GarmentAnalysis, Sleeve
+from .pose import Landmark
 
 GRID_STEP = 8  # px between exact TPS evaluations; the rest is bilinear in between
 
@@ -224,9 +225,14 @@ def body_from_person(person) -> Body:
     """Build the warp's view of a ``PersonAnalysis`` (keypoints plus masks)."""
     kp = {k: np.asarray(v, np.float64) for k, v in person.keypoints.items()}
     lm = np.asarray(person.pose.landmarks, np.float64)
-    # BlazePose indices for the legs, in case the analysis does not name them.
-    for name, idx in (("l_knee", 25), ("r_knee", 26), ("l_ankle", 27), ("r_ankle", 28)):
-        kp.setdefault(name, lm[idx])
+    # The legs straight from the pose, in case the analysis does not name them.
+    for name, landmark in (
+        ("l_knee", Landmark.LEFT_KNEE),
+        ("r_knee", Landmark.RIGHT_KNEE),
+        ("l_ankle", Landmark.LEFT_ANKLE),
+        ("r_ankle", Landmark.RIGHT_ANKLE),
+    ):
+        kp.setdefault(name, lm[landmark])
     regions = person.regions
     arms = np.zeros(person.mask.shape, bool)
     for key in ("arms", "hands"):
