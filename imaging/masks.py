@@ -80,7 +80,7 @@ def box_filter(image: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.f
 
 
 def guided_filter(
-    guide: npt.NDArray[np.float32], src: npt.NDArray[np.float32], radius: int, eps: float
+    guide: npt.NDArray[np.floating], src: npt.NDArray[np.floating], radius: int, eps: float
 ) -> npt.NDArray[np.floating]:
     """He et al.'s guided filter with a grey guide (both float32 in [0, 1]).
 
@@ -95,3 +95,13 @@ def guided_filter(
     a = cov_ip / (var_i + eps)
     b = mean_p - a * mean_i
     return box_filter(a, radius) * guide + box_filter(b, radius)
+
+
+def fill_small_holes(mask: Mask, max_area: int) -> Mask:
+    """Fill the holes of ``mask`` (background regions not reaching the border) smaller than ``max_area`` pixels."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    border_ids = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    small = stats[:, cv2.CC_STAT_AREA] < max_area
+    small[0] = False
+    small[border_ids] = False
+    return mask | small[labels] if small.any() else mask

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from imaging.cutout import Cutout, cut_out
 from imaging.image_io import QUALITY_LONG_SIDE
 from imaging.progress import ProgressCallback, no_progress
 
-from .cutout import Cutout, cut_out
 from .describe import describe, measure
 from .scenes import SETS, prepare_product, render
 

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from imaging.catalog.cutout import cut_out
+from imaging.cutout import cut_out
 from imaging.errors import PipelineError
 from tests.catalog.drawings import bottle, busy, mug, white_tee
 

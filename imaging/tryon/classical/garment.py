@@ -65,7 +65,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = "auto", alpha: np.ndarra
         )
     method = "given"
     if alpha is None:
-        from imaging.catalog.cutout import cut_out  # the catalog owns background removal
+        from imaging.cutout import cut_out
 
         try:
             cut = cut_out(rgb)
