@@ -26,7 +26,7 @@ from imaging import onnx_runtime as onnx  # noqa: E402
 from imaging.errors import PipelineError  # noqa: E402
 from imaging.image_io import load_rgb  # noqa: E402
 from imaging.tryon.classical.engine import run_tryon  # noqa: E402
-from imaging.tryon.classical.garment import analyze_garment  # noqa: E402
+from imaging.tryon.classical.garment_analysis import analyze_garment  # noqa: E402
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 TILE_H = 320

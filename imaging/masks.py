@@ -105,3 +105,13 @@ def fill_small_holes(mask: Mask, max_area: int) -> Mask:
     small[0] = False
     small[border_ids] = False
     return mask | small[labels] if small.any() else mask
+
+
+def union(masks: dict[str, Mask], *names: str) -> Mask:
+    """The union of the named masks of ``masks`` (those present; all of the same shape)."""
+    shape = next(iter(masks.values())).shape
+    out = np.zeros(shape, bool)
+    for name in names:
+        if name in masks:
+            out |= masks[name]
+    return out

@@ -6,8 +6,18 @@ import cv2
 import numpy as np
 import pytest
 
-from imaging.tryon.classical.compose import _arm_reach, _fabric_shading, _skin_layer, sample_skin
-from imaging.tryon.classical.warp import Body, apply_affine, upright_fit
+from imaging.tryon.classical.body import Body, arm_reach
+from imaging.tryon.classical.categories import garment_category
+from imaging.tryon.classical.compose import (
+    dress_below_hem,
+    fabric_shading,
+    fill_small_gaps,
+    old_garment,
+    old_straps,
+    skin_zone,
+)
+from imaging.tryon.classical.geometry import apply_affine, upright_fit
+from imaging.tryon.classical.skin import sample_skin, skin_layer
 
 SKIN = (205, 150, 120)
 H = W = 400
@@ -65,15 +75,15 @@ def test_sample_skin_matches_the_face_not_the_hair(scene):
 def test_skin_fill_has_the_person_s_tone_volume_and_grain(scene):
     img, regions, body, sleeve = scene
     tone = sample_skin(img, regions, body)
-    zone = sleeve & (_arm_reach(body) < 1.0)
-    rgb, alpha = _skin_layer(img, zone, sleeve, tone, body, feather=1.0)
+    zone = sleeve & (arm_reach(body) < 1.0)
+    rgb, alpha = skin_layer(img, zone, sleeve, tone, body, feather=1.0)
     filled = _lab(np.clip(rgb[zone], 0, 255))
     # Colour: close to the sampled face skin (median over the arm), nothing like the old black sleeve.
     assert np.linalg.norm(np.median(filled, axis=0) - tone.lab) < 4.0
     # Not a flat block: lightness varies (grain and roundness)...
     assert filled[:, 0].std() > 1.0
     # ...and the arm is rounded: its middle lighter than its edges.
-    reach = _arm_reach(body)
+    reach = arm_reach(body)
     centre, edge = zone & (reach < 0.3), zone & (reach > 0.8)
     lum = _lab(np.clip(rgb, 0, 255)).reshape(H, W, 3)[..., 0]
     assert lum[centre].mean() > lum[edge].mean() + 2.0
@@ -85,7 +95,7 @@ def test_skin_fill_has_the_person_s_tone_volume_and_grain(scene):
 
 def test_bare_arm_stays_within_the_arm_s_width(scene):
     _, _, body, _ = scene
-    reach = _arm_reach(body)
+    reach = arm_reach(body)
     # 0.15 shoulder widths (140 px) at the shoulder: ~21 px each side of the bone.
     row = reach[150]
     inside = np.flatnonzero(row[:200] < 1.0)
@@ -101,7 +111,7 @@ def test_fold_transfer_ignores_a_print_but_keeps_a_fold():
     fold = 1 - 0.1 * np.exp(-(((xx - 120) / 15.0) ** 2))
     img = (img * fold[..., None]).astype(np.uint8)
     img[200:260, 220:320] = 10
-    shading = _fabric_shading(img, old, sw=200.0, feather=1.0)
+    shading = fabric_shading(img, old, sw=200.0, feather=1.0)
     assert shading[150, 120] < 0.97  # the fold carries over
     logo = shading[210:250, 230:310]
     assert np.abs(logo - 1).max() < 0.08  # the logo does not ghost through
@@ -127,20 +137,18 @@ def test_light_carries_over_even_on_a_patterned_old_garment():
     stripes = np.where((np.arange(H)[:, None] // 6) % 2 == 0, 200.0, 60.0)
     img = np.clip(stripes * light, 0, 255).astype(np.uint8)
     img = np.repeat(img[..., None], 3, axis=2)
-    shading = _fabric_shading(img, old, sw=200.0, feather=1.0)
+    shading = fabric_shading(img, old, sw=200.0, feather=1.0)
     left, right = float(np.median(shading[100:300, 80:120])), float(np.median(shading[100:300, 280:320]))
     assert left - right > 0.08  # not a flat slab
     assert np.abs(np.diff(shading[100:300, 150], axis=0)).max() < 0.02  # the stripes do not ghost
     # A plain garment with a black logo: no dark blob where the logo was.
     plain = np.full((H, W, 3), 150, np.uint8)
     plain[200:260, 220:320] = 10
-    flat = _fabric_shading(plain, old, sw=200.0, feather=1.0)
+    flat = fabric_shading(plain, old, sw=200.0, feather=1.0)
     assert np.abs(flat[160:300, 100:300] - 1).max() < 0.08
 
 
 def test_small_gaps_between_pieces_are_filled_with_garment_colour():
-    from imaging.tryon.classical.compose import _fill_small_gaps
-
     torso = np.zeros((H, W), np.float32)
     torso[100:300, 150:250] = 1
     sleeve = np.zeros((H, W), np.float32)
@@ -152,7 +160,7 @@ def test_small_gaps_between_pieces_are_filled_with_garment_colour():
     g_rgb[120:130, 152:156] = 0  # no piece there: no colour
     big_hole = torso.copy()
     big_hole[150:250, 170:230] = 0  # a large opening is no gap to fill
-    out_rgb, pieces = _fill_small_gaps(g_rgb, {"torso": big_hole, "r_sleeve": sleeve}, sw=200.0)
+    out_rgb, pieces = fill_small_gaps(g_rgb, {"torso": big_hole, "r_sleeve": sleeve}, sw=200.0)
     assert pieces["torso"][125, 153] == 1 and np.abs(out_rgb[125, 153] - (200, 30, 40)).max() < 20
     assert pieces["torso"][200, 200] == 0
     # Outside the gap, nothing changes.
@@ -160,15 +168,13 @@ def test_small_gaps_between_pieces_are_filled_with_garment_colour():
 
 
 def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
-    from imaging.tryon.classical.compose import _skin_zone
-
     _, regions, body = scene[:3]
     torso = np.zeros((H, W), np.float32)
     torso[130:330, 150:160] = 1  # straps up to the shoulders
     torso[130:330, 240:250] = 1
     torso[230:330, 150:250] = 1  # a low neckline at y=230
     revealed = np.ones((H, W), bool)
-    zone = _skin_zone(revealed, {"torso": torso}, regions, body, "tops")
+    zone = skin_zone(revealed, {"torso": torso}, regions, body)
     assert zone[190, 200] and zone[215, 180]  # chest between the straps, above the neckline
     assert not zone[280, 200]  # under the new garment
     # The neck's column just above the shoulder line (an old collar there) is skin too.
@@ -178,8 +184,6 @@ def test_chest_between_straps_above_a_low_neckline_is_skin(scene):
 def test_stray_garment_speck_inside_the_head_is_not_old_garment():
     """An earring mislabelled as garment next to the face is left alone; a detached piece of the
     garment outside the head (a sleeve) is still old garment."""
-    from imaging.tryon.classical.compose import _old_garment
-
     h, w = 200, 200
     head = np.zeros((h, w), bool)
     head[10:80, 60:140] = True
@@ -189,7 +193,7 @@ def test_stray_garment_speck_inside_the_head_is_not_old_garment():
     sleeves = np.zeros((h, w), bool)
     sleeves[100:120, 170:190] = True  # small and detached, but beside the background
     regions = {"face_hair_neck": head & ~upper, "upper_garment": upper, "sleeves": sleeves}
-    old = _old_garment(regions, "tops")
+    old = old_garment(regions, garment_category("tops").replaces)
     assert not old[40:48, 64:72].any()
     assert old[90:190, 50:150].all() and old[100:120, 170:190].all()
 
@@ -197,8 +201,6 @@ def test_stray_garment_speck_inside_the_head_is_not_old_garment():
 def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
     """A thin black strap left above the new garment on neck/shoulder skin is old garment; a thick
     dark lock of hair touching the garment is not; neither is a strap-thin line far from it."""
-    from imaging.tryon.classical.compose import _old_straps
-
     img = np.full((H, W, 3), SKIN, np.uint8)
     old = np.zeros((H, W), bool)
     old[150:330, 150:250] = True
@@ -216,7 +218,7 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
         "l_hip": np.array([250.0, 330]),
     }
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
-    straps = _old_straps(img, old, head, alpha, body)
+    straps = old_straps(img, old, head, alpha, body)
     assert straps[125:140].any() and straps[108:120].any()  # the strap, up to near its top
     assert not straps[130:150, 222:238].any()  # the lock of hair
     assert not straps[95:115, 95:115].any()
@@ -228,8 +230,6 @@ def test_old_strap_above_the_new_neckline_is_found_but_hair_is_not():
 def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     """Below the new top's hem, the old garment carrying on into the lower body in the same colour
     (a dress) is kept; an old top of another colour than the skirt below it is not."""
-    from imaging.tryon.classical.compose import _dress_below_hem
-
     img = np.full((H, W, 3), 200, np.uint8)
     upper = np.zeros((H, W), bool)
     upper[140:260, 140:260] = True
@@ -247,6 +247,6 @@ def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     }
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
     regions = {"upper_garment": upper, "lower_body": lower, "face_hair_neck": np.zeros((H, W), bool)}
-    keep = _dress_below_hem(img, revealed, {"torso": torso}, regions, body)
+    keep = dress_below_hem(img, revealed, {"torso": torso}, regions, body)
     assert bool(keep[235:258, 150:250].all()) is kept
     assert not keep[:230].any()

@@ -6,8 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from imaging.tryon.classical.garment import analyze_garment
-from imaging.tryon.classical.warp import Body, body_axis, fit_garment, top_targets
+from imaging.tryon.classical.body import Body, body_axis
+from imaging.tryon.classical.categories import fit_garment
+from imaging.tryon.classical.categories.tops import top_targets
+from imaging.tryon.classical.garment_analysis import analyze_garment
 
 RED = (200, 30, 40)
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from imaging.errors import PipelineError
-from imaging.tryon.classical.garment import analyze_garment, classify_silhouette
+from imaging.tryon.classical.garment_analysis import analyze_garment
+from imaging.tryon.classical.silhouette import classify_silhouette, separation_problem
 
 RED = (200, 30, 40)
 
@@ -180,16 +181,12 @@ def test_wide_silhouette_without_a_clear_armpit_still_gets_sleeves():
 
 
 def test_separation_problem_accepts_a_garment_silhouette():
-    from imaging.tryon.classical.garment import separation_problem
-
     mask = draw(TSHIRT)[..., 1] < 128
     assert separation_problem(mask) == ""
 
 
 @pytest.mark.parametrize("kind", ["fragments", "ring", "strip", "print_only"])
 def test_unseparable_cutouts_are_rejected_with_an_explicit_code(kind):
-    from imaging.tryon.classical.garment import separation_problem
-
     mask = np.zeros((600, 600), np.uint8)
     if kind == "fragments":  # a white garment's print and seams, scattered
         for i, (x, y) in enumerate([(150, 150), (420, 160), (160, 430), (430, 440), (300, 300)]):

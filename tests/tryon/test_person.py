@@ -10,7 +10,8 @@ import pytest
 from skimage import data
 
 from imaging.errors import PipelineError
-from imaging.tryon.classical.person import REGION_NAMES, analyze_person, draw_person_debug
+from imaging.tryon.classical.debug import draw_person_debug
+from imaging.tryon.classical.person import REGION_NAMES, analyze_person
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from imaging.tryon.classical.warp import ThinPlateSpline, apply_affine, similarity_fit, warp_piece
+from imaging.tryon.classical.geometry import ThinPlateSpline, apply_affine, similarity_fit
+from imaging.tryon.classical.warp import warp_piece
 
 
 def test_tps_maps_control_points_to_targets():

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imaging.catalog.engine import run_catalog
 from imaging.errors import PipelineError
-from imaging.image_io import QUALITY_LONG_SIDE, encode_image, load_rgb
+from imaging.image_io import encode_image, load_rgb
+from imaging.options import DEFAULT_QUALITY, QUALITY_CHOICES
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("product", type=Path, help="product photo (jpg/png/webp)")
         parser.add_argument("-n", "--quantity", type=int, choices=(6, 12), default=6)
         parser.add_argument("-o", "--out", type=Path, required=True, help="output directory")
-        parser.add_argument("--quality", choices=sorted(QUALITY_LONG_SIDE), default="high")
+        parser.add_argument("--quality", choices=QUALITY_CHOICES, default=DEFAULT_QUALITY)
         parser.add_argument("--format", dest="fmt", choices=("jpg", "png"), default="jpg")
         parser.add_argument("--debug", type=Path, default=None, help="write cutout, matte and measurements here")
 

@@ -33,10 +33,14 @@ import cv2
 import numpy as np
 
 from imaging.errors import PipelineError
+from imaging.masks import bounding_box, capsule, guided_filter, polygon
 from imaging.progress import ProgressCallback, no_progress
-from imaging.tryon.classical.pose import SKELETON, DetectorKeypoint, Landmark, Pose, detect_pose
 
-MIN_VISIBILITY = 0.5
+from .body import Body
+from .geometry import segment_distance
+from .pose import MIN_VISIBILITY, DetectorKeypoint, Landmark, Pose, detect_pose
+from .skin import skin_map, skin_model
+
 # The torso (shoulder centre to hip centre) must be at least this fraction of the image's long side...
 MIN_TORSO_FRACTION = 0.1
 # ...and at least this many pixels, or there is too little of the person to dress.
@@ -69,44 +73,6 @@ class PersonAnalysis:
     keypoints: dict[str, np.ndarray]  # named (2,) float32 points in image pixels; "l_" = the person's left
     waist_y: float = 0.0  # torso-axis position of the waist split: 0 = shoulder line, 1 = hip line
     skin_from_face: bool = False  # whether the skin colour model came from the face (else a generic range)
-
-
-# --------------------------------------------------------------------------- geometry helpers
-
-
-def _capsule(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
-    out = np.zeros(shape, np.uint8)
-    cv2.line(
-        out,
-        tuple(np.round(a).astype(int)),
-        tuple(np.round(b).astype(int)),
-        1,
-        max(1, int(round(2 * radius))),
-        lineType=cv2.LINE_8,
-    )
-    cv2.circle(out, tuple(np.round(a).astype(int)), int(round(radius)), 1, -1)
-    cv2.circle(out, tuple(np.round(b).astype(int)), int(round(radius)), 1, -1)
-    return out.astype(bool)
-
-
-def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance of every point of p (..., 2) to the segment a-b."""
-    ab = (b - a).astype(np.float32)
-    t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-6), 0.0, 1.0)
-    return np.linalg.norm(p - (a + t[..., None] * ab), axis=-1)
-
-
-def _bbox(region: np.ndarray) -> tuple[int, int, int, int] | None:
-    ys, xs = np.nonzero(region.any(1))[0], np.nonzero(region.any(0))[0]
-    if not len(ys):
-        return None
-    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
-
-
-def _polygon(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
-    out = np.zeros(shape, np.uint8)
-    cv2.fillPoly(out, [np.round(points).astype(np.int32)], 1)
-    return out.astype(bool)
 
 
 # The keypoints the analysis names ("l_" = the person's left), from BlazePose's landmarks.
@@ -166,51 +132,6 @@ def _check_person(rgb: np.ndarray, pose: Pose) -> None:
             "PERSON_TOO_SMALL",
             "The person is too small in the photo. Use a photo where the person fills most of the frame.",
         )
-
-
-# --------------------------------------------------------------------------- colour
-
-
-def _skin_model(
-    ycrcb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], visibility: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(mean, inverse covariance) of skin CrCb from the face (cheeks between eyes and mouth), or a generic model."""
-    h, w = mask.shape
-    face_ids = [Landmark.NOSE, Landmark.LEFT_EYE, Landmark.RIGHT_EYE, Landmark.MOUTH_LEFT, Landmark.MOUTH_RIGHT]
-    face_pts = np.array([kp[n] for n in ("nose", "l_eye", "r_eye", "l_mouth", "r_mouth")])
-    usable = (visibility[face_ids] > MIN_VISIBILITY).all() and (
-        (face_pts[:, 0] >= 0) & (face_pts[:, 0] < w) & (face_pts[:, 1] >= 0) & (face_pts[:, 1] < h)
-    ).all()
-    if usable:
-        eyes = (kp["l_eye"] + kp["r_eye"]) / 2
-        mouth = (kp["l_mouth"] + kp["r_mouth"]) / 2
-        face = np.array([kp["l_eye"], kp["r_eye"], kp["r_mouth"], kp["l_mouth"]], float)
-        # Shrink toward the face centre: eye whites, brows and lips are not skin.
-        centre = (eyes + mouth) / 2
-        region = _polygon(mask.shape, centre + 0.8 * (face - centre)) & mask
-        samples = ycrcb[region].astype(np.float64)
-        if len(samples) >= 30:
-            # Drop the darkest/brightest pixels (nostrils, specular highlights).
-            lo, hi = np.percentile(samples[:, 0], [15, 95])
-            samples = samples[(samples[:, 0] >= lo) & (samples[:, 0] <= hi)]
-            chroma = samples[:, 1:]
-            mean = chroma.mean(0)
-            cov = np.cov(chroma.T) + np.eye(2) * 4.0  # floor: faces are very uniform, arms less so
-            return mean, np.linalg.inv(cov), True
-    # Generic skin chroma, centred in the Cr 133-173 / Cb 77-127 box of Chai & Ngan but narrower: the box
-    # also holds warm whites and beiges, which here are garments far more often than skin.
-    mean = np.array([150.0, 108.0])
-    cov = np.array([[7.0**2, -0.6 * 7.0 * 8.0], [-0.6 * 7.0 * 8.0, 8.0**2]])
-    return mean, np.linalg.inv(cov), False
-
-
-def _skin_map(ycrcb: np.ndarray, mean: np.ndarray, inv_cov: np.ndarray, threshold: float = 3.0) -> np.ndarray:
-    d = ycrcb[..., 1:].astype(np.float32) - mean.astype(np.float32)
-    m = inv_cov.astype(np.float32)
-    dist2 = d[..., 0] ** 2 * m[0, 0] + 2 * d[..., 0] * d[..., 1] * m[0, 1] + d[..., 1] ** 2 * m[1, 1]
-    # Very dark pixels have unreliable chroma (hair, black garments), and skin is always a little red: greys
-    # and whites are never skin.
-    return (dist2 < threshold**2) & (ycrcb[..., 0] > 40) & (ycrcb[..., 1] > 134)
 
 
 def _colour_centres(lab: np.ndarray, region: np.ndarray, k: int = 3) -> np.ndarray | None:
@@ -278,14 +199,15 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
     if not mask.any():
         raise PipelineError("NO_PERSON", "No person could be separated from the background. Use a clearer photo.")
     # Every region but the background lies inside the mask: work on its bounding box only (2-3x less work).
-    y0, y1, x0, x1 = _bbox(mask)
-    offset = np.array([x0, y0], np.float32)
+    box = bounding_box(mask)
+    assert box is not None  # (the mask is not empty)
+    offset = np.array([box.x0, box.y0], np.float32)
     crop_kp = {name: point - offset for name, point in kp.items()}
-    crop, waist_t, skin_from_face = _regions(rgb[y0:y1, x0:x1], mask[y0:y1, x0:x1], crop_kp, pose.visibility)
+    crop, waist_t, skin_from_face = _regions(rgb[box.slices], mask[box.slices], crop_kp, pose.visibility)
     regions = {}
     for name in REGION_NAMES[:-1]:
         regions[name] = np.zeros(mask.shape, bool)
-        regions[name][y0:y1, x0:x1] = crop[name]
+        regions[name][box.slices] = crop[name]
     regions["background"] = ~mask
     progress("person", 25)
     return PersonAnalysis(
@@ -312,8 +234,8 @@ def _regions(
 
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-    skin_mean, skin_inv, skin_from_face = _skin_model(ycrcb, mask, kp, visibility)
-    skin = _skin_map(ycrcb, skin_mean, skin_inv) & mask
+    skin_mean, skin_inv, skin_from_face = skin_model(ycrcb, mask, kp, visibility)
+    skin = skin_map(ycrcb, skin_mean, skin_inv) & mask
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
 
     # Hands: a capsule from the wrist through the knuckles (index/pinky/thumb landmarks), as wide as the hand.
@@ -325,21 +247,21 @@ def _regions(
         length = max(float(np.linalg.norm(fingers - wrist, axis=1).max()), 0.1 * scale)
         direction = (fingers.mean(0) - wrist) / max(float(np.linalg.norm(fingers.mean(0) - wrist)), 1e-6)
         tip = wrist + direction * length * 1.3  # the landmarks stop at the knuckles; fingers go further
-        capsule = _capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale)) & mask
+        hand = capsule(shape, wrist, tip, max(0.55 * length, 0.06 * scale)) & mask
         # A hand in a pocket or on a garment: the capsule also covers the clothes around it, which
         # must not stay in front of the new garment. Where the capsule is largely skin, the hand is
         # that skin grown a little (a gloved hand, hardly skin at all, keeps the whole capsule).
-        hand_skin = capsule & skin
-        if hand_skin.sum() > 0.3 * max(int(capsule.sum()), 1):
+        hand_skin = hand & skin
+        if hand_skin.sum() > 0.3 * max(int(hand.sum()), 1):
             k = max(3, int(0.03 * scale) | 1)
             grown = cv2.dilate(hand_skin.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-            capsule &= grown.astype(bool)
-        hands |= capsule
+            hand &= grown.astype(bool)
+        hands |= hand
         # The capsule reaches back over the wrist, where a long sleeve's cuff ends: remember that part
         # (only for a bare hand: a glove may well have the sleeve's colour).
-        if hand_skin.sum() > 0.15 * max(int(capsule.sum()), 1):
+        if hand_skin.sum() > 0.15 * max(int(hand.sum()), 1):
             along = (xs - wrist[0]) * direction[0] + (ys - wrist[1]) * direction[1]
-            near_wrist |= capsule & (along < 0.35 * length)
+            near_wrist |= hand & (along < 0.35 * length)
 
     # Head and neck: the person above the shoulder line (raised a little: the garment's shoulder seam sits
     # above the joint centres) plus neck skin just below it.
@@ -354,16 +276,16 @@ def _regions(
     pix = np.stack([xs, ys], axis=-1)
     for side, other in (("l", "r"), ("r", "l")):
         sh, el, wr, hip = kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"], kp[f"{side}_hip"]
-        capsule = _capsule(shape, sh, el, 0.22 * scale) | _capsule(shape, el, wr, 0.16 * scale)
-        box = _bbox(capsule)
+        limb = capsule(shape, sh, el, 0.22 * scale) | capsule(shape, el, wr, 0.16 * scale)
+        box = bounding_box(limb)
         if box is None:
             continue
-        y0, y1, x0, x1 = box
+        x0, y0, x1, y1 = box
         p = pix[y0:y1, x0:x1]
-        bone = np.minimum(_segment_distance(p, sh, el), _segment_distance(p, el, wr))
+        bone = np.minimum(segment_distance(p, sh, el), segment_distance(p, el, wr))
         side_top = sh + (kp[f"{other}_shoulder"] - sh) * 0.25
-        torso_side = _segment_distance(p, side_top, hip)
-        arm = capsule[y0:y1, x0:x1] & (bone < torso_side)
+        torso_side = segment_distance(p, side_top, hip)
+        arm = limb[y0:y1, x0:x1] & (bone < torso_side)
         arms[y0:y1, x0:x1] |= arm
     arms &= mask & ~hands & ~face_hair_neck
     hands &= mask & ~face_hair_neck
@@ -378,7 +300,7 @@ def _regions(
         rh + (rh - lh) * 0.6 + down * 0.25 * torso_len,
         lh + (lh - rh) * 0.6 + down * 0.25 * torso_len,
     ])  # fmt: skip
-    torso = _polygon(shape, torso_poly) & mask & ~face_hair_neck & ~hands
+    torso = polygon(shape, torso_poly) & mask & ~face_hair_neck & ~hands
 
     # Waist: colour of the chest (upper garment) vs the thighs (lower body).
     free = torso & ~skin & ~arms
@@ -449,26 +371,15 @@ def _refine_mask(rgb: np.ndarray, probability: np.ndarray) -> np.ndarray:
     smooth curve a few pixels off the real silhouette. The guided filter keeps the mask where the photo is
     flat and lets its edge follow the photo's edges. Grey guide, computed on the mask's surroundings only.
     """
-    near = probability > 0.02
-    box = _bbox(near)
-    if box is None:
+    near = bounding_box(probability > 0.02)
+    if near is None:
         return probability
     h, w = probability.shape
-    pad = 16
-    y0, y1, x0, x1 = max(0, box[0] - pad), min(h, box[1] + pad), max(0, box[2] - pad), min(w, box[3] + pad)
-    guide = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    p = probability[y0:y1, x0:x1].astype(np.float32)
-    radius = max(2, round(max(h, w) / 160))
-    eps = 1e-3
-
-    def mean(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = mean(guide), mean(p)
-    a = (mean(guide * p) - mean_i * mean_p) / (mean(guide * guide) - mean_i * mean_i + eps)
-    b = mean_p - a * mean_i
+    box = near.padded(16, h, w)
+    guide = cv2.cvtColor(rgb[box.slices], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    p = probability[box.slices].astype(np.float32)
     out = probability.copy()
-    out[y0:y1, x0:x1] = np.clip(mean(a) * guide + mean(b), 0.0, 1.0)
+    out[box.slices] = np.clip(guided_filter(guide, p, radius=max(2, round(max(h, w) / 160)), eps=1e-3), 0.0, 1.0)
     return out
 
 
@@ -491,63 +402,29 @@ def _largest_components(mask: np.ndarray, kp: dict[str, np.ndarray]) -> np.ndarr
     return keep[labels]
 
 
-# --------------------------------------------------------------------------- debug
-
-
-REGION_COLOURS = {
-    "background": (0, 0, 0),
-    "lower_body": (40, 90, 220),
-    "upper_garment": (230, 60, 60),
-    "torso_skin": (250, 200, 120),
-    "arm_skin": (255, 160, 60),
-    "hands": (250, 240, 40),
-    "face_hair_neck": (60, 200, 90),
-}
-
-
-def draw_person_debug(analysis: PersonAnalysis) -> np.ndarray:
-    """RGB overlay: regions coloured, sleeves hatched darker, skeleton and landmarks, torso axis and waist."""
-    rgb = analysis.rgb
-    vis = rgb.astype(np.float32).copy()
-    for name, colour in REGION_COLOURS.items():
-        region = analysis.regions[name]
-        alpha = 0.25 if name == "background" else 0.5
-        vis[region] = vis[region] * (1 - alpha) + np.array(colour, np.float32) * alpha
-    sleeves = analysis.regions["sleeves"]
-    vis[sleeves] = vis[sleeves] * 0.5 + np.array((150, 30, 150), np.float32) * 0.5
-    vis = vis.astype(np.uint8)
-    thickness = max(1, round(max(rgb.shape[:2]) / 400))
-    # Person outline.
-    contours, _ = cv2.findContours(analysis.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(vis, contours, -1, (255, 255, 255), thickness)
-    pts = analysis.pose.landmarks
-    for a, b in SKELETON:
-        cv2.line(
-            vis,
-            tuple(np.round(pts[a]).astype(int)),
-            tuple(np.round(pts[b]).astype(int)),
-            (0, 255, 0),
-            thickness,
-            cv2.LINE_AA,
-        )
-    for i, p in enumerate(pts):
-        colour = (255, 255, 0) if i % 2 else (0, 160, 255)  # person's left yellow, right blue
-        if analysis.pose.visibility[i] < MIN_VISIBILITY:
-            colour = (128, 128, 128)
-        cv2.circle(vis, tuple(np.round(p).astype(int)), thickness * 2 + 1, colour, -1, cv2.LINE_AA)
-    # Waist line across the torso.
-    kp = analysis.keypoints
-    neck, hip = kp["neck"], kp["mid_hip"]
-    centre = neck + (hip - neck) * analysis.waist_y
-    half = (kp["l_shoulder"] - kp["r_shoulder"]) * 0.8
-    cv2.line(
-        vis,
-        tuple(np.round(centre - half).astype(int)),
-        tuple(np.round(centre + half).astype(int)),
-        (255, 0, 255),
-        thickness,
-        cv2.LINE_AA,
-    )
-    if analysis.pose.roi is not None:
-        cv2.polylines(vis, [np.round(analysis.pose.roi.corners()).astype(np.int32)], True, (255, 0, 255), thickness)
-    return vis
+def body_from_person(person: PersonAnalysis) -> Body:
+    """Build the warp's view of a ``PersonAnalysis`` (keypoints plus masks)."""
+    kp = {k: np.asarray(v, np.float64) for k, v in person.keypoints.items()}
+    lm = np.asarray(person.pose.landmarks, np.float64)
+    # The legs straight from the pose, in case the analysis does not name them.
+    for name, landmark in (
+        ("l_knee", Landmark.LEFT_KNEE),
+        ("r_knee", Landmark.RIGHT_KNEE),
+        ("l_ankle", Landmark.LEFT_ANKLE),
+        ("r_ankle", Landmark.RIGHT_ANKLE),
+    ):
+        kp.setdefault(name, lm[landmark])
+    regions = person.regions
+    arms = np.zeros(person.mask.shape, bool)
+    for key in ("arms", "hands"):
+        if key in regions:
+            arms |= regions[key]
+    head = regions.get("face_hair_neck", np.zeros_like(arms))
+    # The trunk the new garment must cover: the old garment plus bare torso skin; rows where
+    # the analysis found neither fall back to the silhouette without arms and head.
+    # Arms hanging against the sides are not trunk: counting them made every top too wide.
+    torso = (regions.get("upper_garment", np.zeros_like(arms)) | regions.get("torso_skin", np.zeros_like(arms))) & ~arms
+    bare = person.mask & ~arms & ~head
+    empty_rows = ~torso.any(axis=1)
+    torso[empty_rows] = bare[empty_rows]
+    return Body(shape=person.mask.shape, kp=kp, torso=torso, arms=arms, lower=regions.get("lower_body"))

@@ -46,6 +46,7 @@ MIN_DETECTION_SCORE = 0.5  # MediaPipe's min_detection_confidence default
 CANDIDATE_SCORE = 0.3
 NMS_IOU = 0.3
 MIN_PRESENCE = 0.5  # the landmark model's own "a person is in this crop" score
+MIN_VISIBILITY = 0.5  # a landmark less visible than this is not trusted
 ROI_SCALE = 1.25  # MediaPipe's RectTransformationCalculator scale for pose
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from imaging.errors import PipelineError
-from imaging.image_io import FORMATS, QUALITY_LONG_SIDE, encode_image, load_rgb
+from imaging.image_io import FORMATS, encode_image, load_rgb
+from imaging.options import CATEGORY_CHOICES, DEFAULT_CATEGORY, DEFAULT_QUALITY, QUALITY_CHOICES
 from imaging.tryon.classical.engine import run_tryon
-from imaging.tryon.classical.garment import CATEGORIES
 
 
 class Command(BaseCommand):
@@ -19,8 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("person", type=Path)
         parser.add_argument("garment", type=Path)
         parser.add_argument("-o", "--output", type=Path, required=True, help="output file; .jpg/.jpeg or .png")
-        parser.add_argument("--category", default="auto", choices=["auto", *CATEGORIES])
-        parser.add_argument("--quality", default="high", choices=list(QUALITY_LONG_SIDE))
+        parser.add_argument("--category", default=DEFAULT_CATEGORY, choices=CATEGORY_CHOICES)
+        parser.add_argument("--quality", default=DEFAULT_QUALITY, choices=QUALITY_CHOICES)
         parser.add_argument("--debug", type=Path, default=None, help="folder for per-stage debug overlays")
 
     def handle(self, *args, **options):

@@ -1,0 +1,154 @@
+"""The body as the fit and the composition see it: keypoints, the trunk's and arms' masks, and measures on them.
+
+All in image pixels; ``l_`` is the person's own left. The trunk's axis, the depth
+of every pixel below the shoulders, the arms' anatomical width and the trunk's
+core are shared by every garment category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from imaging.types import Box
+
+
+@dataclass
+class Body:
+    """What the warp needs to know about the person, in image pixels."""
+
+    shape: tuple[int, int]
+    kp: dict[str, np.ndarray]  # l_/r_ shoulder, elbow, wrist, hip, knee, ankle
+    torso: np.ndarray  # HxW bool: the person without arms, hands and head (for widths)
+    arms: np.ndarray  # HxW bool: arms (skin or sleeve)
+    lower: np.ndarray | None = None  # HxW bool: trousers, skirt (where a top's hem can rest)
+
+    @property
+    def u(self) -> np.ndarray:
+        """Unit vector across the shoulders, from the wearer's right to left."""
+        v = self.kp["l_shoulder"] - self.kp["r_shoulder"]
+        n = np.linalg.norm(v)
+        return v / n if n > 1e-6 else np.array([1.0, 0.0])
+
+    @property
+    def d(self) -> np.ndarray:
+        """Unit vector down the body, perpendicular to ``u``."""
+        u = self.u
+        return np.array([-u[1], u[0]])
+
+    @property
+    def shoulder_width(self) -> float:
+        return float(np.linalg.norm(self.kp["l_shoulder"] - self.kp["r_shoulder"]))
+
+    def width_at(self, centre: np.ndarray, fallback: float) -> tuple[float, float]:
+        """Distances left (toward r) and right (toward l) from ``centre`` to the torso's edges along ``u``."""
+        u = self.u
+        h, w = self.shape
+        out = []
+        for sign in (-1.0, 1.0):
+            dist = 0.0
+            steps = np.arange(0, 2.0 * fallback, 2.0)
+            pts = centre[None, :] + sign * steps[:, None] * u[None, :]
+            xi = np.clip(pts[:, 0].round().astype(int), 0, w - 1)
+            yi = np.clip(pts[:, 1].round().astype(int), 0, h - 1)
+            inside = self.torso[yi, xi]
+            if inside[:3].any():
+                outside = np.flatnonzero(~inside)
+                dist = float(steps[outside[0]]) if outside.size else float(steps[-1])
+            out.append(dist if dist > 0.25 * fallback else fallback)
+        return out[0], out[1]
+
+    def cropped(self, box: Box) -> Body:
+        """The same body in the coordinates of ``box`` (keypoints shifted, masks cut)."""
+        shift = np.array([box.x0, box.y0], np.float64)
+        return Body(
+            shape=(box.height, box.width),
+            kp={k: v - shift for k, v in self.kp.items()},
+            torso=self.torso[box.slices],
+            arms=self.arms[box.slices],
+            lower=None if self.lower is None else self.lower[box.slices],
+        )
+
+
+def waistband_depth(body: Body, mid_sh: np.ndarray, d: np.ndarray) -> float | None:
+    """How far down the body axis (from mid-shoulders) the lower garment starts, or None."""
+    if body.lower is None or not body.lower.any():
+        return None
+    h, w = body.shape
+    steps = np.arange(0.0, 2.5 * body.shoulder_width, 2.0)
+    pts = mid_sh[None, :] + steps[:, None] * d[None, :]
+    xi = np.clip(pts[:, 0].round().astype(int), 0, w - 1)
+    yi = np.clip(pts[:, 1].round().astype(int), 0, h - 1)
+    hits = np.flatnonzero(body.lower[yi, xi])
+    return float(steps[hits[0]]) if hits.size else None
+
+
+def body_axis(body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """(u, d): unit vectors across (wearer's right -> left) and down the trunk, from mid-shoulders
+    to mid-hips. The shoulder line alone tilts with a raised shoulder or a noisy landmark, and a
+    garment rotated with it hung skewed, one side long and wide."""
+    kp = body.kp
+    v = (kp["l_hip"] + kp["r_hip"]) / 2 - (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    n = float(np.linalg.norm(v))
+    if n < 0.5 * body.shoulder_width or v[1] <= 0:
+        return body.u, body.d
+    d = v / n
+    u = np.array([d[1], -d[0]])  # the rotation that takes (0, 1) to d takes (1, 0) here
+    return u, d
+
+
+def depth_below_shoulders(body: Body) -> np.ndarray:
+    """Every pixel's distance below the shoulder line, along the body's down vector."""
+    h, w = body.shape
+    kp = body.kp
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return (xx - mid_sh[0]) * body.d[0] + (yy - mid_sh[1]) * body.d[1]
+
+
+def torso_length(body: Body) -> float:
+    kp = body.kp
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    mid_hip = (kp["l_hip"] + kp["r_hip"]) / 2
+    return max(float(np.dot(mid_hip - mid_sh, body.d)), 0.5 * body.shoulder_width)
+
+
+def arm_reach(body: Body) -> np.ndarray:
+    """Distance to each arm's bone divided by the arm's anatomical half width there (< 1: inside the arm).
+
+    The half width tapers from the shoulder (0.15 shoulder widths) to the elbow (0.11) and the
+    wrist (0.08): a loose old sleeve was wider than the arm, and its excess is not skin.
+    """
+    h, w = body.shape
+    kp = body.kp
+    sw = body.shoulder_width
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    reach = np.full((h, w), np.inf, np.float32)
+    for side in ("l", "r"):
+        chain = [(kp[f"{side}_shoulder"], 0.15), (kp[f"{side}_elbow"], 0.11), (kp[f"{side}_wrist"], 0.08)]
+        for (a, wa), (b, wb) in zip(chain[:-1], chain[1:], strict=True):
+            ab = (b - a).astype(np.float32)
+            t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
+            dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
+            reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
+    return reach
+
+
+def body_core(body: Body) -> np.ndarray:
+    """The trunk between the shoulder joints and the hips: bare skin if the garment leaves it uncovered."""
+    kp = body.kp
+    u, d = body.u, body.d
+    sw = body.shoulder_width
+    poly = np.array(
+        [
+            kp["r_shoulder"] + 0.05 * sw * d,
+            kp["l_shoulder"] + 0.05 * sw * d,
+            kp["l_hip"] + 0.15 * sw * u + 0.1 * sw * d,
+            kp["r_hip"] - 0.15 * sw * u + 0.1 * sw * d,
+        ]
+    )
+    core = np.zeros(body.shape, np.uint8)
+    cv2.fillPoly(core, [np.round(poly).astype(np.int32)], 1)
+    return core.astype(bool)
