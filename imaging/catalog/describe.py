@@ -140,7 +140,8 @@ def palette(rgb: np.ndarray, alpha: np.ndarray, k: int = 8) -> list[PaletteColou
     k = max(1, min(k, len(lab)))
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.5)
-    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    # (bestLabels is output only here: OpenCV allocates it; an empty array says so to the type stubs.)
+    _, labels, centres = cv2.kmeans(lab, k, np.empty((0, 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS)
     counts = np.bincount(labels.ravel(), minlength=k).astype(np.float64)
     merged: dict[str, tuple[np.ndarray, float]] = {}
     for i in range(k):
@@ -156,8 +157,8 @@ def palette(rgb: np.ndarray, alpha: np.ndarray, k: int = 8) -> list[PaletteColou
         c_rgb = np.clip(cv2.cvtColor(c_lab.reshape(1, 1, 3), cv2.COLOR_Lab2RGB).reshape(3) * 255, 0, 255)
         out.append(
             PaletteColour(
-                rgb=tuple(int(round(v)) for v in c_rgb),
-                lab=tuple(float(v) for v in c_lab),
+                rgb=(int(round(c_rgb[0])), int(round(c_rgb[1])), int(round(c_rgb[2]))),
+                lab=(float(c_lab[0]), float(c_lab[1]), float(c_lab[2])),
                 share=float(n / len(lab)),
                 name=name,
             )

@@ -508,10 +508,10 @@ def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
         length = max(1, round(0.35 * (base - y + 1)))
         fade = scene.reflection * (1 - np.linspace(0, 1, length, dtype=np.float32)) ** 2
         top = base - y  # the reflection mirrors the rows just above the base
-        rows = slice(top, max(top - length, 0) - 1 if top - length >= 0 else None, -1)
+        mirrored = slice(top, max(top - length, 0) - 1 if top - length >= 0 else None, -1)
         reflection = Sprite(
-            rgb=sprite.rgb[rows][:length] * fade[: sprite.rgb[rows].shape[0], None, None],
-            alpha=sprite.alpha[rows][:length] * fade[: sprite.alpha[rows].shape[0], None],
+            rgb=sprite.rgb[mirrored][:length] * fade[: sprite.rgb[mirrored].shape[0], None, None],
+            alpha=sprite.alpha[mirrored][:length] * fade[: sprite.alpha[mirrored].shape[0], None],
         )
         _over(img, reflection, x, base + 1)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imaging import onnx_runtime
 from imaging.progress import ProgressCallback
+from imaging.stages import LABELS, Stage
 from imaging.tryon.engines import EngineUnavailable, TryonRequest, TryonResult, register
 
 NAME = "classical"
@@ -17,12 +18,9 @@ MODEL_FILES = ("pose_detection.onnx", "pose_landmark_full.onnx", "u2netp.onnx")
 
 
 class ClassicalEngine:
-    name = NAME
-    stages = (
-        ("person", "Analysing the person"),
-        ("garment", "Analysing the garment"),
-        ("warp", "Fitting the garment"),
-        ("compose", "Composing the result"),
+    name: str = NAME
+    stages: tuple[tuple[str, str], ...] = tuple(
+        (stage, LABELS[stage]) for stage in (Stage.PERSON, Stage.GARMENT, Stage.WARP, Stage.COMPOSE)
     )
 
     def check(self) -> None:

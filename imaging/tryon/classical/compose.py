@@ -127,7 +127,7 @@ def _compose_box(
 
     # Visible garment alpha: the body piece behind what stays in front of it (a top's torso behind
     # the arms), the other pieces (sleeves) over the arms; all behind hair and hands.
-    alpha = np.zeros((h, w), np.float32)
+    alpha: np.ndarray = np.zeros((h, w), np.float32)
     for name, a in pieces.items():
         a = a * (1 - (front.over_body_piece if name == category.body_piece else front.over_other_pieces))
         alpha = a + alpha * (1 - a)
@@ -253,7 +253,7 @@ def old_straps(person_rgb: np.ndarray, old: np.ndarray, head: np.ndarray, alpha:
     local = cv2.cvtColor(cv2.medianBlur(person_rgb, 2 * k + 1).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     dist, local_dist = np.linalg.norm(lab - ref, axis=2), np.linalg.norm(local - ref, axis=2)
     cand = (band & (dist < 0.7 * local_dist) & (local_dist - dist > 8.0)).astype(np.uint8)
-    thin = cand & ~cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    thin = cand & (cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)) == 0)
     if not thin.any():
         return np.zeros_like(old)
     # (Within a few pixels: right beside the garment the wide median is dark too, so the strap's

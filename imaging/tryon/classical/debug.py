@@ -52,30 +52,30 @@ REGION_COLOURS = {
 def draw_person_debug(analysis: PersonAnalysis) -> np.ndarray:
     """RGB overlay: regions coloured, sleeves hatched darker, skeleton and landmarks, torso axis and waist."""
     rgb = analysis.rgb
-    vis = rgb.astype(np.float32).copy()
+    tint = rgb.astype(np.float32).copy()
     for name, colour in REGION_COLOURS.items():
-        blend(vis, analysis.regions[name], colour, 0.25 if name == "background" else 0.5)
-    blend(vis, analysis.regions["sleeves"], (150, 30, 150), 0.5)
-    vis = vis.astype(np.uint8)
+        blend(tint, analysis.regions[name], colour, 0.25 if name == "background" else 0.5)
+    blend(tint, analysis.regions["sleeves"], (150, 30, 150), 0.5)
+    out = tint.astype(np.uint8)
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
-    draw_outline(vis, analysis.mask, (255, 255, 255), thickness)
+    draw_outline(out, analysis.mask, (255, 255, 255), thickness)
     pts = analysis.pose.landmarks
     for a, b in SKELETON:
-        cv2.line(vis, pixel(pts[a]), pixel(pts[b]), (0, 255, 0), thickness, cv2.LINE_AA)
+        cv2.line(out, pixel(pts[a]), pixel(pts[b]), (0, 255, 0), thickness, cv2.LINE_AA)
     for i, p in enumerate(pts):
         colour = (255, 255, 0) if i % 2 else (0, 160, 255)  # person's left yellow, right blue
         if analysis.pose.visibility[i] < MIN_VISIBILITY:
             colour = (128, 128, 128)
-        cv2.circle(vis, pixel(p), thickness * 2 + 1, colour, -1, cv2.LINE_AA)
+        cv2.circle(out, pixel(p), thickness * 2 + 1, colour, -1, cv2.LINE_AA)
     # Waist line across the torso.
     kp = analysis.keypoints
     neck, hip = kp["neck"], kp["mid_hip"]
     centre = neck + (hip - neck) * analysis.waist_y
     half = (kp["l_shoulder"] - kp["r_shoulder"]) * 0.8
-    cv2.line(vis, pixel(centre - half), pixel(centre + half), (255, 0, 255), thickness, cv2.LINE_AA)
+    cv2.line(out, pixel(centre - half), pixel(centre + half), (255, 0, 255), thickness, cv2.LINE_AA)
     if analysis.pose.roi is not None:
-        cv2.polylines(vis, [np.round(analysis.pose.roi.corners()).astype(np.int32)], True, (255, 0, 255), thickness)
-    return vis
+        cv2.polylines(out, [np.round(analysis.pose.roi.corners()).astype(np.int32)], True, (255, 0, 255), thickness)
+    return out
 
 
 def draw_garment_debug(garment: GarmentAnalysis) -> np.ndarray:

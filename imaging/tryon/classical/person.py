@@ -142,7 +142,8 @@ def _colour_centres(lab: np.ndarray, region: np.ndarray, k: int = 3) -> np.ndarr
         samples = samples[np.random.default_rng(0).choice(len(samples), 4000, replace=False)]
     k = min(k, len(samples))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    _, labels, centres = cv2.kmeans(samples, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    # (bestLabels is output only here: OpenCV allocates it; an empty array says so to the type stubs.)
+    _, labels, centres = cv2.kmeans(samples, k, np.empty((0, 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS)
     # Keep only clusters with a real share of the samples (a stray hand or shadow is not the garment).
     share = np.bincount(labels.ravel(), minlength=k) / len(labels)
     return centres[share > 0.1]
@@ -315,7 +316,7 @@ def _regions(
     # Arm pixels that are not skin are sleeve, except below the waist where the capsule also catches the
     # trousers or skirt beside the forearm: there the colour decides.
     sleeves = arms & ~skin
-    if waist is not None:
+    if waist is not None and upper_c is not None and lower_c is not None:  # (found from both colours)
         low = sleeves & (t >= waist_t)
         closer_lower = _nearest_distance(lab[low], lower_c) < _nearest_distance(lab[low], upper_c)
         moved = np.zeros(shape, bool)

@@ -76,7 +76,7 @@ def clean_rim(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return rgb
     sigma = 3.0
     weight = cv2.GaussianBlur(inner, (0, 0), sigma)
-    colour = cv2.GaussianBlur(rgb.astype(np.float32) * inner[..., None], (0, 0), sigma)
+    colour: np.ndarray = cv2.GaussianBlur(rgb.astype(np.float32) * inner[..., None], (0, 0), sigma)
     colour /= np.maximum(weight, 1e-3)[..., None]
     ok = rim & (weight > 0.02)
     out = rgb.copy()

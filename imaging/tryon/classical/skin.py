@@ -178,7 +178,7 @@ def skin_layer(
     lab[..., 2] = tone.lab[2] * chroma
     # Grain: blurred a little (real noise is not pixel-independent after demosaicing and JPEG).
     rng = np.random.default_rng(7)
-    noise = cv2.GaussianBlur(rng.standard_normal(lab.shape[:2]).astype(np.float32), (0, 0), 0.7)
+    noise: np.ndarray = cv2.GaussianBlur(rng.standard_normal(lab.shape[:2]).astype(np.float32), (0, 0), 0.7)
     noise *= tone.grain / max(float(noise.std()), 1e-6)
     lab[..., 0] = np.clip(lab[..., 0] + noise, 0, 100)
     lab[..., 1:] += 0.3 * noise[..., None]

@@ -21,6 +21,9 @@ from ..geometry import along, apply_affine, clip_box, similarity_fit
 from ..silhouette import centre_runs, centre_x
 from ..warp import WarpResult, warp_piece
 
+# The one piece bottoms are warped as.
+PIECE = "bottoms"
+
 
 def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
     """Landmarks of trousers, shorts or a skirt: waistband ends, crotch, leg openings."""
@@ -85,7 +88,7 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
         chain = [kp[f"{side}_hip"], kp[f"{side}_knee"], kp[f"{side}_ankle"]]
         g_len = np.linalg.norm(point(lm, f"{side}_hem_out") - point(lm, f"{side}_waist")) * scale
         leg_len = sum(np.linalg.norm(b - a) for a, b in zip(chain[:-1], chain[1:], strict=False))
-        p, dvec = along(chain, min(g_len * 0.95, leg_len * 1.02))
+        p, dvec = along(chain, float(min(g_len * 0.95, leg_len * 1.02)))
         perp = np.array([-dvec[1], dvec[0]])
         sgn = 1.0 if np.dot(perp, u) > 0 else -1.0
         g_open = point(lm, f"{side}_hem_out") - point(lm, f"{side}_hem_in") if f"{side}_hem_in" in lm else None
@@ -103,7 +106,7 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
     h, w = body.shape
     box = clip_box(dst, w, h, pad=0.1 * sw)
     piece = warp_piece(
-        "bottoms",
+        PIECE,
         garment.rgb,
         garment.alpha.astype(np.float32),
         np.concatenate([dst, apply_affine(m, ring)]),
@@ -117,9 +120,9 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
 class Bottoms:
     """Bottoms (see the module's docstring)."""
 
-    category = Category.BOTTOMS
-    body_piece = "bottoms"
-    replaces = ("lower_body",)
+    category: Category = Category.BOTTOMS
+    body_piece: str = PIECE
+    replaces: tuple[str, ...] = ("lower_body",)
 
     def outline(self, silhouette: np.ndarray) -> Outline:
         return Outline(landmarks=bottoms_landmarks(silhouette), sleeves={}, torso=silhouette)

@@ -511,9 +511,9 @@ def _warp_sleeve(
 class Tops:
     """Tops (see the module's docstring)."""
 
-    category = Category.TOPS
-    body_piece = "torso"
-    replaces = ("upper_garment", "sleeves")
+    category: Category = Category.TOPS
+    body_piece: str = "torso"
+    replaces: tuple[str, ...] = ("upper_garment", "sleeves")
 
     def outline(self, silhouette: np.ndarray) -> Outline:
         return top_outline(silhouette)
