@@ -18,7 +18,9 @@ from PIL import Image
 
 from imaging.cutout import Cutout, cut_out
 from imaging.image_io import QUALITY_LONG_SIDE
+from imaging.options import DEFAULT_QUALITY
 from imaging.progress import ProgressCallback, no_progress
+from imaging.stages import Stage
 
 from .describe import describe, measure
 from .scenes import SETS, prepare_product, render
@@ -42,7 +44,7 @@ def run_catalog(
     rgb: np.ndarray,
     quantity: int,
     *,
-    quality: str = "high",
+    quality: str = DEFAULT_QUALITY,
     progress: ProgressCallback | None = None,
     debug_dir: Path | None = None,
 ) -> CatalogResult:
@@ -60,8 +62,8 @@ def run_catalog(
 
     t = time.perf_counter()
     cut = cut_out(rgb)
-    timings["cutout"] = time.perf_counter() - t
-    progress("cutout", CUTOUT_PERCENT // 2)
+    timings[Stage.CUTOUT] = time.perf_counter() - t
+    progress(Stage.CUTOUT, CUTOUT_PERCENT // 2)
 
     t = time.perf_counter()
     x0, y0, x1, y1 = cut.bbox
@@ -69,15 +71,15 @@ def run_catalog(
     product = prepare_product(cut.rgb, cut.alpha, cut.bbox, measurements.palette, flat=measurements.garment)
     scenes = SETS[quantity]
     description = describe(measurements, [s.name for s in scenes])
-    timings["measure"] = time.perf_counter() - t
-    progress("measure", CUTOUT_PERCENT)
+    timings[Stage.MEASURE] = time.perf_counter() - t
+    progress(Stage.MEASURE, CUTOUT_PERCENT)
 
     images = []
     t = time.perf_counter()
     for i, scene in enumerate(scenes):
         images.append(render(scene, product, long_side))
-        progress("render", CUTOUT_PERCENT + (DONE_PERCENT - CUTOUT_PERCENT) * (i + 1) // len(scenes))
-    timings["render"] = time.perf_counter() - t
+        progress(Stage.RENDER, CUTOUT_PERCENT + (DONE_PERCENT - CUTOUT_PERCENT) * (i + 1) // len(scenes))
+    timings[Stage.RENDER] = time.perf_counter() - t
     timings["total"] = sum(timings.values())
 
     result = CatalogResult(

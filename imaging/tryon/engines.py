@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from imaging.errors import PipelineError
+from imaging.options import DEFAULT_CATEGORY, DEFAULT_QUALITY
 from imaging.progress import ProgressCallback
 
 # The engine packages, imported on first use of the registry (each registers itself).
@@ -36,8 +37,8 @@ class EngineUnavailable(Exception):
 class TryonRequest:
     person: np.ndarray  # HxWx3 uint8 RGB
     garment: np.ndarray  # HxWx3 uint8 RGB
-    category: str = "auto"  # "auto" or a garment category name
-    quality: str = "high"  # "standard" | "high"
+    category: str = DEFAULT_CATEGORY  # one of imaging.options.CATEGORY_CHOICES
+    quality: str = DEFAULT_QUALITY  # one of imaging.options.QUALITY_CHOICES
     seed: int | None = None  # engines that sample use it; the same seed gives the same image
 
 

@@ -116,3 +116,11 @@ def test_debug_output(tmp_path):
     for name in ("cutout.png", "alpha.png", "overlay.jpg", "catalog.json"):
         assert (tmp_path / name).is_file()
     assert Image.open(tmp_path / "cutout.png").mode == "RGBA"
+
+
+def test_every_reported_stage_has_a_label(mug_12):
+    from imaging.stages import LABELS
+
+    _, stages = mug_12
+    assert {s for s, _ in stages} == {"cutout", "measure", "render"}
+    assert {s for s, _ in stages} <= set(LABELS)

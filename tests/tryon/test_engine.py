@@ -102,3 +102,15 @@ def test_failure_codes(astronaut):
     with pytest.raises(PipelineError) as exc:
         run_tryon(astronaut, tshirt(), quality="ultra")
     assert exc.value.code == "BAD_QUALITY"
+
+
+def test_every_reported_stage_has_a_label_and_is_announced(result):
+    from imaging.stages import LABELS
+    from imaging.tryon.engines import get_engine
+
+    _, stages, _ = result
+    reported = [s for s, _ in stages]
+    assert set(reported) <= set(LABELS)
+    announced = [name for name, _ in get_engine("classical").stages]
+    assert list(dict.fromkeys(reported)) == announced
+    assert all(label == LABELS[name] for name, label in get_engine("classical").stages)

@@ -93,13 +93,6 @@ def test_keypoints(analysis, astronaut):
     assert 0 <= kp["neck"][0] < w and 0 <= kp["neck"][1] < h
 
 
-def test_progress_reported(astronaut):
-    seen = []
-    analyze_person(astronaut, progress=lambda stage, pct: seen.append((stage, pct)))
-    assert [s for s, _ in seen] == ["pose", "person"]
-    assert [p for _, p in seen] == sorted(p for _, p in seen)
-
-
 def test_debug_overlay(analysis, astronaut):
     vis = draw_person_debug(analysis)
     assert vis.shape == astronaut.shape and vis.dtype == np.uint8

@@ -57,7 +57,7 @@ def run_tryon(
     progress(Stage.PERSON, 10)
     t = time.perf_counter()
     person = analyze_person(person_rgb)
-    timings["person"] = time.perf_counter() - t
+    timings[Stage.PERSON] = time.perf_counter() - t
     progress(Stage.PERSON, 35)
     if debug:
         save(debug, "1_person", draw_person_debug(person))
@@ -66,7 +66,7 @@ def run_tryon(
     t = time.perf_counter()
     garment_side = int(np.clip(GARMENT_SCALE * max(person_rgb.shape[:2]), *GARMENT_LONG_SIDE))
     garment = analyze_garment(np.ascontiguousarray(resize_long_side(garment_rgb, garment_side)), category=category)
-    timings["garment"] = time.perf_counter() - t
+    timings[Stage.GARMENT] = time.perf_counter() - t
     progress(Stage.GARMENT, 55)
     if debug:
         save(debug, "2_garment", draw_garment_debug(garment))
@@ -75,17 +75,17 @@ def run_tryon(
     kind = garment_category(garment.category)
     body = body_from_person(person)
     warp = kind.fit(garment, body)
-    timings["warp"] = time.perf_counter() - t
+    timings[Stage.WARP] = time.perf_counter() - t
     progress(Stage.WARP, 75)
     if debug:
         save(debug, "3_warp", draw_warp_debug(person_rgb, garment, warp))
 
     t = time.perf_counter()
     comp = compose(person_rgb, person.regions, body, warp, kind)
-    timings["compose"] = time.perf_counter() - t
+    timings[Stage.COMPOSE] = time.perf_counter() - t
     progress(Stage.COMPOSE, 95)
     if debug:
         save(debug, "4_compose_mask", draw_compose_debug(person_rgb, comp))
         save(debug, "5_result", comp.image)
     timings["total"] = time.perf_counter() - t0
-    return TryonResult(image=comp.image, timings=timings, category=garment.category, edited_mask=comp.edited_mask)
+    return TryonResult(image=comp.image, timings=timings, category=garment.category.value, edited_mask=comp.edited_mask)

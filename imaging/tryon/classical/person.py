@@ -34,7 +34,6 @@ import numpy as np
 
 from imaging.errors import PipelineError
 from imaging.masks import bounding_box, capsule, guided_filter, polygon
-from imaging.progress import ProgressCallback, no_progress
 
 from .body import Body
 from .geometry import segment_distance
@@ -184,15 +183,13 @@ def _find_waist(
 # --------------------------------------------------------------------------- regions
 
 
-def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None) -> PersonAnalysis:
+def analyze_person(rgb: np.ndarray) -> PersonAnalysis:
     """Pose, person mask and body regions of the one person in an RGB uint8 photo.
 
     Raises ``PipelineError`` with code ``NO_PERSON``, ``MULTIPLE_PEOPLE``, ``UPPER_BODY_NOT_VISIBLE`` or
-    ``PERSON_TOO_SMALL``. ``progress`` gets ("pose", 15) and ("person", 25).
+    ``PERSON_TOO_SMALL``.
     """
-    progress = progress or no_progress
     pose = detect_pose(rgb)
-    progress("pose", 15)
     _check_person(rgb, pose)
     kp = _keypoints(pose)
     mask = _refine_mask(rgb, pose.mask) > 0.5
@@ -210,7 +207,6 @@ def analyze_person(rgb: np.ndarray, *, progress: ProgressCallback | None = None)
         regions[name] = np.zeros(mask.shape, bool)
         regions[name][box.slices] = crop[name]
     regions["background"] = ~mask
-    progress("person", 25)
     return PersonAnalysis(
         rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t, skin_from_face=skin_from_face
     )
