@@ -1,0 +1,209 @@
+"""Bottoms on a drawn person: where the fit puts trousers and shorts, and what the composition changes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from imaging.tryon.classical.body import Body
+from imaging.tryon.classical.categories import fit_garment, garment_category
+from imaging.tryon.classical.compose import compose
+from imaging.tryon.classical.garment_analysis import analyze_garment
+from imaging.types import Category
+
+GREEN = (40, 160, 60)
+JEANS = (40, 60, 140)
+TOP = (200, 30, 40)
+SKIN = (205, 150, 120)
+BACKDROP = (235, 235, 235)
+H, W = 1000, 600
+
+
+def trousers(leg_end: int) -> np.ndarray:
+    """Trousers drawn on white, waistband at y=40; ``leg_end`` sets the legs' length (shorts end high)."""
+    img = np.full((700, 600, 3), 255, np.uint8)
+    points = [(200, 40), (400, 40), (420, leg_end), (320, leg_end), (300, 220), (280, leg_end), (180, leg_end)]
+    cv2.fillPoly(img, [np.array(points, np.int32)], GREEN)
+    return img
+
+
+KP = {
+    name: np.array(p, float)
+    for name, p in {
+        "nose": (300, 110),
+        "l_eye": (315, 100),
+        "r_eye": (285, 100),
+        "l_shoulder": (370, 220),
+        "r_shoulder": (230, 220),
+        "l_elbow": (395, 340),
+        "r_elbow": (205, 340),
+        "l_wrist": (405, 450),
+        "r_wrist": (195, 450),
+        "l_hip": (340, 450),
+        "r_hip": (260, 450),
+        "l_knee": (345, 680),
+        "r_knee": (255, 680),
+        "l_ankle": (345, 900),
+        "r_ankle": (255, 900),
+    }.items()
+}
+
+
+@pytest.fixture(scope="module")
+def person() -> tuple[np.ndarray, dict[str, np.ndarray], Body]:
+    """A frontal person: skin head and hands, a red top hanging over the waistband of blue jeans."""
+    img = np.full((H, W, 3), BACKDROP, np.uint8)
+    shape = (H, W)
+
+    def blank() -> np.ndarray:
+        return np.zeros(shape, np.uint8)
+
+    head, legs, top, arms, hands = blank(), blank(), blank(), blank(), blank()
+    cv2.circle(head, (300, 120), 55, 1, -1)
+    cv2.rectangle(head, (280, 160), (320, 215), 1, -1)  # the neck
+    leg_outline = [(240, 400), (360, 400), (370, 910), (310, 910), (300, 560), (290, 910), (230, 910)]
+    cv2.fillPoly(legs, [np.array(leg_outline, np.int32)], 1)
+    cv2.fillPoly(top, [np.array([(225, 210), (375, 210), (372, 480), (228, 480)], np.int32)], 1)
+    for side in ("l", "r"):
+        shoulder, elbow, wrist = (tuple(int(v) for v in KP[f"{side}_{j}"]) for j in ("shoulder", "elbow", "wrist"))
+        cv2.line(arms, shoulder, elbow, 1, 36)
+        cv2.line(arms, elbow, wrist, 1, 30)
+        cv2.circle(hands, (wrist[0] + (2 if side == "l" else -2), wrist[1] + 28), 20, 1, -1)
+    head, legs, top, arms, hands = (m.astype(bool) for m in (head, legs, top, arms, hands))
+    arms &= ~hands
+    lower = legs & ~top & ~hands & ~arms
+    top &= ~arms & ~hands
+    img[head] = SKIN
+    img[hands] = SKIN
+    img[lower] = JEANS
+    img[top | arms] = TOP
+    rng = np.random.default_rng(5)
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    regions = {
+        "face_hair_neck": head,
+        "hands": hands,
+        "arms": arms,
+        "arm_skin": np.zeros(shape, bool),
+        "sleeves": arms,
+        "upper_garment": top | arms,
+        "torso_skin": np.zeros(shape, bool),
+        "lower_body": lower,
+    }
+    regions["background"] = ~(head | hands | arms | top | lower)
+    torso = top | lower
+    body = Body(shape=shape, kp=KP, torso=torso, arms=arms | hands, lower=lower)
+    return img, regions, body
+
+
+@pytest.fixture(scope="module")
+def long_trousers():
+    return analyze_garment(trousers(660))
+
+
+@pytest.fixture(scope="module")
+def shorts():
+    return analyze_garment(trousers(300), category="bottoms")
+
+
+def _target(warp, name: str) -> np.ndarray:
+    return warp.pairs[name][1]
+
+
+def test_trousers_are_one_piece_with_the_waistband_at_the_waist(person, long_trousers):
+    _, _, body = person
+    assert long_trousers.category == Category.BOTTOMS
+    warp = fit_garment(long_trousers, body)
+    assert [p.name for p in warp.pieces] == ["bottoms"]
+    l_waist, r_waist = _target(warp, "l_waist"), _target(warp, "r_waist")
+    # The wearer's left is the image's right; the band is level, a little above the hip joints.
+    assert l_waist[0] > r_waist[0] and l_waist[1] == pytest.approx(r_waist[1], abs=1.0)
+    assert 400 < l_waist[1] < 450
+    # At least as wide as the body there (the drawn trunk is 120-150 px wide at that height).
+    assert l_waist[0] - r_waist[0] >= 120
+
+
+def test_leg_openings_follow_the_legs_at_the_garment_s_own_length(person, long_trousers, shorts):
+    _, _, body = person
+    long_fit, short_fit = fit_garment(long_trousers, body), fit_garment(shorts, body)
+    for side in ("l", "r"):
+        knee, ankle = body.kp[f"{side}_knee"], body.kp[f"{side}_ankle"]
+        long_hem = (_target(long_fit, f"{side}_hem_out") + _target(long_fit, f"{side}_hem_in")) / 2
+        short_hem = (_target(short_fit, f"{side}_hem_out") + _target(short_fit, f"{side}_hem_in")) / 2
+        # Long trousers reach well below the knee toward the ankle; shorts end above the knee.
+        assert knee[1] + 80 < long_hem[1] <= ankle[1] + 5
+        assert short_hem[1] < knee[1] - 40
+        # Each opening is centred on its own leg.
+        for hem in (long_hem, short_hem):
+            assert abs(hem[0] - knee[0]) < 25
+        # The outer edge is on the outside of the leg.
+        outward = 1.0 if side == "l" else -1.0
+        assert (_target(long_fit, f"{side}_hem_out")[0] - long_hem[0]) * outward > 0
+
+
+def test_warped_trousers_cover_both_legs_and_not_the_gap_between_them(person, long_trousers):
+    _, _, body = person
+    warp = fit_garment(long_trousers, body)
+    _, alpha, _ = warp.layers(body.shape)
+    for side in ("l", "r"):
+        hip, knee = body.kp[f"{side}_hip"], body.kp[f"{side}_knee"]
+        for f in (0.3, 0.6, 0.9):
+            x, y = np.round(hip + f * (knee - hip)).astype(int)
+            assert alpha[y, x] > 0.9, (side, f)
+    # Between the knees, below the crotch: no trousers.
+    assert alpha[760, 300] < 0.1
+    # Nothing at the chest.
+    assert alpha[:350].max() == 0
+
+
+def test_compose_changes_the_legs_and_leaves_the_upper_body_alone(person, long_trousers):
+    img, regions, body = person
+    kind = garment_category(Category.BOTTOMS)
+    comp = compose(img, regions, body, fit_garment(long_trousers, body), kind)
+    kernel = np.ones((9, 9), np.uint8)
+    # The head, the arms and the top (which hangs over the new waistband) are untouched, away
+    # from their feathered edge.
+    upper = regions["face_hair_neck"] | regions["upper_garment"] | regions["hands"]
+    inner_upper = cv2.erode(upper.astype(np.uint8), kernel).astype(bool)
+    assert np.array_equal(comp.image[inner_upper], img[inner_upper])
+    assert not comp.edited_mask[inner_upper].any()
+    # Every edited pixel is on the old or the new bottoms (within the feather).
+    near_legs = cv2.dilate((regions["lower_body"] | (comp.garment_alpha > 0)).astype(np.uint8), kernel).astype(bool)
+    assert not (comp.edited_mask & ~near_legs).any()
+    # The legs are the new green, shaded but not blue any more.
+    inner_legs = cv2.erode(regions["lower_body"].astype(np.uint8), kernel).astype(bool)
+    covered = inner_legs & (comp.garment_alpha > 0.99)
+    assert covered.sum() > 0.8 * inner_legs.sum()
+    median = np.median(comp.image[covered].astype(np.float32), axis=0)
+    assert np.abs(median - GREEN).max() < 25
+    # Bottoms make no skin, and no strap of an old top is looked for.
+    assert comp.skin is not None and not comp.skin.any()
+
+
+def test_shorts_over_long_jeans_fill_the_uncovered_legs_from_the_surroundings_not_with_skin(person, shorts):
+    img, regions, body = person
+    comp = compose(img, regions, body, fit_garment(shorts, body), garment_category("bottoms"))
+    # Below the shorts, the old jeans are uncovered: refilled, never painted as skin.
+    shins = regions["lower_body"].copy()
+    shins[:760] = False
+    assert comp.revealed[shins].mean() > 0.9
+    assert comp.skin is not None and not comp.skin.any()
+    assert comp.edited_mask[shins].all()
+    blue_left = np.linalg.norm(comp.image[shins].astype(np.float32) - JEANS, axis=1)
+    assert np.median(blue_left) > 60  # the jeans are gone, not kept
+    # The head stays exactly as it was.
+    head = regions["face_hair_neck"]
+    assert np.array_equal(comp.image[head], img[head])
+
+
+def test_bottoms_category_keeps_the_upper_body_in_front():
+    kind = garment_category(Category.BOTTOMS)
+    assert kind.replaces == ("lower_body",) and kind.body_piece == "bottoms"
+    shape = (50, 40)
+    regions = {name: np.zeros(shape, bool) for name in ("face_hair_neck", "hands", "arms", "upper_garment")}
+    regions["upper_garment"][5:20, 5:35] = True
+    regions["hands"][30:36, 2:8] = True
+    body = Body(shape=shape, kp=KP, torso=np.zeros(shape, bool), arms=np.zeros(shape, bool))
+    front = kind.in_front(regions, body, feather=0.0)
+    assert np.array_equal(front.over_body_piece, (regions["upper_garment"] | regions["hands"]).astype(np.float32))
+    assert np.array_equal(front.over_body_piece, front.over_other_pieces)
