@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from imaging.masks import guided_filter
+from imaging.masks import bounding_box, guided_filter
 
 
 def edge_alpha(
@@ -34,9 +34,9 @@ def edge_alpha(
     edge = outer & ~inner
     soft = soft.copy()
     unmixable = edge.copy()
-    if bg_rgb is not None and edge.any():
-        ys, xs = np.nonzero(edge)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    box = bounding_box(edge)
+    if bg_rgb is not None and box is not None:
+        x0, y0, x1, y1 = box
         img = rgb[y0:y1, x0:x1].astype(np.float32)
         wf = inner[y0:y1, x0:x1].astype(np.float32)
         sigma = 1.5 * band
@@ -83,8 +83,10 @@ def decontaminate(rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray | None)
     h, w = alpha.shape
     sigma = max(2.0, max(h, w) / 400)
     ys, xs = np.nonzero(edge)
-    m = int(np.ceil(3 * (4 * sigma if bg_rgb is None else sigma)))  # the blurs' reach
-    y0, y1, x0, x1 = max(0, ys.min() - m), min(h, ys.max() + 1 + m), max(0, xs.min() - m), min(w, xs.max() + 1 + m)
+    reach = int(np.ceil(3 * (4 * sigma if bg_rgb is None else sigma)))  # the blurs' reach
+    found = bounding_box(edge)
+    assert found is not None  # (the edge is not empty)
+    x0, y0, x1, y1 = found.padded(reach, h, w)
     img = rgb[y0:y1, x0:x1].astype(np.float32)
     a_box = alpha[y0:y1, x0:x1]
     ey, ex = ys - y0, xs - x0

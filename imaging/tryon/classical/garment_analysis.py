@@ -12,7 +12,7 @@ import numpy as np
 
 from imaging.cutout import cut_out
 from imaging.errors import PipelineError
-from imaging.masks import fill_holes, largest_component
+from imaging.masks import bounding_box, fill_holes, largest_component
 from imaging.options import AUTO, CATEGORY_CHOICES
 
 from .categories import garment_category
@@ -74,11 +74,10 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
         raise PipelineError("NO_GARMENT", "The garment photo shows no garment large enough to use.")
 
     # Crop around the garment with a small margin; everything below works in crop pixels.
-    ys, xs = np.nonzero(mask)
-    pad = int(0.02 * max(mask.shape))
-    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
-    rgb, alpha, mask = rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1] * mask[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    found = bounding_box(mask)
+    assert found is not None  # (at least 2% of the photo is garment)
+    crop = found.padded(int(0.02 * max(mask.shape)), *mask.shape).slices
+    rgb, alpha, mask = rgb[crop], alpha[crop] * mask[crop], mask[crop]
     rgb = clean_rim(rgb, mask)
 
     # Measure on a fixed-height copy; scale the results back.
