@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -27,10 +27,7 @@ from django.utils import timezone
 
 from .models import Purchase, StripeEvent
 from .packs import credit_pack
-from .services import credits_purchase, credits_reverse
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from .services import User, credits_purchase, credits_reverse
 
 log = logging.getLogger(__name__)
 

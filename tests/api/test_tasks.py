@@ -7,8 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from billing.services import credits_balance
+from tryon.lifecycle import order_start
 from tryon.models import Order
-from tryon.services import order_start, orders_fail_stuck
+from tryon.services import orders_fail_stuck
 from tryon.tasks import process_order
 
 

@@ -1,15 +1,8 @@
-"""/api/v1: thin views over the order, billing and rate-limit services."""
+"""/api/v1: thin views over the order domain (tryon.services, tryon.selectors, tryon.presenters)."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, time
-
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
@@ -17,26 +10,24 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import ApiKeyAuthentication, Rows, table
-from billing.models import CreditBalance
+from tryon import ratelimit
+from tryon.errors import InvalidRequest, NotFound, PayloadTooLarge
+from tryon.order_request import GenerateRequestSerializer
+from tryon.presenters import accepted_json, base_url_for, order_json, webhook_secret
+from tryon.selectors import account_counts, find_order, orders_of
+from tryon.services import order_submit
 
-from . import ratelimit
-from .errors import InvalidRequest, NotFound, PayloadTooLarge, api_exception_handler
-from .models import Order, OrderFile
-from .presenters import accepted_json, base_url_for, order_json, webhook_secret
+from .authentication import ApiKeyAuthentication
+from .exceptions import api_exception_handler
 from .serializers import (
-    IMAGE_ROLES,
     AcceptedSerializer,
     AccountSerializer,
     ErrorSerializer,
-    GenerateRequestSerializer,
     OrderListSerializer,
     OrderResponseSerializer,
 )
-from .services import order_create, order_find_idempotent
-from .validation import decode_base64, validate_image
+from .throttling import poll_hit
 
-_VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 429)}
 
 
@@ -61,7 +52,7 @@ class ApiView(APIView):
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         if self.counts_as_poll:
-            ratelimit.poll_hit(request.auth.pk)
+            poll_hit(request.auth.pk)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -94,81 +85,20 @@ class GenerateView(ApiView):
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.API_MAX_REQUEST_BYTES:
+            # Refused before reading (or counting) anything: the body is never taken in.
             raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {settings.API_MAX_REQUEST_BYTES}.")
-        request.ratelimit_window = ratelimit.generate_hit(request.user)
-        idempotency_key = request.headers.get("Idempotency-Key", "").strip()
-        if len(idempotency_key) > 255:
-            raise InvalidRequest("The Idempotency-Key header is longer than 255 characters.")
-        # Reading the raw body first applies Django's size limit and gives the idempotency fingerprint.
-        request_hash = hashlib.sha256(request._request.body).hexdigest() if idempotency_key else ""
-        if idempotency_key:
-            replay = order_find_idempotent(user=request.user, key=idempotency_key, request_hash=request_hash)
-            if replay is not None:
-                return Response(accepted_json(replay), status=202, headers={"Idempotent-Replayed": "true"})
-
-        serializer = GenerateRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
-        raw = {role: (name, _image_bytes(fields[name], name)) for name, role in IMAGE_ROLES.items() if name in fields}
-        # Pillow releases the GIL while decoding: the two photos are checked side by side.
-        checks = {role: _VALIDATORS.submit(validate_image, data, name) for role, (name, data) in raw.items()}
-        images = {role: future.result() for role, future in checks.items()}
-
-        order, _ = order_create(
+        submitted = order_submit(
             user=request.user,
-            style=fields["style"],
-            images=images,
-            quantity=fields["quantity"],
-            options=dict(fields["options"]),
-            webhook_url=fields.get("webhook_url", ""),
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
+            # Read only once the call is counted: a body that does not parse is a counted call too.
+            read_fields=lambda: request.data,
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            # The raw body is the idempotency fingerprint (reading it applies Django's size limit).
+            read_body=lambda: request._request.body,
             base_url=base_url_for(request),
         )
-        return Response(accepted_json(order), status=202)
-
-
-def _image_bytes(value, field: str) -> bytes:
-    if isinstance(value, str):
-        return decode_base64(value, field)
-    if value.size > settings.API_MAX_IMAGE_BYTES:
-        raise PayloadTooLarge(
-            f"'{field}' is larger than {settings.API_MAX_IMAGE_BYTES // (1024 * 1024)} MB.", details={"field": field}
-        )
-    return value.read()
-
-
-# The polling reads (GET /orders/{id}, GET /account) run hand-written SQL through accounts.authentication.Rows:
-# compiling the equivalent ORM queries costs several times running them. Everything is still read fresh.
-_ORDER_ROWS = Rows(Order, "o")
-_FILE_ROWS = Rows(OrderFile, "f")
-
-
-@functools.cache
-def _order_sql() -> str:
-    # One round trip: the order, joined to its files only when it is completed (one row per file, or one
-    # row with NULL file columns). Identifiers come from the models' meta; values are parameters.
-    o, f = _ORDER_ROWS.column, _FILE_ROWS.column
-    return (
-        f"SELECT {_ORDER_ROWS.select}, {_FILE_ROWS.select} FROM {table(Order)} {_ORDER_ROWS.alias} "  # noqa: S608
-        f"LEFT JOIN {table(OrderFile)} {_FILE_ROWS.alias} ON {f('order')} = {o('id')} AND {o('status')} = %s "
-        f"WHERE {o('id')} = %s AND {o('user')} = %s ORDER BY {f('role')}, {f('position')}"
-    )
-
-
-def find_order(user_id: int, order_id: int) -> tuple[Order | None, list[OrderFile]]:
-    """The user's order and, once completed, its files (in OrderFile's Meta ordering)."""
-    if order_id >= 2**63:  # larger ids cannot exist (and overflow the database's integer)
-        return None, []
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_order_sql(), [Order.Status.COMPLETED.value, order_id, user_id])
-        rows = cursor.fetchall()
-    if not rows:
-        return None, []
-    order = _ORDER_ROWS.load(rows[0])
-    file_pk = _ORDER_ROWS.width + _FILE_ROWS.position("id")  # NULL: no file joined
-    files = [_FILE_ROWS.load(row, _ORDER_ROWS.width) for row in rows if row[file_pk] is not None]
-    return order, files
+        request.ratelimit_window = submitted.window
+        headers = {} if submitted.created else {"Idempotent-Replayed": "true"}
+        return Response(accepted_json(submitted.order), status=202, headers=headers)
 
 
 class OrderDetailView(ApiView):
@@ -194,7 +124,7 @@ class OrderListView(ApiView):
             size = min(self.MAX_PAGE_SIZE, max(1, int(request.query_params.get("page_size", 20))))
         except ValueError:
             raise InvalidRequest("page and page_size must be whole numbers.") from None
-        orders = Order.objects.for_user(request.user)
+        orders = orders_of(request.user)
         total = orders.count()
         rows = orders.prefetch_related("files")[(page - 1) * size : page * size]
         base = base_url_for(request)
@@ -216,29 +146,6 @@ class OrderListView(ApiView):
                 },
             }
         )
-
-
-@functools.cache
-def _account_sql() -> str:
-    # The balance as billing.services.credits_balance reads it, and the API calls, in one round trip.
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    balance, owner = (quote(CreditBalance._meta.get_field(name).column) for name in ("balance", "user"))
-    return (
-        f"SELECT (SELECT {balance} FROM {table(CreditBalance)} WHERE {owner} = %s), "  # noqa: S608
-        f"COUNT(*), COALESCE(SUM(CASE WHEN {_ORDER_ROWS.column('created_at')} >= %s THEN 1 ELSE 0 END), 0) "
-        f"FROM {table(Order)} {_ORDER_ROWS.alias} "
-        f"WHERE {_ORDER_ROWS.column('user')} = %s AND {_ORDER_ROWS.column('source')} = %s"
-    )
-
-
-def account_counts(user_id: int) -> tuple[int, int, int]:
-    """(credits balance, API orders created since midnight UTC, API orders in all)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
-    with connection.cursor() as cursor:
-        cursor.execute(_account_sql(), [user_id, connection.ops.adapt_datetimefield_value(midnight), user_id, "api"])
-        balance, total, today = cursor.fetchone()
-    return balance or 0, int(today), int(total)
 
 
 class AccountView(ApiView):
@@ -280,8 +187,3 @@ class NotFoundView(APIView):
         raise NotFound(f"No API endpoint at {request.path}.")
 
     get = post = put = patch = delete = head = options = _not_found
-
-
-def floor_view(request):
-    """Constant JSON through plain Django: the throughput floor bench/api.py compares against."""
-    return JsonResponse({"success": True, "floor": True})

@@ -1,12 +1,14 @@
-"""The try-on upload form. It only collects the inputs: field rules, image checks, credits and
-limits are the API's own (tryon.serializers, tryon.validation, tryon.services), applied by
-tryon.web_views.submit_order so the browser and the API accept and refuse exactly the same orders."""
+"""The upload forms (try-on and catalog). They only collect the inputs: field rules, image checks, credits
+and limits are the order domain's (tryon.order_request, tryon.validation), applied by
+tryon.services.order_submit, which the API calls too: the browser and the API accept and refuse exactly
+the same orders, in the same order."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
-from .serializers import OptionsSerializer
+from tryon.order_request import OptionsSerializer
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -69,3 +71,22 @@ class TryonForm(OutputOptionsForm):
 
     def options(self) -> dict[str, str]:
         return {**super().options(), "category": self.cleaned_data["category"]}
+
+
+class CatalogForm(OutputOptionsForm):
+    product_image = image_field(
+        "Product photo", "One product, clearly visible; a plain background gives the cleanest cut-out."
+    )
+    quantity = forms.TypedChoiceField(label="Number of images", coerce=int, widget=forms.RadioSelect, initial=6)
+
+    field_order = ["product_image", "quantity", "quality", "format"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].choices = [
+            (quantity, f"{quantity} images · {cost} credits")
+            for quantity, cost in sorted(settings.CREDIT_COST_CATALOG.items())
+        ]
+
+    def images(self) -> dict:
+        return {"product_image": self.cleaned_data["product_image"]}

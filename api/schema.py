@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.authentication.ApiKeyAuthentication"
+    target_class = "api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
@@ -12,5 +12,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 def canonical_endpoints(endpoints):
-    """Drop the trailing-slash aliases, the catch-all and the bench floor from the document."""
-    return [e for e in endpoints if not e[0].endswith("/") and "_floor" not in e[0]]
+    """Drop the trailing-slash aliases and the catch-all from the document."""
+    return [e for e in endpoints if not e[0].endswith("/")]

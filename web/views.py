@@ -1,9 +1,8 @@
-"""Browser pages: landing, pricing, the two upload forms, order pages, files and the gallery.
+"""Browser pages: landing, pricing, the dashboard, the two upload forms, order pages, files and the gallery.
 
-Views stay thin: orders are created by tryon.services.order_create after the same request
-checks the API applies (tryon.serializers, tryon.validation, tryon.ratelimit), and every order,
-file and thumbnail is reached through Order.objects.for_user(request.user), so another user's
-ids answer 404.
+Views stay thin: orders are submitted through tryon.services.order_submit, the use case the API calls
+too (same rules, same order, same counting), and every order, file and thumbnail is reached through the
+owner (tryon.selectors), so another user's ids answer 404.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -22,40 +22,25 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import ApiKey
 from billing.packs import credit_packs
-from billing.services import credits_balance
-from catalog.forms import CatalogForm
+from billing.services import credits_balance, credits_refunded
+from imaging import stages
+from tryon.errors import ApiError, InvalidFields
+from tryon.models import Order, OrderFile
+from tryon.presenters import base_url_for
+from tryon.ratelimit import generate_window, plan_limits
+from tryon.selectors import order_of, orders_of
+from tryon.services import order_submit
+from tryon.thumbnails import ensure_thumbnail, thumbnail_source
 
-from .errors import ApiError
-from .forms import TryonForm
-from .models import Order, OrderFile
-from .presenters import base_url_for
-from .ratelimit import generate_hit
-from .serializers import IMAGE_ROLES, GenerateRequestSerializer
-from .services import order_create
-from .thumbnails import ensure_thumbnail, thumbnail_source
-from .validation import validate_image
+from .forms import CatalogForm, TryonForm
 
-# Human names of the stages the worker and pipelines report (Order.stage).
-STAGE_LABELS = {
-    "": "Waiting for a worker",
-    "pending": "Waiting for a worker",
-    "starting": "Starting",
-    "decoded": "Photos loaded",
-    "pose": "Finding the body pose",
-    "person": "Analysing the person",
-    "garment": "Cutting out the garment",
-    "warp": "Fitting the garment to the body",
-    "compose": "Compositing the result",
-    "cutout": "Cutting out the product",
-    "analyze": "Measuring the product",
-    "render": "Rendering the catalog images",
-    "done": "Done",
-    "failed": "Failed",
-}
+RECENT_ORDERS = 6
 
 # The progress steps shown on the order page: (label, progress at which the step starts).
 STEPS = {
@@ -96,7 +81,8 @@ def landing_examples() -> list[dict]:
 
 
 def stage_label(order: Order) -> str:
-    return STAGE_LABELS.get(order.stage, order.stage.replace("_", " ").capitalize())
+    """What people read for the order's stage: the one stage table the engines report from."""
+    return stages.stage_label(order.stage)
 
 
 def _costs_context() -> dict:
@@ -118,6 +104,32 @@ def pricing(request):
     return render(request, "pages/pricing.html", {**_costs_context(), "packs": credit_packs()})
 
 
+@login_required
+@require_GET
+def dashboard(request):
+    user = request.user
+    orders = orders_of(user)
+    start_of_day = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    window = generate_window(user)
+    limits = plan_limits(user)
+    context = {
+        "credits": credits_balance(user),
+        "plan": user.get_plan_display(),
+        "limits": limits,
+        "orders_today": orders.filter(created_at__gte=start_of_day).count(),
+        "orders_total": orders.count(),
+        "in_flight": orders.in_flight().count(),
+        "hour_used": window.used,
+        "hour_limit": window.limit,
+        "hour_remaining": window.remaining,
+        "hour_percent": min(100, round(100 * window.used / window.limit)) if window.limit else 100,
+        "hour_reset": datetime.fromtimestamp(window.reset, tz=UTC),
+        "recent": orders[:RECENT_ORDERS],
+        "active_keys": ApiKey.objects.filter(user=user, revoked_at__isnull=True).count(),
+    }
+    return render(request, "web/dashboard.html", context)
+
+
 # --- Upload forms ---------------------------------------------------------------------------------
 
 
@@ -127,35 +139,31 @@ def _field_message(message: str, field: str) -> str:
     return "This photo" + message[len(quoted) :] if message.startswith(quoted) else message
 
 
-def submit_order(request, form, *, style: str, quantity: int | None = None) -> Order | None:
-    """Run the API's checks on a valid form and create the order; errors are put on the form."""
-    uploads = form.images()
-    data = {"style": style, **uploads, "options": form.options()}
-    if quantity is not None:
-        data["quantity"] = quantity
-    serializer = GenerateRequestSerializer(data=data)
-    if not serializer.is_valid():
-        for name, errors in serializer.errors.items():
-            target = name if name in form.fields else None
-            for error in errors if isinstance(errors, list) else [str(errors)]:
-                form.add_error(target, str(error))
-        return None
-    attrs = serializer.validated_data
+class _FormIncomplete(ApiError):
+    """The form itself did not validate (a missing file, an unknown choice): its errors are on it already."""
+
+
+def submit_order(request, form, *, style: str) -> Order | None:
+    """Submit the form's inputs through the order use case; its refusal is put on the form."""
+
+    def read_fields() -> dict:
+        # Called by order_submit after the call is counted, as the API's body is read then too.
+        if not form.is_valid():
+            raise _FormIncomplete("The form has errors.")
+        data = {"style": style, **form.images(), "options": form.options()}
+        if "quantity" in form.cleaned_data:
+            data["quantity"] = form.cleaned_data["quantity"]
+        return data
+
     try:
-        images = {}
-        for name, upload in uploads.items():
-            # Read one byte past the limit, so validate_image answers "too large" without a huge read.
-            images[IMAGE_ROLES[name]] = validate_image(upload.read(settings.API_MAX_IMAGE_BYTES + 1), name)
-        generate_hit(request.user)
-        order, _ = order_create(
-            user=request.user,
-            style=style,
-            images=images,
-            quantity=attrs.get("quantity"),
-            options=dict(attrs["options"]),
-            base_url=base_url_for(request),
-            source="web",
+        submitted = order_submit(
+            user=request.user, read_fields=read_fields, base_url=base_url_for(request), source="web"
         )
+    except _FormIncomplete:
+        return None
+    except InvalidFields as exc:
+        _fields_to_form(form, exc.fields)
+        return None
     except ApiError as exc:
         field = exc.details.get("field", "")
         if field in form.fields:
@@ -163,7 +171,18 @@ def submit_order(request, form, *, style: str, quantity: int | None = None) -> O
         else:
             form.add_error(None, exc.message)
         return None
-    return order
+    return submitted.order
+
+
+def _fields_to_form(form, fields) -> None:
+    """Each rule's complaint next to its form field (options' own fields included), else above the form."""
+    for name, errors in fields.items():
+        if isinstance(errors, dict):  # options: {"category": [...]}
+            _fields_to_form(form, errors)
+            continue
+        target = name if name in form.fields else None
+        for error in errors if isinstance(errors, list) else [str(errors)]:
+            form.add_error(target, str(error))
 
 
 def _form_context(request, form, **extra) -> dict:
@@ -174,7 +193,7 @@ def _form_context(request, form, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def tryon_new(request):
     form = TryonForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         order = submit_order(request, form, style=Order.Style.VIRTUAL_TRYON)
         if order is not None:
             messages.success(request, f"Order {order.pk} accepted: {order.credits_used} credit used.")
@@ -187,8 +206,8 @@ def tryon_new(request):
 @require_http_methods(["GET", "POST"])
 def catalog_new(request):
     form = CatalogForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        order = submit_order(request, form, style=Order.Style.PRODUCT_CATALOG, quantity=form.cleaned_data["quantity"])
+    if request.method == "POST":
+        order = submit_order(request, form, style=Order.Style.PRODUCT_CATALOG)
         if order is not None:
             messages.success(request, f"Order {order.pk} accepted: {order.credits_used} credits used.")
             return redirect("order_detail", pk=order.pk)
@@ -201,15 +220,10 @@ def catalog_new(request):
 
 
 def _own_order(request, pk: int) -> Order:
-    return get_object_or_404(Order.objects.for_user(request.user).prefetch_related("files"), pk=pk)
-
-
-def _refund(order: Order) -> int:
-    """Credits given back for a failed order (from the ledger, not assumed)."""
-    from billing.models import CreditEntry
-
-    refunded = CreditEntry.objects.filter(order=order, kind=CreditEntry.Kind.REFUND).values_list("amount", flat=True)
-    return sum(refunded)
+    order = order_of(request.user, pk)
+    if order is None:
+        raise Http404
+    return order
 
 
 @login_required
@@ -238,7 +252,7 @@ def order_detail(request, pk: int):
         "catalog": by_role.get(OrderFile.Role.CATALOG, []),
         "stage_label": stage_label(order),
         "steps": step_rows,
-        "refunded": _refund(order) if order.status == Order.Status.FAILED else 0,
+        "refunded": credits_refunded(order) if order.status == Order.Status.FAILED else 0,
     }
     return render(request, "web/order_detail.html", context)
 
@@ -248,7 +262,7 @@ def order_detail(request, pk: int):
 @require_GET
 def order_status(request, pk: int):
     """The small JSON the order page polls (session login; not part of the public API)."""
-    order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
+    order = get_object_or_404(orders_of(request.user), pk=pk)
     return JsonResponse(
         {
             "id": order.pk,
@@ -335,17 +349,11 @@ def order_thumb(request, pk: int):
 @login_required
 @require_GET
 def gallery(request):
-    orders = Order.objects.for_user(request.user)
     style = request.GET.get("style", "")
     status = request.GET.get("status", "")
-    if style in Order.Style.values:
-        orders = orders.filter(style=style)
-    else:
-        style = ""
-    if status in Order.Status.values:
-        orders = orders.filter(status=status)
-    else:
-        status = ""
+    style = style if style in Order.Style.values else ""
+    status = status if status in Order.Status.values else ""
+    orders = orders_of(request.user, style=style, status=status)
     page = Paginator(orders, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("style", style), ("status", status)) if v)
     return render(

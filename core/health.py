@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from celery import current_app
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -14,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from imaging import onnx_runtime as onnx
+from imaging.tryon.engines import select_engine
 
-from .celery import app as celery_app
 from .models import WorkerHeartbeat
 
 
@@ -27,7 +29,9 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    with celery_app.connection_for_write() as conn:
+    # The project's Celery app (ftmv.celery, made current when the ftmv package loads), reached without
+    # importing the project package: core sits below it.
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
         return {"transport": conn.transport_cls}
 
@@ -50,11 +54,18 @@ def check_onnx() -> dict:
     return info
 
 
+def check_tryon_engine() -> dict:
+    """The engine TRYON_ENGINE selects here, and what it says about itself; EngineUnavailable says why not."""
+    engine = select_engine(settings.TRYON_ENGINE)
+    return {"setting": settings.TRYON_ENGINE, "name": engine.name, "describe": engine.describe()}
+
+
 CHECKS: dict[str, Callable[[], dict]] = {
     "database": check_database,
     "broker": check_broker,
     "storage": check_storage,
     "onnx": check_onnx,
+    "tryon_engine": check_tryon_engine,
 }
 
 

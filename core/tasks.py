@@ -14,6 +14,7 @@ from .models import WorkerHeartbeat
 HEARTBEATS_KEPT = timedelta(hours=1)
 
 
+# The name it had when it lived in ftmv/: beat schedules and queued messages refer to it.
 @shared_task(name="ftmv.tasks.heartbeat")
 def heartbeat(token: str = "") -> int:
     """Record that a worker is alive and consuming; old beats are pruned."""

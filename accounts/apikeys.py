@@ -1,4 +1,4 @@
-"""DRF authentication: `Authorization: Bearer <api key>`.
+"""API keys: their format, their keyed hash, and the lookup every authenticated API call makes.
 
 The lookup is hand-written SQL run through `Rows`: on the polling paths the ORM's query compilation costs
 several times the query itself. A successful lookup is then remembered in this process for at most
@@ -13,74 +13,32 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import hmac
+import string
 import threading
 import time
-from collections.abc import Sequence
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from core.sql import Rows, table
 
 from .models import ApiKey, User
-from .services import KEY_LENGTH, KEY_PREFIX, LAST_USED_RESOLUTION, LOOKUP_LENGTH, _hash_key
+
+KEY_PREFIX = "ftmv_"
+KEY_LENGTH = 64
+LOOKUP_LENGTH = len(KEY_PREFIX) + 8
+ALPHABET = string.ascii_letters + string.digits
+# last_used_at is informational: writing it on every poll would cost a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class Rows:
-    """The SELECT list of one model's columns, and row -> model instance with the ORM's value converters
-    (time zones, JSON, booleans), both prepared once per process. For hand-written SQL on hot read paths;
-    the columns follow the model, so a migration needs no change here."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        self.model = model
-        self.alias = alias
-        self.fields = list(model._meta.concrete_fields)
-        self.attnames = [f.attname for f in self.fields]
-        self.width = len(self.fields)
-        self._prepared: tuple[str, list] | None = None
-
-    def _prepare(self) -> tuple[str, list]:
-        if self._prepared is None:
-            connection = connections[DEFAULT_DB_ALIAS]
-            quote = connection.ops.quote_name
-            select = ", ".join(f"{quote(self.alias)}.{quote(f.column)}" for f in self.fields)
-            converters = []
-            for index, field in enumerate(self.fields):
-                column = field.get_col(self.alias)
-                found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-                if found:
-                    converters.append((index, column, found))
-            self._prepared = (select, converters)
-        return self._prepared
-
-    @property
-    def select(self) -> str:
-        return self._prepare()[0]
-
-    def column(self, name: str) -> str:
-        """``alias.column`` of a field, quoted, for WHERE and JOIN clauses."""
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        return f"{quote(self.alias)}.{quote(self.model._meta.get_field(name).column)}"
-
-    def position(self, name: str) -> int:
-        """Where a field's value sits among this model's columns."""
-        return self.fields.index(self.model._meta.get_field(name))
-
-    def load(self, row: Sequence, start: int = 0) -> Model:
-        """The instance from ``row[start:start + width]``."""
-        values = list(row[start : start + self.width])
-        connection = connections[DEFAULT_DB_ALIAS]
-        for index, column, converters in self._prepare()[1]:
-            for convert in converters:
-                values[index] = convert(values[index], column, connection)
-        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, values)
-
-
-def table(model: type[Model]) -> str:
-    return connections[DEFAULT_DB_ALIAS].ops.quote_name(model._meta.db_table)
+def hash_key(raw_key: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
 
 
 _KEY_ROWS = Rows(ApiKey, "k")
@@ -138,7 +96,7 @@ def find_api_key(raw_key: str) -> ApiKey | None:
     them changes nothing shared."""
     if len(raw_key) != KEY_LENGTH or not raw_key.startswith(KEY_PREFIX):
         return None
-    digest = _hash_key(raw_key)
+    digest = hash_key(raw_key)
     cached = _key_cache.get(digest)
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
         found = copy.copy(cached[0])
@@ -184,26 +142,3 @@ def _lookup(raw_key: str, digest: str) -> ApiKey | None:
     if found is None or not found.user.is_active:
         return None
     return found
-
-
-class ApiKeyAuthentication(BaseAuthentication):
-    keyword = b"bearer"
-
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts:
-            raise exceptions.NotAuthenticated("Send your API key as 'Authorization: Bearer <key>'.")
-        if parts[0].lower() != self.keyword or len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <key>'.")
-        try:
-            raw = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from None
-        key = find_api_key(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        return key.user, key
-
-    def authenticate_header(self, request) -> str:
-        # Makes DRF answer 401 (not 403) when authentication fails.
-        return 'Bearer realm="api"'
