@@ -99,10 +99,10 @@ def find_api_key(raw_key: str) -> ApiKey | None:
     digest = hash_key(raw_key)
     cached = _key_cache.get(digest)
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
-        found = copy.copy(cached[0])
-        found.user = copy.copy(cached[0].user)
-        _touch(found)
-        return found
+        hit = copy.copy(cached[0])
+        hit.user = copy.copy(cached[0].user)
+        _touch(hit)
+        return hit
     generation = _forgotten[0]
     found = _lookup(raw_key, digest)
     if found is not None:
@@ -132,7 +132,7 @@ def _lookup(raw_key: str, digest: str) -> ApiKey | None:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(_key_sql(), [raw_key[:LOOKUP_LENGTH]])
         rows = cursor.fetchall()
-    found = None
+    found: ApiKey | None = None
     for row in rows:
         key = _KEY_ROWS.load(row)
         # Constant-time: the time taken does not tell how much of the hash matched.

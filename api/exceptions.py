@@ -45,8 +45,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         status, code, message, details, headers = exc.status, exc.code, exc.message, exc.details, exc.headers
     elif isinstance(exc, exceptions.APIException):
         status, code, message, details = _from_drf(exc)
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)  # Throttled's
+        if wait:
+            headers["Retry-After"] = str(int(wait))
     elif isinstance(exc, Http404):
         status, code, message, details = 404, "NOT_FOUND", "Not found.", {}
     elif isinstance(exc, PermissionDenied):

@@ -46,7 +46,9 @@ class OrderErrorSerializer(serializers.Serializer):
 
 class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    style = serializers.CharField()
+    # api.md's field name; it shadows DRF's Field.style (browsable-API hints) only in the type stubs: the
+    # serializer metaclass takes declared fields off the class.
+    style = serializers.CharField()  # type: ignore[assignment]
     status = serializers.ChoiceField(Order.Status.values)
     credits_used = serializers.IntegerField()
     created_at = serializers.DateTimeField()

@@ -33,7 +33,7 @@ def poll_hit(key_id: int) -> None:
         entry[0] += 1
         delta = 0
         if time.monotonic() - entry[1] >= POLL_FLUSH_SECONDS:
-            delta, entry[0], entry[1] = entry[0], 0, time.monotonic()
+            delta, entry[0], entry[1] = int(entry[0]), 0, time.monotonic()
     if delta:
         entry[2] = incr_counter(f"rl:poll:{key_id}:{start}", 120, delta)
     used = entry[2] + entry[0]

@@ -123,10 +123,9 @@ def credits_refund(order: Order) -> CreditEntry | None:
     with transaction.atomic():
         # The balance lock serialises refunds of one user; the unique constraint backs it up.
         _locked_balance(order.user_id)
-        spent = CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.SPEND).values_list(
-            "amount", flat=True
+        spent = list(
+            CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.SPEND).values_list("amount", flat=True)
         )
-        spent = list(spent)
         if not spent or CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.REFUND).exists():
             return None
         try:

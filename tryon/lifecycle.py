@@ -4,6 +4,7 @@ refunded. Every state change after acceptance goes through here (accepting one i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -61,7 +62,7 @@ def order_progress(order_id: int, stage: str, percent: int) -> None:
 def order_complete(
     order_id: int,
     *,
-    results: list[tuple[str, str, bytes, int, int]],
+    results: Sequence[tuple[str, str, bytes, int, int]],
     timings: dict | None = None,
     product_description: str = "",
 ) -> Order | None:

@@ -70,8 +70,22 @@ class OptionsSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def option_values(name: str) -> list[str]:
+    """The allowed values of ``options.<name>`` (the web form and manage.py offer exactly these)."""
+    field = OptionsSerializer().fields[name]
+    assert isinstance(field, serializers.ChoiceField)
+    return [str(value) for value in field.choices]
+
+
+def option_default(name: str) -> str:
+    """The value ``options.<name>`` takes when the request leaves it out."""
+    return str(OptionsSerializer().fields[name].default)
+
+
 class GenerateRequestSerializer(serializers.Serializer):
-    style = serializers.ChoiceField(Order.Style.values, default=Order.Style.VIRTUAL_TRYON)
+    # api.md's field name; it shadows DRF's Field.style (browsable-API hints) only in the type stubs: the
+    # serializer metaclass takes declared fields off the class.
+    style = serializers.ChoiceField(Order.Style.values, default=Order.Style.VIRTUAL_TRYON)  # type: ignore[assignment]
     person_image = ImageInputField(required=False, help_text="virtual_tryon: base64 person photo")
     clothing_image = ImageInputField(required=False, help_text="virtual_tryon: base64 clothing photo")
     product_image = ImageInputField(required=False, help_text="product_catalog: base64 product photo")

@@ -10,6 +10,7 @@ import functools
 from datetime import UTC, datetime, time
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Field, Model
 
 from billing.models import CreditBalance
 from core.sql import Rows, table
@@ -63,11 +64,17 @@ def find_order(user_id: int, order_id: int) -> tuple[Order | None, list[OrderFil
     return order, files
 
 
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.column
+
+
 @functools.cache
 def _account_sql() -> str:
     # The balance as billing.services.credits_balance reads it, and the API calls, in one round trip.
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    balance, owner = (quote(CreditBalance._meta.get_field(name).column) for name in ("balance", "user"))
+    balance, owner = (quote(_column(CreditBalance, name)) for name in ("balance", "user"))
     return (
         f"SELECT (SELECT {balance} FROM {table(CreditBalance)} WHERE {owner} = %s), "  # noqa: S608
         f"COUNT(*), COALESCE(SUM(CASE WHEN {_ORDER_ROWS.column('created_at')} >= %s THEN 1 ELSE 0 END), 0) "

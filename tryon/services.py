@@ -101,6 +101,7 @@ def order_submit(
 
 def order_cost(style: str, quantity: int | None) -> int:
     if style == Order.Style.PRODUCT_CATALOG:
+        assert quantity is not None  # a catalog order always has one (tryon.order_request)
         return settings.CREDIT_COST_CATALOG[quantity]
     return settings.CREDIT_COST_TRYON
 

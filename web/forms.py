@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from tryon.order_request import OptionsSerializer
+from tryon.order_request import option_default, option_values
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -24,12 +24,13 @@ FORMAT_LABELS = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
 
 def option_choices(name: str, labels: dict[str, str]) -> list[tuple[str, str]]:
     """The API's allowed values for ``options.<name>``, with friendlier labels."""
-    field = OptionsSerializer().fields[name]
-    return [(value, labels.get(value, str(value))) for value in field.choices]
+    return [(value, labels.get(value, value)) for value in option_values(name)]
 
 
-def option_default(name: str) -> str:
-    return OptionsSerializer().fields[name].default
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
 
 
 def image_field(label: str, help_text: str) -> forms.FileField:
@@ -45,9 +46,9 @@ class OutputOptionsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quality"].choices = option_choices("quality", QUALITY_LABELS)
+        choice_field(self, "quality").choices = option_choices("quality", QUALITY_LABELS)
         self.fields["quality"].initial = option_default("quality")
-        self.fields["format"].choices = option_choices("format", FORMAT_LABELS)
+        choice_field(self, "format").choices = option_choices("format", FORMAT_LABELS)
         self.fields["format"].initial = option_default("format")
 
     def options(self) -> dict[str, str]:
@@ -63,7 +64,7 @@ class TryonForm(OutputOptionsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = option_choices("category", CATEGORY_LABELS)
+        choice_field(self, "category").choices = option_choices("category", CATEGORY_LABELS)
         self.fields["category"].initial = option_default("category")
 
     def images(self) -> dict:
@@ -83,7 +84,7 @@ class CatalogForm(OutputOptionsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].choices = [
+        choice_field(self, "quantity").choices = [
             (quantity, f"{quantity} images · {cost} credits")
             for quantity, cost in sorted(settings.CREDIT_COST_CATALOG.items())
         ]

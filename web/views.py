@@ -237,18 +237,18 @@ def order_detail(request, pk: int):
     for records in by_role.values():
         records.sort(key=lambda r: r.position)
         for record in records:
-            record.label = record.name.replace("_", " ")
-    steps = STEPS.get(order.style, [])
+            record.label = record.name.replace("_", " ")  # type: ignore[attr-defined]  # the template's caption
+    steps = STEPS.get(Order.Style(order.style), [])
     step_rows = [
         {"label": label, "at": at, "next": steps[i + 1][1] if i + 1 < len(steps) else 100}
         for i, (label, at) in enumerate(steps)
     ]
     context = {
         "order": order,
-        "person": (by_role.get(OrderFile.Role.PERSON) or [None])[0],
-        "clothing": (by_role.get(OrderFile.Role.CLOTHING) or [None])[0],
-        "product": (by_role.get(OrderFile.Role.PRODUCT) or [None])[0],
-        "result": (by_role.get(OrderFile.Role.RESULT) or [None])[0],
+        "person": next(iter(by_role.get(OrderFile.Role.PERSON, [])), None),
+        "clothing": next(iter(by_role.get(OrderFile.Role.CLOTHING, [])), None),
+        "product": next(iter(by_role.get(OrderFile.Role.PRODUCT, [])), None),
+        "result": next(iter(by_role.get(OrderFile.Role.RESULT, [])), None),
         "catalog": by_role.get(OrderFile.Role.CATALOG, []),
         "stage_label": stage_label(order),
         "steps": step_rows,

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from imaging.errors import PipelineError
 from imaging.image_io import FORMATS, QUALITY_LONG_SIDE, encode_image, load_rgb
 from imaging.tryon.engines import AUTO, EngineUnavailable, TryonRequest, engine_names, select_engine
-from tryon.order_request import OptionsSerializer
+from tryon.order_request import option_values
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("person", type=Path)
         parser.add_argument("garment", type=Path)
         parser.add_argument("-o", "--output", type=Path, required=True, help="output file; .jpg/.jpeg or .png")
-        parser.add_argument("--category", default="auto", choices=OptionsSerializer().fields["category"].choices)
+        parser.add_argument("--category", default="auto", choices=option_values("category"))
         parser.add_argument("--quality", default="high", choices=list(QUALITY_LONG_SIDE))
         parser.add_argument("--debug", type=Path, default=None, help="folder for per-stage debug overlays")
         parser.add_argument(
