@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.api.conftest import image_bytes
 from tryon.errors import InvalidImage
 from tryon.validation import decode_base64, validate_image
-
-from .conftest import image_bytes
 
 
 def with_exif(fmt: str, orientation: int, width=320, height=200) -> bytes:
