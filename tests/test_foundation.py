@@ -95,6 +95,8 @@ def test_real_worker_consumes_from_the_broker_and_writes_to_the_database(celery_
     # Written by the worker process, not by this one.
     assert beat.pid != os.getpid()
     assert "CPUExecutionProvider" in beat.onnx_providers
+    # It consumes the images queue: at start it checked the try-on engine and said which one it runs.
+    assert "TRYON_ENGINE=auto picked the classical try-on engine" in celery_worker.logs()
 
 
 def production_env(**extra: str) -> dict[str, str]:
