@@ -6,6 +6,7 @@
 - Imports only go down the layers below: a package imports packages of lower layers only, never one of
   its own layer or above.
 - ``imaging`` (the pipelines) imports neither Django, nor Celery, nor any part of the web service.
+- ``ftmv``, the project package, is configuration only.
 
 The last tests show that the checks fail: they feed the same analysis temporary files with a cycle, an
 upward import and a Django import.
@@ -210,6 +211,18 @@ def test_the_analysis_sees_the_whole_project(modules, graph):
     assert "billing.services" in graph["tryon.services"]
     assert "tryon.lifecycle" in graph["tryon.tasks"]
     assert "imaging.tryon.engines" in graph["tryon.dispatch"]
+
+
+def test_the_project_package_is_configuration_only(modules):
+    # Settings, URLs, the Celery app, the WSGI/ASGI entry points; anything else belongs to an app.
+    assert sorted(name for name in modules if name.split(".")[0] == "ftmv") == [
+        "ftmv",
+        "ftmv.asgi",
+        "ftmv.celery",
+        "ftmv.settings",
+        "ftmv.urls",
+        "ftmv.wsgi",
+    ]
 
 
 def test_no_import_cycles(graph):
