@@ -6,7 +6,8 @@ Run in a throwaway venv with torch (never a runtime dependency of the service):
     # the operator's download (upstream's scripts/download_weights.py): model.safetensors + dwpose/*.onnx
     /tmp/exportvenv/bin/python tools/export_fashn_vton.py --weights-dir /srv/fashn-weights --out /srv/fashn-bundle
     # tests: our module with random weights, reduced size, random DWPose stand-ins
-    /tmp/exportvenv/bin/python tools/export_fashn_vton.py --random-init --tiny --seed 0 --out tests/fixtures/fashn-vton-tiny
+    /tmp/exportvenv/bin/python tools/export_fashn_vton.py --random-init --tiny --seed 0 \
+        --out tests/fixtures/fashn-vton-tiny
 
 The bundle: ``generator.onnx`` (one guided Euler step, float32; external data in
 ``generator.onnx.data`` for the full model), optionally ``generator_fp16.onnx``

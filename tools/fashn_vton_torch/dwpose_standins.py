@@ -52,7 +52,9 @@ class DetectorStandIn(nn.Module):
         f0 = torch.relu(self.stem(images / 255.0 - 0.5))
         f1 = torch.relu(self.down1(f0))
         f2 = torch.relu(self.down2(f1))
-        raw = torch.cat([head(f).flatten(2).transpose(1, 2) for head, f in zip(self.heads, (f0, f1, f2), strict=True)], 1)
+        raw = torch.cat(
+            [head(f).flatten(2).transpose(1, 2) for head, f in zip(self.heads, (f0, f1, f2), strict=True)], 1
+        )
         offsets = 0.3 * torch.tanh(raw[..., 0:2])
         sizes = self.size_prior + 0.2 * torch.tanh(raw[..., 2:4])
         objectness = torch.sigmoid(raw[..., 4:5] * 0.1 + self.objectness_prior[:, None])
