@@ -85,7 +85,8 @@ def test_box_to_model_crop_geometry():
     crop, c, s = crop_for_pose(np.full((500, 300, 3), 200, np.uint8), np.array([100, 50, 200, 450]), (288, 384))
     assert crop.shape == (1, 3, 384, 288) and crop.dtype == np.float32
     # Inside the image the crop is (200 - mean) / std on each (BGR) channel.
-    np.testing.assert_allclose(crop[0, :, 192, 144], (200 - np.array([123.675, 116.28, 103.53])) / [58.395, 57.12, 57.375], rtol=1e-5)
+    expected = (200 - np.array([123.675, 116.28, 103.53])) / [58.395, 57.12, 57.375]
+    np.testing.assert_allclose(crop[0, :, 192, 144], expected, rtol=1e-5)
 
 
 def test_simcc_decoding():

@@ -77,9 +77,9 @@ def test_guidance_extrapolates_from_unconditional_to_conditional():
 
 
 def test_guided_update_arithmetic():
-    x = np.array([1.0], np.float32)
-    assert guided_update(x, np.array([3.0], np.float32), np.array([1.0], np.float32), 0.5, 2.0)[0] == 1 + 0.5 * (1 + 2 * 2)
-    assert guided_update(x, np.array([3.0], np.float32), np.array([1.0], np.float32), 0.5, 1.0)[0] == 1 + 0.5 * 3
+    x, v_c, v_u = (np.array([v], np.float32) for v in (1.0, 3.0, 1.0))
+    assert guided_update(x, v_c, v_u, 0.5, 2.0)[0] == 1 + 0.5 * (1 + 2 * 2)
+    assert guided_update(x, v_c, v_u, 0.5, 1.0)[0] == 1 + 0.5 * 3
 
 
 @pytest.fixture(scope="module")
