@@ -34,6 +34,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from onnx import numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -143,6 +144,8 @@ def export_step(model: FashnMMDiT, path: Path, example: tuple[torch.Tensor, ...]
                 dynamo=False,  # the TorchScript exporter: no onnxscript needed, static shapes are what we want
             )
         graph = onnx.load(str(raw))  # pulls in any external data torch wrote beside it
+        saved = share_constants(graph.graph)
+        print(f"  {path.name}: {saved / 2**20:.1f} MiB of repeated constants shared")
         size = sum(t.ByteSize() for t in graph.graph.initializer)
         if size > EXTERNAL_DATA_BYTES:
             onnx.save_model(
@@ -150,6 +153,41 @@ def export_step(model: FashnMMDiT, path: Path, example: tuple[torch.Tensor, ...]
             )
         else:
             onnx.save_model(graph, str(path))
+
+
+def share_constants(graph: onnx.GraphProto, min_bytes: int = 1024) -> int:
+    """Turn repeated large Constant nodes into one shared initializer each; returns the bytes saved.
+
+    The TorchScript exporter inlines a non-persistent buffer (our RoPE tables, which
+    must stay out of the checkpoint's state dict) as a new Constant at every use:
+    4 per block, 385 MB of copies at full size. Equal tensors are found by content.
+    """
+    by_content: dict[tuple[int, tuple[int, ...], str], str] = {}
+    renamed: dict[str, str] = {}
+    kept, saved = [], 0
+    for node in graph.node:
+        attr = node.attribute[0] if node.op_type == "Constant" and len(node.attribute) == 1 else None
+        if attr is None or attr.name != "value" or attr.t.ByteSize() < min_bytes:
+            kept.append(node)
+            continue
+        array = numpy_helper.to_array(attr.t)
+        key = (attr.t.data_type, tuple(attr.t.dims), hashlib.sha256(array.tobytes()).hexdigest())
+        if key in by_content:
+            renamed[node.output[0]] = by_content[key]
+            saved += attr.t.ByteSize()
+        else:
+            by_content[key] = node.output[0]
+            graph.initializer.append(numpy_helper.from_array(array, name=node.output[0]))
+    for node in kept:
+        for i, name in enumerate(node.input):
+            if name in renamed:
+                node.input[i] = renamed[name]
+    for out in graph.output:
+        if out.name in renamed:
+            raise ValueError(f"graph output {out.name} is a shared constant")
+    del graph.node[:]
+    graph.node.extend(kept)
+    return saved
 
 
 def check_parity(

@@ -117,14 +117,24 @@ def rope_table(config: MMDiTConfig) -> Tensor:
     return torch.cat(parts, dim=1)[None, None].float()
 
 
-def apply_rope(x: Tensor, table: Tensor) -> Tensor:
-    """Rotate consecutive pairs of ``x`` (B, H, L, D) by ``table`` (1, 1, L, D/2, 2, 2), in float32."""
+# The rotation table as its two columns, (1, 1, L, D/2, 2) each: used as they are, they stay two shared
+# initializers in the ONNX graph. Slicing one table inside every block instead makes the exporter fold a
+# copy per use: 385 MB of duplicated constants at full size.
+Rope = tuple[Tensor, Tensor]
+
+
+def split_rope(table: Tensor) -> Rope:
+    return table[..., 0].contiguous(), table[..., 1].contiguous()
+
+
+def apply_rope(x: Tensor, rope: Rope) -> Tensor:
+    """Rotate consecutive pairs of ``x`` (B, H, L, D) by the table's columns (see :func:`rope_table`), in float32."""
     pairs = x.float().reshape(*x.shape[:-1], -1, 1, 2)
-    out = table[..., 0] * pairs[..., 0] + table[..., 1] * pairs[..., 1]
+    out = rope[0] * pairs[..., 0] + rope[1] * pairs[..., 1]
     return out.reshape(x.shape).type_as(x)
 
 
-def attention(q: Tensor, k: Tensor, v: Tensor, table: Tensor) -> Tensor:
+def attention(q: Tensor, k: Tensor, v: Tensor, table: Rope) -> Tensor:
     q, k = apply_rope(q, table), apply_rope(k, table)
     out = F.scaled_dot_product_attention(q, k, v)  # (B, H, L, D)
     b, h, seq, d = out.shape
@@ -215,7 +225,7 @@ class DoubleStreamBlock(nn.Module):
         q, k = attn.norm(q, k, v)
         return q, k, v
 
-    def forward(self, img: Tensor, txt: Tensor, vec: Tensor, table: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, img: Tensor, txt: Tensor, vec: Tensor, table: Rope) -> tuple[Tensor, Tensor]:
         i_shift1, i_scale1, i_gate1, i_shift2, i_scale2, i_gate2 = self.img_mod(vec)
         t_shift1, t_scale1, t_gate1, t_shift2, t_scale2, t_gate2 = self.txt_mod(vec)
         iq, ik, iv = self._qkv(img, self.img_norm1, self.img_attn, i_shift1, i_scale1)
@@ -246,7 +256,7 @@ class SingleStreamBlock(nn.Module):
         self.mlp_act = nn.GELU(approximate="tanh")
         self.modulation = Modulation(hidden, double=False)
 
-    def forward(self, x: Tensor, vec: Tensor, table: Tensor) -> Tensor:
+    def forward(self, x: Tensor, vec: Tensor, table: Rope) -> Tensor:
         shift, scale, gate = self.modulation(vec)
         fused = self.linear1((1 + scale) * self.pre_norm(x) + shift)
         qkv, mlp = torch.split(fused, [3 * self.hidden, self.mlp_hidden], -1)
@@ -325,9 +335,12 @@ class FashnMMDiT(nn.Module):
             [SingleStreamBlock(c.hidden_size, c.num_heads, c.mlp_ratio) for _ in range(c.single_blocks)]
         )
         self.final_layer = LastLayer(c.hidden_size, c.channels * c.patch_size**2)
-        table = rope_table(c)
-        self.register_buffer("rope_stream", table, persistent=False)
-        self.register_buffer("rope_joint", torch.cat([table, table], dim=2), persistent=False)
+        # Not in the checkpoint (persistent=False): computed from the configuration.
+        stream_a, stream_b = split_rope(rope_table(c))
+        self.register_buffer("rope_stream_a", stream_a, persistent=False)
+        self.register_buffer("rope_stream_b", stream_b, persistent=False)
+        self.register_buffer("rope_joint_a", torch.cat([stream_a, stream_a], dim=2), persistent=False)
+        self.register_buffer("rope_joint_b", torch.cat([stream_b, stream_b], dim=2), persistent=False)
 
     def forward(
         self,
@@ -344,7 +357,8 @@ class FashnMMDiT(nn.Module):
         img = self.x_embedder(torch.cat([x, ca_image, person_pose], dim=1))
         txt = self.garment_embedder(torch.cat([garment, garment_pose], dim=1))
         vec = self.t_embedder(t) + self.y_embedder(category)
-        stream, joint = self.rope_stream, self.rope_joint  # kept float32: apply_rope works in float32
+        # Kept float32 whatever the weights' dtype: apply_rope works in float32.
+        stream, joint = (self.rope_stream_a, self.rope_stream_b), (self.rope_joint_a, self.rope_joint_b)
         for block in self.x_patch_mixer:
             img = block(img, vec, stream)
         for block in self.double_blocks:
