@@ -355,6 +355,9 @@ def main() -> int:
             manifest["upstream_parity"] = json.loads(args.upstream_parity.read_text())
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         args.out.mkdir(parents=True, exist_ok=True)
+        for p in sorted(stage.rglob("*")):
+            # onnx writes external data owner-only (0600); a worker running as another user must read it.
+            p.chmod(0o755 if p.is_dir() else 0o644)
         for p in sorted(stage.iterdir()):
             shutil.move(str(p), args.out / p.name)
     print(f"bundle written to {args.out} in {time.time() - started:.0f} s")
