@@ -150,3 +150,43 @@ def test_pose_image_draws_visible_limbs_in_their_grays():
     assert img[40, 50] == JOINT_GRAY[2]  # the neck's joint circle
     assert img[150, 50] == 0
     assert not draw_pose(Pose.empty(), 50, 40).any()  # flat-lay: an empty pose image
+
+
+def _standing(box: bool = True) -> Pose:
+    """A hand-made front-facing person in a 400-row image: shoulders at row 100, hips at row 200."""
+    body = np.full((18, 2), -1.0)
+    score = np.zeros(18)
+    for joint, (x, y) in {1: (0.5, 0.25), 2: (0.4, 0.25), 5: (0.6, 0.25), 8: (0.45, 0.5), 11: (0.55, 0.5)}.items():
+        body[joint], score[joint] = [x, y], 0.9
+    return Pose(
+        body=body,
+        body_score=score,
+        hands=-np.ones((2, 21, 2)),
+        face=-np.ones((68, 2)),
+        box=np.array([100.0, 50.0, 300.0, 390.0]) if box else None,
+    )
+
+
+def test_worn_or_flat_lay():
+    from imaging.tryon.fashn_vton.preprocess import is_worn
+
+    assert is_worn(_standing())
+    assert not is_worn(_standing(box=False))  # no detection: a product shot
+    headless = _standing()
+    headless.body_score[[2, 5, 8]] = 0.1  # one torso joint left: a ghost mannequin or a detail shot
+    assert not is_worn(headless)
+
+
+def test_garment_band_and_isolation():
+    from imaging.tryon.fashn_vton.preprocess import GRAY, garment_band, isolate_worn_garment
+
+    pose = _standing()
+    # torso 100 rows: tops from 20 above the shoulders to 60 below the hips; bottoms from the hips down.
+    assert garment_band(pose, "tops", 400) == (80, 260)
+    assert garment_band(pose, "bottoms", 400) == (180, 400)
+    assert garment_band(pose, "one-pieces", 400) == (80, 400)
+    rgb = np.full((400, 300, 3), 200, np.uint8)
+    alpha = np.zeros((400, 300), np.float32)
+    alpha[:, 100:200] = 1.0  # the cut-out: a vertical band (the person)
+    out = isolate_worn_garment(rgb, pose, "tops", alpha)
+    assert (out[100, 150] == 200).all() and (out[100, 50] == GRAY).all() and (out[300, 150] == GRAY).all()

@@ -94,3 +94,18 @@ def test_export_tool_makes_a_bundle_the_engine_accepts(tmp_path):
     subprocess.run([*cmd[:-1], str(again)], cwd=ROOT, check=True, capture_output=True)
     assert (again / "generator.onnx").read_bytes() == (out / "generator.onnx").read_bytes()
     assert np.isfinite(manifest["export_parity"]["generator.onnx"]["mean_abs"])
+
+
+def test_committed_fixture_is_what_its_recorded_command_makes(tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "fashn-vton-tiny"
+    manifest = json.loads((fixture / "manifest.json").read_text())
+    if manifest["versions"]["torch"] != torch.__version__:
+        pytest.skip(f"the fixture was exported with torch {manifest['versions']['torch']} (requirements-export.txt)")
+    args = manifest["command"].split()[2:]  # after "python tools/export_fashn_vton.py"
+    if "--upstream-parity" in args:  # figures measured outside the repository; they do not change the graphs
+        i = args.index("--upstream-parity")
+        del args[i : i + 2]
+    args[args.index("--out") + 1] = str(tmp_path / "again")
+    subprocess.run([sys.executable, "tools/export_fashn_vton.py", *args], cwd=ROOT, check=True, capture_output=True)
+    again = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert again["files"] == manifest["files"]  # byte for byte: same sha256 for every file
