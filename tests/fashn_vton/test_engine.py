@@ -18,6 +18,7 @@ from PIL import Image
 
 from imaging import image_io
 from imaging.errors import PipelineError
+from imaging.stages import LABELS
 from imaging.tryon import engines, fashn_vton
 from imaging.tryon.engines import EngineUnavailable, TryonRequest
 from imaging.tryon.fashn_vton import preprocess as pp
@@ -80,6 +81,7 @@ def test_end_to_end_output(use_bundle, person, garment, tmp_path):
     assert samples == sorted(samples) and samples[-1] == 95
     assert [s for s, _ in events][:2] == ["pose", "garment"] and events[-1][0] == "paste"
     assert {s for s, _ in events} <= {s for s, _ in engine.stages}
+    assert all(stage in LABELS for stage, _ in engine.stages)  # the one stage table knows them
     assert result.info["provider"] == "CPUExecutionProvider" and result.info["seed"] == 7
     assert {"pose", "garment", "sample", "paste", "total"} <= set(result.timings)
 
@@ -96,6 +98,11 @@ def test_pixels_away_from_the_person_are_untouched(use_bundle, person, garment):
 
 def test_seeds(use_bundle, person, garment):
     engine = use_bundle(TINY)
+    unseeded = engine.run(TryonRequest(person=person, garment=garment, category="tops", quality="standard"))
+    again = engine.run(
+        TryonRequest(person=person, garment=garment, category="tops", quality="standard", seed=unseeded.info["seed"])
+    )
+    np.testing.assert_array_equal(unseeded.image, again.image)  # the seed it reports makes the same image
     a, _ = run(engine, person, garment, seed=1)
     b, _ = run(engine, person, garment, seed=1)
     c, _ = run(engine, person, garment, seed=2)

@@ -17,9 +17,10 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -157,7 +158,7 @@ def generate(
     category: str,
     noise: np.ndarray,
     steps: int,
-    sampling: dict[str, object],
+    sampling: Mapping[str, Any],
     on_step: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Sample and return the generated person photo (uint8, padding removed: the pre-resized photo's framing)."""
@@ -176,9 +177,9 @@ def generate(
         runner,
         noise,
         steps,
-        guidance=float(sampling["guidance_scale"]),  # type: ignore[arg-type]
-        skip_guidance_last=int(sampling["skip_guidance_last_steps"]),  # type: ignore[call-overload]
-        mu=float(sampling["time_shift_mu"]),  # type: ignore[arg-type]
+        guidance=float(sampling["guidance_scale"]),
+        skip_guidance_last=int(sampling["skip_guidance_last_steps"]),
+        mu=float(sampling["time_shift_mu"]),
         on_step=on_step,
     )
     return pp.unpad(pp.from_model(x), prepared.padding)
@@ -274,7 +275,8 @@ class FashnVtonEngine:
         timings: dict[str, float] = {}
         category = resolve_category(request.category, request.garment)
         steps = int(bundle.sampling["quality_steps"][request.quality])
-        seed = request.seed if request.seed is not None else int(np.random.SeedSequence().entropy % (2**31))  # type: ignore[operator]
+        # No seed asked for: a fresh one, reported in info so the image can be made again.
+        seed = request.seed if request.seed is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
         base = np.ascontiguousarray(resize_long_side(request.person, QUALITY_LONG_SIDE[request.quality]))
 
         dwpose = DWPose(sessions.detector, sessions.keypoints)
