@@ -99,7 +99,9 @@ def load_generator(args: argparse.Namespace) -> tuple[FashnMMDiT, dict[str, obje
     from safetensors.torch import load_file
 
     weights = args.weights_dir / "model.safetensors"
-    model = FashnMMDiT(FULL).eval()
+    if not weights.is_file():
+        raise SystemExit(f"missing {weights} (upstream's scripts/download_weights.py puts it there)")
+    model = FashnMMDiT(TINY if args.tiny else FULL).eval()
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
     model.load_state_dict(state, strict=True)  # names and shapes must match upstream's checkpoint exactly
     return model, {"kind": "checkpoint", "file": "model.safetensors", "sha256": sha256_file(weights)}
@@ -293,15 +295,15 @@ def main() -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--weights-dir", type=Path, help="upstream layout: model.safetensors, dwpose/*.onnx")
     source.add_argument("--random-init", action="store_true", help="our module with random weights (tests, timing)")
-    parser.add_argument("--tiny", action="store_true", help="with --random-init: the reduced test configuration")
+    parser.add_argument(
+        "--tiny", action="store_true", help="the reduced test configuration (with --weights-dir: a tiny checkpoint)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fp16", action="store_true", help="also write generator_fp16.onnx (for CUDA)")
     parser.add_argument("--parity-cases", type=int, default=0, help="inputs compared (default 3 tiny, 1 full)")
     parser.add_argument("--upstream-parity", type=Path, help="JSON of figures measured against upstream, recorded")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if args.tiny and not args.random_init:
-        parser.error("--tiny needs --random-init (the published checkpoint is full size)")
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} is not empty")
 

@@ -109,3 +109,38 @@ def test_committed_fixture_is_what_its_recorded_command_makes(tmp_path):
     subprocess.run([sys.executable, "tools/export_fashn_vton.py", *args], cwd=ROOT, check=True, capture_output=True)
     again = json.loads((tmp_path / "again" / "manifest.json").read_text())
     assert again["files"] == manifest["files"]  # byte for byte: same sha256 for every file
+
+
+def test_export_from_a_weights_dir_in_upstreams_layout(tmp_path):
+    """The operator's path: model.safetensors (bf16) + dwpose/*.onnx -> bundle; here a tiny checkpoint."""
+    weights = tmp_path / "weights"
+    (weights / "dwpose").mkdir(parents=True)
+    source = FashnMMDiT(TINY).eval()
+    random_init(source, 9)
+    state = {k: v.to(torch.bfloat16).contiguous() for k, v in source.state_dict().items()}
+    safetensors_torch.save_file(state, weights / "model.safetensors")
+    fixture = ROOT / "tests" / "fixtures" / "fashn-vton-tiny" / "dwpose"
+    for name in ("yolox_l.onnx", "dw-ll_ucoco_384.onnx"):
+        (weights / "dwpose" / name).write_bytes((fixture / name).read_bytes())
+    out = tmp_path / "bundle"
+    cmd = [sys.executable, "tools/export_fashn_vton.py", "--weights-dir", str(weights), "--tiny", "--out", str(out)]
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["weights"]["kind"] == "checkpoint"
+    assert manifest["dwpose"]["stand_in"] is False  # copied as given
+    assert (out / "dwpose" / "yolox_l.onnx").read_bytes() == (fixture / "yolox_l.onnx").read_bytes()
+    # The graph computes with the checkpoint's (bf16-rounded) weights.
+    model = FashnMMDiT(TINY).eval()
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    examples = step_examples(TINY, 1, 0)
+    assert check_parity(out / "generator.onnx", model, examples, "float32")["max_abs"] < 1e-4
+
+    bad = tmp_path / "bad"
+    (bad / "dwpose").mkdir(parents=True)
+    del state["final_layer.linear.weight"]
+    safetensors_torch.save_file(state, bad / "model.safetensors")
+    cmd[cmd.index(str(weights))] = str(bad)
+    cmd[-1] = str(tmp_path / "x")
+    failed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert failed.returncode != 0 and "Missing key" in failed.stderr
+    assert not (tmp_path / "x").exists()
