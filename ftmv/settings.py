@@ -183,6 +183,10 @@ ONNX_THREADS = env_int("ONNX_THREADS", 0)
 # preferred one that can run here. A worker on the images queue checks it at start and refuses to start
 # when a named engine cannot run; /healthz reports it.
 TRYON_ENGINE = os.environ.get("TRYON_ENGINE", "auto").strip() or "auto"
+# The learned engine's bundle (tools/export_fashn_vton.py makes it from the operator's download) and the
+# generator precision it runs: auto = float16 on CUDA when the bundle has it, float32 elsewhere.
+FASHN_VTON_DIR = os.environ.get("FASHN_VTON_DIR", "").strip()
+FASHN_VTON_PRECISION = os.environ.get("FASHN_VTON_PRECISION", "auto").strip() or "auto"
 
 # --- Auth -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

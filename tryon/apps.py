@@ -8,6 +8,13 @@ class TryonConfig(AppConfig):
 
     def ready(self) -> None:
         from celery.signals import worker_init
+        from django.conf import settings
+
+        from imaging.tryon import fashn_vton
+
+        # After core's ONNX Runtime set-up (core is listed first): `auto` prefers the learned engine
+        # only where the configured providers offer CUDA.
+        fashn_vton.configure(bundle_dir=settings.FASHN_VTON_DIR or None, precision=settings.FASHN_VTON_PRECISION)
 
         worker_init.connect(_check_engine, weak=False, dispatch_uid="tryon.check_engine")
 
