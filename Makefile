@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install node-deps migrate lint format
+.PHONY: run test install node-deps sdk-deps migrate lint format
 
 # Reinstall only when a requirements file changed.
 $(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
@@ -28,9 +28,14 @@ run: migrate
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/api/seed/js --no-audit --no-fund --silent; fi
 
+# The JavaScript SDK for tests/sdks: npm ci installs TypeScript and its "prepare" script builds dist/
+# (ESM + CommonJS + declarations). Skipped where there is no npm.
+sdk-deps:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix sdks/js --no-audit --no-fund --silent; fi
+
 # The whole test suite on the configured backends (embedded defaults unless
 # DATABASE_URL / REDIS_URL are set).
-test: install node-deps
+test: install node-deps sdk-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
