@@ -43,10 +43,8 @@ final class Client
         'account' => ['GET', '/account'],
     ];
 
-    public const STYLES = ['virtual_tryon', 'product_catalog'];
-    public const QUALITIES = ['standard', 'high'];
-    public const FORMATS = ['jpg', 'png', 'webp'];
-    public const CATEGORIES = ['auto', 'tops', 'bottoms', 'one-pieces'];
+    /** generate() takes the body's "options" object flattened into named arguments: these ones. */
+    public const OPTION_FIELDS = ['quality', 'format', 'category'];
 
     private const RETRY_STATUSES = [500, 502, 503, 504];
 
@@ -111,7 +109,13 @@ final class Client
         if ($quantity !== null) {
             $body['quantity'] = $quantity;
         }
-        $options = array_filter(['quality' => $quality, 'format' => $format, 'category' => $category], static fn ($v) => $v !== null);
+        $chosen = ['quality' => $quality, 'format' => $format, 'category' => $category];
+        $options = [];
+        foreach (self::OPTION_FIELDS as $name) {
+            if ($chosen[$name] !== null) {
+                $options[$name] = $chosen[$name];
+            }
+        }
         if ($options !== []) {
             $body['options'] = $options;
         }

@@ -7,9 +7,11 @@ namespace Ftmv\Model;
 /** GET /orders/{id}. Which optional properties are set depends on $status. Times are ISO 8601 strings. */
 final class Order
 {
-    public const STATUSES = ['pending', 'in_progress', 'completed', 'failed'];
-
-    /** @param array<string, mixed> $raw */
+    /**
+     * @param 'virtual_tryon'|'product_catalog' $style
+     * @param 'pending'|'in_progress'|'completed'|'failed' $status
+     * @param array<string, mixed> $raw
+     */
     public function __construct(
         public readonly int $id,
         public readonly string $style,
