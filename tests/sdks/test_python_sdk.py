@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import subprocess
 import sys
 import time
@@ -275,3 +276,24 @@ def test_pip_installs_from_the_folder(tmp_path):
         [sys.executable, "-c", probe], env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True
     ).stdout
     assert out.startswith(str(target)) and out.split()[1] == ftmv_client.__version__
+
+
+def test_types_check_strictly_and_reach_users(tmp_path):
+    """mypy --strict passes on the package, and its annotations reach a user's code: a wrong use of a
+    result is a type error there. (test_pip_installs_from_the_folder checks py.typed ships.)"""
+    user = tmp_path / "user.py"
+    user.write_text(
+        "from ftmv_client import Client\n"
+        "client = Client('k')\n"
+        "order = client.wait(client.generate(person_image='p.jpg', clothing_image='c.jpg'))\n"
+        "url: str | None = order.results.result_url if order.results else None\n"
+        "data: bytes = client.download('https://x.test/r.jpg')\n"
+        "wrong: str = order.progress\n"
+    )
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", "/dev/null", "--no-incremental"]
+    env = {**os.environ, "MYPYPATH": str(PYTHON_SDK)}
+    package = subprocess.run([*mypy, str(PYTHON_SDK / "ftmv_client")], capture_output=True, text=True, env=env)
+    assert package.returncode == 0, package.stdout
+    consumer = subprocess.run([*mypy, str(user)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    errors = [line for line in consumer.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "user.py:6:" in errors[0] and "int | None" in errors[0], consumer.stdout

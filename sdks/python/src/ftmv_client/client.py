@@ -117,7 +117,7 @@ class _Base:
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with jitter, so clients that failed together do not retry together.
-        return min(8.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)  # noqa: S311 - not security
+        return min(8.0, 0.5 * 2.0**attempt) * (0.5 + random.random() / 2)  # noqa: S311 - not security
 
     def _retry_delay(self, error: APIError, attempt: int) -> float | None:
         """Seconds to wait before retrying ``error``, or None to raise it."""
