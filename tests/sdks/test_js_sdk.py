@@ -49,7 +49,7 @@ def test_tryon_and_catalog_to_completion(built, api_base, make_account, sdk_work
         check_image(file.read_bytes(), "PNG")
 
 
-def test_typed_errors(built, api_base, make_account, photos, tmp_path):
+def test_typed_errors(same_rate_window, built, api_base, make_account, photos, tmp_path):
     rich, broke = make_account(credits=100, plan="free"), make_account(credits=0)
     summary = scenario("errors", api_base, rich.api_key, photos, tmp_path, FTMV_BROKE_API_KEY=broke.api_key)
     assert summary["codes"] == {

@@ -58,7 +58,7 @@ def test_tryon_and_catalog_to_completion(php_ready, api_base, make_account, sdk_
         check_image(file.read_bytes(), "PNG")
 
 
-def test_typed_errors(php_ready, api_base, make_account, photos, tmp_path):
+def test_typed_errors(same_rate_window, php_ready, api_base, make_account, photos, tmp_path):
     rich, broke = make_account(credits=100, plan="free"), make_account(credits=0)
     summary = scenario("errors", api_base, rich.api_key, photos, tmp_path, FTMV_BROKE_API_KEY=broke.api_key)
     assert summary["codes"] == EXPECTED_CODES

@@ -119,7 +119,7 @@ def test_async_client_to_completion(api_base, make_account, sdk_worker, tmp_path
     assert progress and progress[-1] is None  # a completed order carries no progress field
 
 
-def test_typed_errors(api_base, make_account, settings):
+def test_typed_errors(same_rate_window, api_base, make_account, settings):
     rich = make_account(credits=100, plan="free")
     client = Client(rich.api_key, api_base, max_retries=0)
 

@@ -44,6 +44,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "account": ("GET", "/account"),
 }
 
+# generate() takes the body's "options" object flattened into keyword arguments: these ones.
+OPTION_FIELDS = ("quality", "format", "category")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 OrderRef = int | Accepted | Order
 
@@ -100,16 +102,12 @@ class _Base:
         webhook_url: str | None,
     ) -> bytes:
         body: dict[str, Any] = {"style": style}
-        for name, value in (
-            ("person_image", person_image),
-            ("clothing_image", clothing_image),
-            ("product_image", product_image),
-        ):
-            if value is not None:
-                body[name] = encode_image(value, name)
+        images = {"person_image": person_image, "clothing_image": clothing_image, "product_image": product_image}
+        body.update({name: encode_image(value, name) for name, value in images.items() if value is not None})
         if quantity is not None:
             body["quantity"] = quantity
-        options = {k: v for k, v in (("quality", quality), ("format", format), ("category", category)) if v}
+        chosen = {"quality": quality, "format": format, "category": category}
+        options = {name: chosen[name] for name in OPTION_FIELDS if chosen[name] is not None}
         if options:
             body["options"] = options
         if webhook_url:
@@ -119,7 +117,7 @@ class _Base:
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with jitter, so clients that failed together do not retry together.
-        return min(8.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)  # noqa: S311 - not security
+        return min(8.0, 0.5 * 2.0**attempt) * (0.5 + random.random() / 2)  # noqa: S311 - not security
 
     def _retry_delay(self, error: APIError, attempt: int) -> float | None:
         """Seconds to wait before retrying ``error``, or None to raise it."""

@@ -182,8 +182,10 @@ def error_from_response(response: httpx.Response) -> APIError:
 
 
 def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return max(0.0, float(value))
     except ValueError:  # an HTTP date: this API sends seconds, a proxy might not
         import time
         from email.utils import parsedate_to_datetime
