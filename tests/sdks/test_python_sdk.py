@@ -7,6 +7,7 @@ import asyncio
 import base64
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -263,9 +264,11 @@ def test_image_inputs_are_encoded_once_and_exactly(tmp_path):
 
 def test_pip_installs_from_the_folder(tmp_path):
     """`pip install sdks/python` works (an isolated build: pip fetches setuptools) and ships py.typed (PEP 561)."""
+    # From a copy: setuptools builds in the source folder (build/, *.egg-info), which must stay clean.
+    source = shutil.copytree(PYTHON_SDK.parent, tmp_path / "source", ignore=shutil.ignore_patterns("__pycache__"))
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target] + [str(PYTHON_SDK.parent)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, str(source)],
         check=True,
         capture_output=True,
         timeout=180,
