@@ -136,3 +136,67 @@ const wrong: Order["status"] = "done"; // must not compile: the declarations car
         )
         errors = [line for line in check.stdout.splitlines() if "error TS" in line]
         assert len(errors) == 1 and "consumer.ts(13," in errors[0] and '"done"' in errors[0], check.stdout
+
+
+BROWSER_SCENARIO = """
+async ([apiKey]) => {
+  const sdk = await import("/__ftmv_sdk__/esm/index.js");
+  const client = new sdk.FtmvClient({ apiKey, baseUrl: location.origin });
+  const product = await (await fetch("/__ftmv_sdk__/product.png")).blob();  // a Blob, encoded with btoa
+  const accepted = await client.generate({ style: "product_catalog", product_image: product, quantity: 6 });
+  const order = await client.getOrder(accepted);
+  let notFound = null;
+  try { await client.getOrder(987654321); } catch (error) {
+    notFound = error instanceof sdk.NotFoundError && error.code;
+  }
+  const account = await client.account();
+  const secret = account.webhook.signing_secret;
+  const body = JSON.stringify({ success: true, event: "order.completed", order });
+  const signature = await sdk.signWebhook(body, secret);
+  const event = await sdk.verifyWebhook(body, signature, secret);
+  let tampered = null;
+  try { await sdk.verifyWebhook(body + " ", signature, secret); } catch (error) {
+    tampered = error instanceof sdk.WebhookVerificationError;
+  }
+  return { accepted, order, notFound, credits: account.account.credits_remaining, rateLimit: client.rateLimit,
+           body, signature, secret, verified: event.order.id, tampered, hasProcess: typeof process !== "undefined" };
+}
+"""
+
+
+@pytest.mark.browser
+def test_runs_in_a_browser(built, api_base, make_account, chromium, photos):
+    """The ES module build in Chromium, same origin as the API: a Blob upload, typed errors, account and
+    rate-limit headers, and webhook signatures through Web Crypto (checked against the Python SDK)."""
+    from ftmv_client import verify_webhook
+
+    account = make_account(credits=30, plan="paid")
+    files = {"product.png": photos["product"]}
+
+    def serve(route):
+        name = route.request.url.split("/__ftmv_sdk__/", 1)[1]
+        if name == "index.html":
+            return route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>sdk</title>")
+        dist = (built / "dist").resolve()
+        path = files.get(name) or (dist / name).resolve()
+        if name not in files and not (path.is_relative_to(dist) and path.is_file()):
+            return route.fulfill(status=404, body="")
+        kind = "text/javascript" if name.endswith(".js") else "image/png"
+        return route.fulfill(status=200, content_type=kind, body=path.read_bytes())
+
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.route(f"{api_base}/__ftmv_sdk__/**", serve)
+        page.goto(f"{api_base}/__ftmv_sdk__/index.html")
+        result = page.evaluate(BROWSER_SCENARIO, [account.api_key])
+    finally:
+        context.close()
+    assert result["hasProcess"] is False  # a real browser: no Node globals to lean on
+    assert result["accepted"]["credits_used"] == 24 and result["order"]["id"] == result["accepted"]["order_id"]
+    assert result["order"]["status"] == "pending" and result["notFound"] == "NOT_FOUND"
+    assert result["credits"] == 6 and result["rateLimit"]["limit"] == 100 and result["rateLimit"]["remaining"] == 99
+    assert result["verified"] == result["order"]["id"] and result["tampered"] is True
+    # The browser's Web Crypto signature is the server's algorithm: the Python SDK accepts it.
+    event = verify_webhook(result["body"].encode(), result["signature"], result["secret"])
+    assert event["order"]["id"] == result["order"]["id"]
