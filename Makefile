@@ -28,10 +28,11 @@ run: migrate
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/api/seed/js --no-audit --no-fund --silent; fi
 
-# The JavaScript SDK for tests/sdks: npm ci installs TypeScript and its "prepare" script builds dist/
-# (ESM + CommonJS + declarations). Skipped where there is no npm.
+# The JavaScript SDK for tests/sdks: TypeScript from its lockfile, then dist/ (ESM + CommonJS +
+# declarations). Skipped where there is no npm.
 sdk-deps:
-	@if command -v npm >/dev/null 2>&1; then npm ci --prefix sdks/js --no-audit --no-fund --silent; fi
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix sdks/js --no-audit --no-fund --silent && npm run --prefix sdks/js --silent build; fi
 
 # The whole test suite on the configured backends (embedded defaults unless
 # DATABASE_URL / REDIS_URL are set).
