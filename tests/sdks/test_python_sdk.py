@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import ftmv_client
 import httpx
@@ -112,7 +113,10 @@ def test_async_client_to_completion(api_base, make_account, sdk_worker, tmp_path
             listed = [o.id async for o in client.iter_orders()]
             return accepted, order, data, paths, account_info, listed, progress
 
-    accepted, order, data, paths, info, listed, progress = asyncio.run(scenario())
+    # In a thread of its own: Playwright's sync API (the session's chromium fixture, once a browser test
+    # has run) keeps an event loop running in the main thread, where asyncio.run() is refused.
+    with ThreadPoolExecutor(1) as thread:
+        accepted, order, data, paths, info, listed, progress = thread.submit(asyncio.run, scenario()).result()
     assert order.id == accepted.order_id and order.status == "completed"
     check_image(data, "JPEG")
     assert len(paths) == 1 and paths[0].read_bytes() == data
