@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import tomllib
 import typing
 
 import pytest
 import requests
 
-from .conftest import JS_SDK, PHP_SDK, node, php, run
+from .conftest import JS_SDK, PHP_SDK, PYTHON_SDK, node, php, run
 
 API = "/api/v1"
 # Response wrappers an SDK may unwrap instead of modelling: get_order returns the Order itself.
@@ -34,7 +35,9 @@ def python_surface() -> dict:
     hints = typing.get_type_hints(ftmv_client.Client.generate)
     params = [p for p in inspect.signature(ftmv_client.Client.generate).parameters if p != "self"]
     options = [p for p in params if p in client.OPTION_FIELDS]
+    project = tomllib.loads((PYTHON_SDK.parent / "pyproject.toml").read_text())["project"]
     return {
+        "versions": [project["version"], ftmv_client.__version__],
         "operations": {name: list(op) for name, op in client.OPERATIONS.items()},
         "error_codes": {code: cls.__name__ for code, cls in errors.ERROR_CODES.items()},
         "error_statuses": {str(status): cls.__name__ for status, cls in errors.ERROR_STATUSES.items()},
@@ -143,6 +146,12 @@ def response_objects(schema: dict) -> set[str]:
 @pytest.fixture(params=list(SURFACES))
 def surface(request) -> tuple[str, dict]:
     return request.param, SURFACES[request.param]()
+
+
+def test_versioned_with_the_api(schema, surface):
+    """Package metadata and the version the code reports both follow the document's info.version."""
+    sdk, found = surface
+    assert found["versions"] == [schema["info"]["version"]] * 2, f"{sdk}: versions {found['versions']}"
 
 
 def test_operations(schema, surface):

@@ -39,8 +39,10 @@ const models = Object.fromEntries(
     .filter(([name]) => !skip.has(name))
     .map(([name, { fields, required }]) => [name, { fields, required }]),
 );
+const packageVersion = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 console.log(
   JSON.stringify({
+    versions: [packageVersion, sdk.VERSION],
     operations: sdk.OPERATIONS,
     error_codes: Object.fromEntries(Object.entries(sdk.ERROR_CODES).map(([code, cls]) => [code, cls.name])),
     error_statuses: Object.fromEntries(Object.entries(sdk.ERROR_STATUSES).map(([status, cls]) => [status, cls.name])),

@@ -63,7 +63,10 @@ if ($options !== []) {
 }
 $short = static fn (string $class): string => (new ReflectionClass($class))->getShortName();
 
+$composer = json_decode(file_get_contents(__DIR__ . '/../composer.json'), true, 512, JSON_THROW_ON_ERROR);
+
 echo json_encode([
+    'versions' => [$composer['version'], Client::VERSION],
     'operations' => Client::OPERATIONS,
     'error_codes' => array_map($short, ApiException::CODES),
     'error_statuses' => array_map($short, ApiException::STATUSES),
