@@ -119,7 +119,8 @@ export class FtmvClient {
       return wait !== null && wait <= this.maxRetryWait ? wait * 1000 : null;
     }
     if (RETRY_STATUSES.has(error.status)) {
-      return Math.min(this.maxRetryWait * 1000, error.retryAfter !== null ? error.retryAfter * 1000 : this.#backoff(attempt));
+      const wait = error.retryAfter !== null ? error.retryAfter * 1000 : this.#backoff(attempt);
+      return Math.min(this.maxRetryWait * 1000, wait);
     }
     return null;
   }

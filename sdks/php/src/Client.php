@@ -101,7 +101,8 @@ final class Client
         ?string $idempotencyKey = null,
     ): Accepted {
         $body = ['style' => $style];
-        foreach (['person_image' => $personImage, 'clothing_image' => $clothingImage, 'product_image' => $productImage] as $name => $value) {
+        $images = ['person_image' => $personImage, 'clothing_image' => $clothingImage, 'product_image' => $productImage];
+        foreach ($images as $name => $value) {
             if ($value !== null) {
                 $body[$name] = Image::encode($value, $name);
             }
@@ -242,7 +243,13 @@ final class Client
      * @param array<string, string> $headers
      * @return array<string, mixed>
      */
-    private function call(string $operation, array $path = [], array $query = [], ?string $body = null, array $headers = []): array
+    private function call(
+        string $operation,
+        array $path = [],
+        array $query = [],
+        ?string $body = null,
+        array $headers = [],
+    ): array
     {
         [$method, $template] = self::OPERATIONS[$operation];
         $url = $this->baseUrl . preg_replace_callback(
