@@ -1,9 +1,8 @@
 """Official Python client for the ftmv API (virtual try-on and product-catalog images)."""
 
-__version__ = "1.0.0"  # follows the API version (OpenAPI info.version)
-
-from .client import DEFAULT_BASE_URL, OPERATIONS, AsyncClient, Client  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .client import DEFAULT_BASE_URL, OPERATIONS, AsyncClient, Client
+from .errors import (
     ERROR_CODES,
     APIConnectionError,
     APIError,
@@ -23,8 +22,8 @@ from .errors import (  # noqa: E402
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from .images import Base64, ImageInput  # noqa: E402
-from .models import (  # noqa: E402
+from .images import Base64, ImageInput
+from .models import (
     Accepted,
     Account,
     AccountInfo,
@@ -36,9 +35,10 @@ from .models import (  # noqa: E402
     RateLimit,
     WebhookInfo,
 )
-from .webhooks import SIGNATURE_HEADER, sign_webhook, verify_webhook  # noqa: E402
+from .webhooks import SIGNATURE_HEADER, sign_webhook, verify_webhook
 
 __all__ = [
+    "__version__",
     "DEFAULT_BASE_URL",
     "ERROR_CODES",
     "OPERATIONS",
