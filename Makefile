@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install node-deps sdk-deps migrate lint format
+.PHONY: run test install node-deps migrate lint format
 
 # Reinstall only when a requirements file changed.
 $(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
@@ -30,6 +30,8 @@ node-deps:
 
 # The JavaScript SDK for tests/sdks: TypeScript from its lockfile, then dist/ (ESM + CommonJS +
 # declarations). Skipped where there is no npm.
+# (its own .PHONY line: the shared one above is edited on other branches too)
+.PHONY: sdk-deps
 sdk-deps:
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix sdks/js --no-audit --no-fund --silent && npm run --prefix sdks/js --silent build; fi
