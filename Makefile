@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install node-deps migrate lint format
+.PHONY: run test install node-deps migrate lint format check
 
 # Reinstall only when a requirements file changed.
 $(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
@@ -44,6 +44,15 @@ test: install node-deps sdk-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Static checks, run by .ci/run before the tests: formatting, lint, types (mypy with the Django and DRF
+# plugins on the files listed in pyproject.toml) and the import architecture (no cycles, no upward imports,
+# no Django in imaging).
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 format: install
 	$(BIN)/ruff format .
