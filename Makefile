@@ -28,9 +28,17 @@ run: migrate
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/api/seed/js --no-audit --no-fund --silent; fi
 
+# The JavaScript SDK for tests/sdks: TypeScript from its lockfile, then dist/ (ESM + CommonJS +
+# declarations). Skipped where there is no npm.
+# (its own .PHONY line: the shared one above is edited on other branches too)
+.PHONY: sdk-deps
+sdk-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix sdks/js --no-audit --no-fund --silent && npm run --prefix sdks/js --silent build; fi
+
 # The whole test suite on the configured backends (embedded defaults unless
 # DATABASE_URL / REDIS_URL are set).
-test: install node-deps
+test: install node-deps sdk-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
