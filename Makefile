@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install node-deps migrate lint format
+.PHONY: run test install node-deps migrate lint format check
 
 # Reinstall only when a requirements file changed.
 $(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
@@ -28,14 +28,31 @@ run: migrate
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/api/seed/js --no-audit --no-fund --silent; fi
 
+# The JavaScript SDK for tests/sdks: TypeScript from its lockfile, then dist/ (ESM + CommonJS +
+# declarations). Skipped where there is no npm.
+# (its own .PHONY line: the shared one above is edited on other branches too)
+.PHONY: sdk-deps
+sdk-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix sdks/js --no-audit --no-fund --silent && npm run --prefix sdks/js --silent build; fi
+
 # The whole test suite on the configured backends (embedded defaults unless
 # DATABASE_URL / REDIS_URL are set).
-test: install node-deps
+test: install node-deps sdk-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Static checks, run by .ci/run before the tests: formatting, lint, types (mypy with the Django and DRF
+# plugins on the files listed in pyproject.toml) and the import architecture (no cycles, no upward imports,
+# no Django in imaging).
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 format: install
 	$(BIN)/ruff format .

@@ -18,8 +18,7 @@ class CreditEntryInline(admin.TabularInline):
     model = CreditEntry
     fk_name = "user"
     extra = 0
-    fields = ["created_at", "kind", "amount", "balance_after", "order", "reason", "reference"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "amount", "balance_after", "order", "reason", "reference")
     ordering = ["-created_at"]
     can_delete = False
     show_change_link = False
@@ -56,7 +55,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="credits", ordering="credit_balance")
     def credits(self, obj: User) -> int:
-        return obj.credit_balance or 0
+        return getattr(obj, "credit_balance", None) or 0  # annotated by get_queryset
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

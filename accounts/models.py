@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
@@ -33,14 +35,14 @@ class User(AbstractUser):
         FREE = "free", "Free"
         PAID = "paid", "Paid"
 
-    username = None
+    username = None  # type: ignore[assignment]  # e-mail login: AbstractUser's username column is dropped
     email = models.EmailField("e-mail address", unique=True)
     plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.FREE)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # e-mail, not username
 
     def __str__(self) -> str:
         return self.email

@@ -6,6 +6,11 @@
 Prints the success rate (and the failure codes), per-stage and end-to-end median
 and p95 times, peak memory (RSS) and the ONNX providers used; writes contact
 sheets (person | garment | result, one row per pair) for review.
+
+``--engine NAME`` picks the try-on engine (``classical``, ``fashn-vton-1.5``, ``auto``);
+for the learned engine also the per-step sampling times, and which provider ran:
+
+    FASHN_VTON_DIR=/srv/fashn-bundle python bench/tryon.py --engine fashn-vton-1.5 --people ... --garments ...
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from imaging import onnx_runtime as onnx  # noqa: E402
 from imaging.errors import PipelineError  # noqa: E402
 from imaging.image_io import load_rgb  # noqa: E402
-from imaging.tryon.classical.engine import run_tryon  # noqa: E402
-from imaging.tryon.classical.garment_analysis import analyze_garment  # noqa: E402
+from imaging.tryon.classical.garment import analyze_garment  # noqa: E402
+from imaging.tryon.engines import TryonRequest, engine_names, select_engine  # noqa: E402
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 TILE_H = 320
@@ -69,7 +74,15 @@ def main() -> int:
     parser.add_argument("--category", default="", help="only garments the analysis puts in this category (e.g. tops)")
     parser.add_argument("--quality", default="high", choices=["standard", "high"])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--engine", default="classical", help=f"auto or one of {', '.join(engine_names())}")
+    parser.add_argument("--fashn-bundle", type=Path, help="the FASHN VTON bundle (default: $FASHN_VTON_DIR)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for engines that sample (same seed, same image)")
     args = parser.parse_args()
+    if args.fashn_bundle:
+        from imaging.tryon import fashn_vton
+
+        fashn_vton.configure(bundle_dir=args.fashn_bundle)
+    engine = select_engine(args.engine)
 
     people = images_in(args.people)[: args.limit_people or None]
     garments = images_in(args.garments)
@@ -90,10 +103,13 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     print(
         f"{len(people)} people x {len(garments)} garments = {len(people) * len(garments)} pairs, quality={args.quality}"
+        f", engine={engine.name}"
     )
 
     garment_rgb = {g: load_rgb(g) for g in garments}
     timings: dict[str, list[float]] = {}
+    step_times: list[float] = []
+    providers_used: Counter[str] = Counter()
     failures: Counter[str] = Counter()
     done = 0
     rows: list[list[Image.Image]] = []
@@ -103,7 +119,14 @@ def main() -> int:
         for g in garments:
             t0 = time.perf_counter()
             try:
-                result = run_tryon(person, garment_rgb[g], quality=args.quality)
+                request = TryonRequest(
+                    person=person,
+                    garment=garment_rgb[g],
+                    category=args.category or "auto",
+                    quality=args.quality,
+                    seed=args.seed,
+                )
+                result = engine.run(request)
             except PipelineError as exc:
                 failures[exc.code] += 1
                 print(f"  FAIL {p.name} + {g.name}: {exc.code}")
@@ -113,6 +136,9 @@ def main() -> int:
             else:
                 done += 1
                 result.timings["end_to_end"] = time.perf_counter() - t0
+                step_times += [float(s) for s in result.info.get("step_seconds", [])]  # type: ignore[attr-defined]
+                if "provider" in result.info:
+                    providers_used[str(result.info["provider"])] += 1
                 for k, v in result.timings.items():
                     timings.setdefault(k, []).append(v)
                 rows.append(
@@ -137,10 +163,20 @@ def main() -> int:
     print(f"{'stage':<12}{'median s':>10}{'p95 s':>10}")
     for stage, values in timings.items():
         print(f"{stage:<12}{pct(values, 50):>10.3f}{pct(values, 95):>10.3f}")
+    if step_times:
+        print(
+            f"{'step':<12}{pct(step_times, 50):>10.3f}{pct(step_times, 95):>10.3f}"
+            f"   ({len(step_times)} sampling steps, {len(step_times) / max(done, 1):.0f} per image)"
+        )
     # ru_maxrss is KiB on Linux.
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     info = onnx.runtime_info()
     print(f"onnxruntime {info['onnxruntime']} ({info['device']}), sessions: {info['sessions']}")
+    described = engine.describe()
+    print(
+        f"engine: {engine.name}, provider: {dict(providers_used) or described.get('provider') or info['sessions']}"
+        + (f", precision: {described['precision']}" if "precision" in described else "")
+    )
     print(f"contact sheets: {sheet_no} in {args.out}")
     return 0 if done == total else 1
 

@@ -7,15 +7,27 @@ atomic block too, so they are safe on their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.db import IntegrityError, transaction
 
 from .models import CreditBalance, CreditEntry
 
-if TYPE_CHECKING:
-    from accounts.models import User
-    from tryon.models import Order
+# The ledger sits below the apps that use it: it reaches the user model through AUTH_USER_MODEL (Django's
+# way for an app to refer to it) and the order through what it needs of one, importing neither app.
+User = AbstractUser
+
+
+class Order(Protocol):
+    """What the ledger needs of an order (a tryon.models.Order): its id and its owner's."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def user_id(self) -> int: ...
 
 
 class InsufficientCredits(Exception):
@@ -30,7 +42,9 @@ def _locked_balance(user_id: int) -> CreditBalance:
     return CreditBalance.objects.select_for_update().get(user_id=user_id)
 
 
-def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "", reference: str = "") -> CreditEntry:
+def _post(
+    user_id: int, amount: int, *, kind: str, order_id: int | None = None, reason: str = "", reference: str = ""
+) -> CreditEntry:
     with transaction.atomic():
         balance = _locked_balance(user_id)
         if kind == CreditEntry.Kind.REVERSAL:
@@ -47,7 +61,7 @@ def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "",
             kind=kind,
             amount=amount,
             balance_after=balance.balance,
-            order=order,
+            order_id=order_id,
             reason=reason[:200],
             reference=reference[:200],
         )
@@ -55,6 +69,12 @@ def _post(user_id: int, amount: int, *, kind: str, order=None, reason: str = "",
 
 def credits_balance(user: User) -> int:
     return CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
+
+
+def credits_refunded(order: Order) -> int:
+    """Credits given back for ``order`` (from the ledger, not assumed)."""
+    refunds = CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.REFUND)
+    return sum(refunds.values_list("amount", flat=True))
 
 
 def credits_grant(user: User, amount: int, *, reason: str) -> CreditEntry:
@@ -78,8 +98,8 @@ def credits_purchase(user: User, amount: int, *, reference: str, reason: str = "
         if CreditEntry.objects.filter(kind=CreditEntry.Kind.PURCHASE, reference=reference).exists():
             return None
         raise
-    type(user).objects.filter(pk=user.pk).exclude(plan="paid").update(plan="paid")
-    user.plan = "paid"
+    get_user_model()._default_manager.filter(pk=user.pk).exclude(plan="paid").update(plan="paid")
+    user.refresh_from_db(fields=["plan"])
     return entry
 
 
@@ -95,7 +115,7 @@ def credits_spend(user: User, amount: int, *, order: Order) -> CreditEntry:
     """Take ``amount`` credits for ``order``; raises InsufficientCredits (nothing taken) when short."""
     if amount <= 0:
         raise ValueError("a spend must be positive")
-    return _post(user.pk, -amount, kind=CreditEntry.Kind.SPEND, order=order, reason=f"order {order.pk}")
+    return _post(user.pk, -amount, kind=CreditEntry.Kind.SPEND, order_id=order.pk, reason=f"order {order.pk}")
 
 
 def credits_refund(order: Order) -> CreditEntry | None:
@@ -103,9 +123,10 @@ def credits_refund(order: Order) -> CreditEntry | None:
     with transaction.atomic():
         # The balance lock serialises refunds of one user; the unique constraint backs it up.
         _locked_balance(order.user_id)
-        spent = CreditEntry.objects.filter(order=order, kind=CreditEntry.Kind.SPEND).values_list("amount", flat=True)
-        spent = list(spent)
-        if not spent or CreditEntry.objects.filter(order=order, kind=CreditEntry.Kind.REFUND).exists():
+        spent = list(
+            CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.SPEND).values_list("amount", flat=True)
+        )
+        if not spent or CreditEntry.objects.filter(order_id=order.pk, kind=CreditEntry.Kind.REFUND).exists():
             return None
         try:
             with transaction.atomic():
@@ -113,7 +134,7 @@ def credits_refund(order: Order) -> CreditEntry | None:
                     order.user_id,
                     -spent[0],
                     kind=CreditEntry.Kind.REFUND,
-                    order=order,
+                    order_id=order.pk,
                     reason=f"order {order.pk} failed",
                 )
         except IntegrityError:

@@ -17,20 +17,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from stripe._base_address import BaseAddresses  # the TypedDict StripeClient takes; not re-exported
 
 from .models import Purchase, StripeEvent
 from .packs import credit_pack
-from .services import credits_purchase, credits_reverse
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from .services import User, credits_purchase, credits_reverse
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ def stripe_client() -> stripe.StripeClient:
     """A client configured from settings; STRIPE_API_BASE points it at a fake in tests."""
     if not billing_enabled():
         raise BillingDisabled
-    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    base: BaseAddresses | None = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses=base,
@@ -85,7 +83,7 @@ def checkout_start(*, user: User, pack_code: str, success_url: str, cancel_url: 
     if pack is None:
         raise UnknownPack(pack_code)
     purchase = Purchase.objects.create(
-        user=user,
+        user_id=user.pk,
         pack_code=pack.code,
         credits=pack.credits,
         amount_cents=pack.price_cents,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from .models import CreditEntry, Purchase
 from .packs import credit_packs
-from .services import credits_balance
+from .services import User, credits_balance
 from .stripe_services import (
     BillingDisabled,
     CheckoutFailed,
@@ -34,6 +34,13 @@ from .stripe_services import (
 log = logging.getLogger(__name__)
 
 
+def _customer(request: HttpRequest) -> User:
+    """The logged-in user (every page here is login_required)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def _absolute(request: HttpRequest, path: str) -> str:
     # Behind a proxy SITE_URL is the public address Stripe must send the customer back to.
     return settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
@@ -41,16 +48,17 @@ def _absolute(request: HttpRequest, path: str) -> str:
 
 @login_required
 def billing_page(request: HttpRequest) -> HttpResponse:
-    purchases = Purchase.objects.for_user(request.user)[:50]
+    customer = _customer(request)
+    purchases = Purchase.objects.for_user(customer)[:50]
     return render(
         request,
         "billing/billing.html",
         {
             "packs": credit_packs(),
             "billing_enabled": billing_enabled(),
-            "balance": credits_balance(request.user),
+            "balance": credits_balance(customer),
             "purchases": purchases,
-            "entries": CreditEntry.objects.filter(user=request.user).select_related("order")[:20],
+            "entries": CreditEntry.objects.filter(user_id=customer.pk).select_related("order")[:20],
         },
     )
 
@@ -60,7 +68,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
 def checkout(request: HttpRequest, pack_code: str) -> HttpResponse:
     try:
         _, url = checkout_start(
-            user=request.user,
+            user=_customer(request),
             pack_code=pack_code,
             # Stripe puts the session id in; the page looks the purchase up by it, for its owner only.
             success_url=_absolute(request, reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
@@ -86,20 +94,22 @@ def checkout(request: HttpRequest, pack_code: str) -> HttpResponse:
 def checkout_success(request: HttpRequest) -> HttpResponse:
     """Shows the purchase's state only; the credits come with Stripe's signed webhook."""
     purchase = get_object_or_404(
-        Purchase.objects.for_user(request.user), stripe_session_id=request.GET.get("session_id") or "-"
+        Purchase.objects.for_user(_customer(request)), stripe_session_id=request.GET.get("session_id") or "-"
     )
-    return render(request, "billing/purchase.html", {"purchase": purchase, "balance": credits_balance(request.user)})
+    return render(
+        request, "billing/purchase.html", {"purchase": purchase, "balance": credits_balance(_customer(request))}
+    )
 
 
 @login_required
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
     purchase = get_object_or_404(
-        Purchase.objects.for_user(request.user), public_id=_uuid_or_none(request.GET.get("purchase"))
+        Purchase.objects.for_user(_customer(request)), public_id=_uuid_or_none(request.GET.get("purchase"))
     )
     return render(
         request,
         "billing/purchase.html",
-        {"purchase": purchase, "balance": credits_balance(request.user), "canceled": True},
+        {"purchase": purchase, "balance": credits_balance(_customer(request)), "canceled": True},
     )
 
 
@@ -112,7 +122,7 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 
 @login_required
 def receipt(request: HttpRequest, public_id) -> HttpResponse:
-    purchase = get_object_or_404(Purchase.objects.for_user(request.user), public_id=public_id)
+    purchase = get_object_or_404(Purchase.objects.for_user(_customer(request)), public_id=public_id)
     url = purchase_receipt_url(purchase)
     if not url:
         messages.info(request, "No receipt is available for this purchase yet.")

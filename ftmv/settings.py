@@ -67,7 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / Redoc bundles served from /static (no CDN)
     "allauth",
     "allauth.account",
-    "ftmv",
+    "core.apps.CoreConfig",  # label "ftmv": the heartbeat table and migration history stay as they were
     "accounts",
     "billing",
     "tryon",
@@ -76,11 +76,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "ftmv.security.SecurityHeadersMiddleware",
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "accounts.auth_throttle.FailedAuthThrottleMiddleware",
+    "api.auth_throttle.FailedAuthThrottleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -128,7 +128,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (shared by every process: rate limits, idempotency) -----------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
@@ -168,7 +168,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_IMAGE_QUEUE = "images"
-CELERY_TASK_ROUTES = {"tryon.tasks.*": {"queue": CELERY_IMAGE_QUEUE}, "catalog.tasks.*": {"queue": CELERY_IMAGE_QUEUE}}
+CELERY_TASK_ROUTES = {"tryon.tasks.*": {"queue": CELERY_IMAGE_QUEUE}}
+# Task modules autodiscovery (<app>.tasks) does not find: the worker imports them at start.
+CELERY_IMPORTS = ["tryon.maintenance", "tryon.webhooks"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "worker-heartbeat": {"task": "ftmv.tasks.heartbeat", "schedule": 30.0},
@@ -177,6 +179,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- ONNX Runtime -----------------------------------------------------------------
 ONNX_PROVIDERS = env_list("ONNX_PROVIDERS", "CUDAExecutionProvider,CPUExecutionProvider")
 ONNX_THREADS = env_int("ONNX_THREADS", 0)
+# The try-on engine (imaging.tryon.engines): a registered name ("classical"...), or "auto" for the most
+# preferred one that can run here. A worker on the images queue checks it at start and refuses to start
+# when a named engine cannot run; /healthz reports it.
+TRYON_ENGINE = os.environ.get("TRYON_ENGINE", "auto").strip() or "auto"
+# The learned engine's bundle (tools/export_fashn_vton.py makes it from the operator's download) and the
+# generator precision it runs: auto = float16 on CUDA when the bundle has it, float32 elsewhere.
+FASHN_VTON_DIR = os.environ.get("FASHN_VTON_DIR", "").strip()
+FASHN_VTON_PRECISION = os.environ.get("FASHN_VTON_PRECISION", "auto").strip() or "auto"
 
 # --- Auth -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -263,7 +273,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Content-Security-Policy (ftmv.security): no inline scripts anywhere on the site; style attributes
+# Content-Security-Policy (core.security): no inline scripts anywhere on the site; style attributes
 # carry dynamic widths. Media may come from an S3 endpoint. No form-action: Chrome applies it to the
 # redirect to Stripe Checkout after the buy form, whose address depends on configuration.
 _media_origin = os.environ.get("CSP_MEDIA_ORIGIN", "")
@@ -342,8 +352,6 @@ ORDER_STUCK_AFTER = CELERY_TASK_TIME_LIMIT + 120
 ORDER_PENDING_TIMEOUT = env_int("ORDER_PENDING_TIMEOUT", 6 * 3600)
 ORDER_MAX_ATTEMPTS = 2
 CELERY_BEAT_SCHEDULE["fail-stuck-orders"] = {"task": "tryon.maintenance.fail_stuck_orders", "schedule": 60.0}
-# /api/v1/_floor: a constant-JSON view for bench/api.py only.
-API_FLOOR_VIEW = env_bool("API_FLOOR_VIEW", False)
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.AllowAny"]
 # /api/docs and /api/redoc load Swagger UI and Redoc from /static (drf-spectacular-sidecar): they work
 # offline and self-hosted. templates/drf_spectacular/redoc.html drops Redoc's Google Fonts link.
@@ -367,10 +375,10 @@ CREDIT_PACKS = json.loads(os.environ.get("CREDIT_PACKS") or "null") or [
     {"code": "pro", "name": "Pro", "credits": 500, "price_cents": 3900},
     {"code": "studio", "name": "Studio", "credits": 2000, "price_cents": 12900},
 ]
-SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["tryon.schema.canonical_endpoints"]
+SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["api.schema.canonical_endpoints"]
 
 # --- Reliability and security (issue 8) ----------------------------------------------------------
-# Failed API-key attempts per client address (accounts.auth_throttle): past the limit within the
+# Failed API-key attempts per client address (api.auth_throttle): past the limit within the
 # window every API call from that address gets 429. Behind N trusted proxies the client address is
 # the N-th entry from the right of X-Forwarded-For.
 API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 20)

@@ -19,6 +19,10 @@ class Stage(StrEnum):
     GARMENT = "garment"
     WARP = "warp"
     COMPOSE = "compose"
+    # try-on, FASHN VTON engine (also reports GARMENT)
+    POSE = "pose"
+    SAMPLE = "sample"
+    PASTE = "paste"
     # catalog
     CUTOUT = "cutout"
     MEASURE = "measure"
@@ -37,6 +41,9 @@ LABELS: dict[str, str] = {
     Stage.GARMENT: "Cutting out the garment",
     Stage.WARP: "Fitting the garment to the body",
     Stage.COMPOSE: "Compositing the result",
+    Stage.POSE: "Finding the pose",
+    Stage.SAMPLE: "Generating the image",
+    Stage.PASTE: "Blending into the photo",
     Stage.CUTOUT: "Cutting out the product",
     Stage.MEASURE: "Measuring the product",
     Stage.RENDER: "Rendering the catalog images",

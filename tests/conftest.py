@@ -38,7 +38,7 @@ class WorkerProcess:
         self.log_path = log_path
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ftmv.test_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": database_url_for_tests(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "PYTHONUNBUFFERED": "1",
@@ -81,8 +81,8 @@ class WorkerProcess:
 
     def wait_until_consuming(self, timeout: float = 90) -> None:
         """Send a heartbeat through the broker and wait until the worker writes it to the database."""
-        from ftmv.models import WorkerHeartbeat
-        from ftmv.tasks import heartbeat
+        from core.models import WorkerHeartbeat
+        from core.tasks import heartbeat
 
         token = uuid.uuid4().hex
         heartbeat.delay(token)

@@ -11,8 +11,10 @@ import uuid
 import pytest
 from django.conf import settings
 
-from ftmv.models import WorkerHeartbeat
-from ftmv.tasks import heartbeat
+from core.models import WorkerHeartbeat
+from core.tasks import heartbeat
+from imaging.tryon import engines
+from imaging.tryon.engines import EngineUnavailable
 
 from .conftest import ROOT
 
@@ -30,9 +32,40 @@ def test_healthz_reports_every_part(client):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "storage", "onnx"}
+    assert set(body["checks"]) == {"database", "broker", "storage", "onnx", "tryon_engine"}
     assert all(check["ok"] for check in body["checks"].values())
     assert "CPUExecutionProvider" in body["checks"]["onnx"]["available_providers"]
+    # TRYON_ENGINE=auto here: the engine it picks, and what the engine says about itself.
+    engine = body["checks"]["tryon_engine"]
+    assert engine["setting"] == "auto" and engine["name"] == "classical"
+    assert engine["describe"]["engine"] == "classical" and "providers" in engine["describe"]
+
+
+class UnavailableEngine:
+    name = "unavailable"
+    stages = ()
+
+    def check(self) -> None:
+        raise EngineUnavailable("weights bundle not found at /nowhere")
+
+    def describe(self) -> dict:
+        return {"engine": self.name}
+
+    def run(self, request, *, progress=None, debug_dir=None):
+        raise AssertionError("never selected, so never run")
+
+
+@pytest.mark.django_db
+def test_healthz_says_why_the_configured_engine_cannot_run(client, settings, monkeypatch):
+    monkeypatch.setitem(engines._factories, "unavailable", UnavailableEngine)
+    settings.TRYON_ENGINE = "unavailable"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    check = response.json()["checks"]["tryon_engine"]
+    assert check == {"ok": False, "error": "EngineUnavailable: weights bundle not found at /nowhere"}
+    settings.TRYON_ENGINE = "no-such-engine"
+    check = client.get("/healthz").json()["checks"]["tryon_engine"]
+    assert check["ok"] is False and "Unknown try-on engine 'no-such-engine'" in check["error"]
 
 
 @pytest.mark.django_db
@@ -62,6 +95,8 @@ def test_real_worker_consumes_from_the_broker_and_writes_to_the_database(celery_
     # Written by the worker process, not by this one.
     assert beat.pid != os.getpid()
     assert "CPUExecutionProvider" in beat.onnx_providers
+    # It consumes the images queue: at start it checked the try-on engine and said which one it runs.
+    assert "TRYON_ENGINE=auto picked the classical try-on engine" in celery_worker.logs()
 
 
 def production_env(**extra: str) -> dict[str, str]:

@@ -12,8 +12,7 @@ from .thumbnails import order_thumbnail
 class OrderFileInline(admin.TabularInline):
     model = OrderFile
     extra = 0
-    fields = ["role", "position", "name", "file", "width", "height"]
-    readonly_fields = fields
+    fields = readonly_fields = ("role", "position", "name", "file", "width", "height")
     can_delete = False
 
 
@@ -32,9 +31,10 @@ class ProcessingTimeFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _, _) in self.BUCKETS.items()]
 
     def queryset(self, request, queryset):
-        if self.value() not in self.BUCKETS:
+        value = self.value()
+        if value is None or value not in self.BUCKETS:
             return queryset
-        _, low, high = self.BUCKETS[self.value()]
+        _, low, high = self.BUCKETS[value]
         took = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
         queryset = queryset.filter(completed_at__isnull=False).annotate(took=took)
         if low is not None:

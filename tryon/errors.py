@@ -1,19 +1,11 @@
-"""One error type for the API and its services, and the handler that renders every error as
-
-{"success": false, "error": {"code": ..., "message": ..., "details": {...}}}
+"""The order domain's one error type: a stable code the client can act on, the HTTP status the API
+answers it with, details and headers. Raised by the use cases and the request and image checks;
+api.exceptions renders it as the API's error shape, web shows its message next to the form field.
 """
 
 from __future__ import annotations
 
-import logging
-
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import InterfaceError, OperationalError
-from django.http import Http404
-from rest_framework import exceptions
-from rest_framework.response import Response
-
-logger = logging.getLogger("tryon.api")
+from collections.abc import Mapping
 
 
 class ApiError(Exception):
@@ -77,64 +69,23 @@ class ServiceUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class InvalidFields(InvalidRequest):
+    """The request's fields break the order rules; ``fields`` maps each field to its problems."""
+
+    def __init__(self, fields: Mapping):
+        super().__init__(first_error(fields), details={"fields": fields})
+        self.fields = fields
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"success": False, "error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _first_error(detail, path: str = "") -> str:
+def first_error(detail: object, path: str = "") -> str:
     """'quantity: Must be 6 or 12 for product_catalog.': the first problem, named by its field."""
-    if isinstance(detail, dict) and detail:
+    if isinstance(detail, Mapping) and detail:
         key, value = next(iter(detail.items()))
-        return _first_error(value, path if key == "non_field_errors" else (f"{path}.{key}" if path else key))
+        return first_error(value, path if key == "non_field_errors" else (f"{path}.{key}" if path else key))
     if isinstance(detail, list) and detail:
-        return _first_error(detail[0], path)
+        return first_error(detail[0], path)
     return f"{path}: {detail}" if path else str(detail)
-
-
-def _from_drf(exc: exceptions.APIException) -> tuple[int, str, str, dict]:
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return 401, "UNAUTHORIZED", str(exc.detail), {}
-    if isinstance(exc, exceptions.NotFound):
-        return 404, "NOT_FOUND", "Not found.", {}
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        return 405, "METHOD_NOT_ALLOWED", str(exc.detail), {}
-    if isinstance(exc, exceptions.ParseError):
-        return 400, "INVALID_REQUEST", f"The request body is not valid JSON: {exc.detail}", {}
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return 400, "INVALID_REQUEST", "Send a JSON body (Content-Type: application/json) or multipart/form-data.", {}
-    if isinstance(exc, exceptions.ValidationError):
-        return 400, "INVALID_REQUEST", _first_error(exc.detail), {"fields": exc.detail}
-    if isinstance(exc, exceptions.Throttled):
-        return 429, "RATE_LIMIT_EXCEEDED", str(exc.detail), {}
-    if isinstance(exc, exceptions.PermissionDenied):
-        return 403, "FORBIDDEN", str(exc.detail), {}
-    return exc.status_code, str(exc.default_code).upper(), str(exc.detail), {}
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's EXCEPTION_HANDLER for the API views: never lets an exception out as HTML."""
-    headers: dict = {}
-    if isinstance(exc, ApiError):
-        status, code, message, details, headers = exc.status, exc.code, exc.message, exc.details, exc.headers
-    elif isinstance(exc, exceptions.APIException):
-        status, code, message, details = _from_drf(exc)
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
-    elif isinstance(exc, Http404):
-        status, code, message, details = 404, "NOT_FOUND", "Not found.", {}
-    elif isinstance(exc, PermissionDenied):
-        status, code, message, details = 403, "FORBIDDEN", "Forbidden.", {}
-    elif isinstance(exc, RequestDataTooBig):
-        status, code, message, details = 413, "PAYLOAD_TOO_LARGE", "The request body is too large.", {}
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.exception("database unavailable")
-        status, code, message, details = 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {}
-    else:
-        # No stack trace or exception text reaches the client; the log has it.
-        view = context.get("view")
-        logger.error("unhandled API error in %s", type(view).__name__ if view else "?", exc_info=exc)
-        status, code, message, details = 500, "INTERNAL_ERROR", "An internal error occurred. Please retry later.", {}
-    response = Response(error_body(code, message, details), status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response

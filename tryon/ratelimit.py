@@ -1,9 +1,9 @@
-"""Per-plan limits kept in the shared Django cache (database cache or Redis), so every web
-process sees the same counters. Fixed windows aligned to the clock hour / UTC day / minute."""
+"""The plan's generate limits, counted by tryon.services.order_submit for both doors, kept in the shared
+Django cache (database cache or Redis) so every web process sees the same counters. Fixed windows aligned
+to the clock hour / UTC day. (The API's polling budget, api.throttling, uses the same counters.)"""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -32,14 +32,14 @@ def plan_limits(user) -> dict:
     return settings.API_PLANS.get(user.plan, settings.API_PLANS["free"])
 
 
-def _bounds(now: float, seconds: int) -> tuple[int, int]:
+def window_bounds(now: float, seconds: int) -> tuple[int, int]:
     start = int(now // seconds * seconds)
     return start, start + seconds
 
 
 def _keys(user_id: int, now: float) -> tuple[str, str, int, int]:
-    hour, hour_end = _bounds(now, 3600)
-    day, day_end = _bounds(now, 86400)
+    hour, hour_end = window_bounds(now, 3600)
+    day, day_end = window_bounds(now, 86400)
     return f"rl:gen:h:{user_id}:{hour}", f"rl:gen:d:{user_id}:{day}", hour_end, day_end
 
 
@@ -47,7 +47,7 @@ def _keys(user_id: int, now: float) -> tuple[str, str, int, int]:
 # is get + set with the *default* timeout, which would let an hourly counter expire after 5 minutes:
 # there we set with the window's own timeout instead (still read-modify-write: a burst of parallel
 # calls may be counted one or two short).
-def _incr(key: str, ttl: int, delta: int = 1) -> int:
+def incr_counter(key: str, ttl: int, delta: int = 1) -> int:
     if _native_incr():
         try:
             return cache.incr(key, delta)
@@ -114,45 +114,10 @@ def generate_hit(user) -> Window:
                 details={"limit": window.limit, "window": name, "reset": window.reset},
                 headers={"Retry-After": str(window.retry_after(now)), **headers_for(hour)},
             )
-    used = _incr(hour_key, 3600 + 60)
-    _incr(day_key, 86400 + 60)
+    used = incr_counter(hour_key, 3600 + 60)
+    incr_counter(day_key, 86400 + 60)
     _remember(user.pk, hour_end, used)
     return Window(hour.limit, used, hour_end)
-
-
-# Polling counts are batched per process: each process adds its count to the shared counter at most
-# once per POLL_FLUSH_SECONDS, so a poll costs a cache write only now and then. The limit is then
-# enforced across processes with at most that lag, which is fine for a limit this generous.
-POLL_FLUSH_SECONDS = 1.0
-_poll_lock = threading.Lock()
-_poll_local: dict[tuple[int, int], list[float]] = {}  # (key id, window) -> [unflushed, last flush, shared seen]
-
-
-def poll_hit(key_id: int) -> None:
-    """Count one GET; raise 429 past API_POLL_LIMIT_PER_MINUTE for this key."""
-    now = time.time()
-    start, end = _bounds(now, 60)
-    slot = (key_id, start)
-    with _poll_lock:
-        entry = _poll_local.get(slot)
-        if entry is None:
-            for old in [k for k in _poll_local if k[1] < start]:
-                del _poll_local[old]
-            entry = _poll_local[slot] = [0, 0.0, 0]
-        entry[0] += 1
-        delta = 0
-        if time.monotonic() - entry[1] >= POLL_FLUSH_SECONDS:
-            delta, entry[0], entry[1] = entry[0], 0, time.monotonic()
-    if delta:
-        entry[2] = _incr(f"rl:poll:{key_id}:{start}", 120, delta)
-    used = entry[2] + entry[0]
-    limit = settings.API_POLL_LIMIT_PER_MINUTE
-    if used > limit:
-        raise RateLimited(
-            f"More than {limit} status requests per minute with this key; poll every few seconds instead.",
-            details={"limit": limit, "window": "minute", "reset": end},
-            headers={"Retry-After": str(max(1, int(end - now)))},
-        )
 
 
 def headers_for(window: Window) -> dict[str, str]:
@@ -161,10 +126,3 @@ def headers_for(window: Window) -> dict[str, str]:
         "X-RateLimit-Remaining": str(window.remaining),
         "X-RateLimit-Reset": str(window.reset),
     }
-
-
-def forget_local_counts() -> None:
-    """Drop this process's unflushed polling counts and remembered windows (tests start each case from zero)."""
-    with _poll_lock:
-        _poll_local.clear()
-    _window_memo.clear()

@@ -1,8 +1,17 @@
-"""Order services: every state change of an order goes through here."""
+"""Accepting orders, and the sweeps that resolve orders nobody finishes.
+
+``order_submit`` is the one use case behind both front doors (POST /api/v1/generate and the web upload
+forms): the same rules in the same order, counted the same way. ``order_create`` is its last step: charge,
+store, queue, all or nothing. What happens to an order once a worker has it is tryon.lifecycle.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,22 +19,89 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.services import InsufficientCredits, credits_refund, credits_spend
+from billing.services import InsufficientCredits, credits_spend
 
-from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidRequest, ServiceUnavailable
+from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields, InvalidRequest, ServiceUnavailable
+from .lifecycle import delete_files, order_fail
 from .models import Order, OrderFile
-from .ratelimit import plan_limits
-from .validation import ValidImage
+from .order_request import IMAGE_ROLES, GenerateRequestSerializer
+from .ratelimit import Window, generate_hit, plan_limits
+from .tasks import process_order
+from .thumbnails import thumbnail_name
+from .validation import ValidImage, image_input_bytes, validate_image
 
 logger = logging.getLogger(__name__)
 
+IDEMPOTENCY_KEY_MAX = 255
+# Pillow releases the GIL while decoding: an order's photos are checked side by side.
+_VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 
-class StorageFailed(Exception):
-    """Reading an order's photos or writing its results to storage failed."""
+
+@dataclass(frozen=True)
+class Submitted:
+    order: Order
+    created: bool  # False: an earlier request with the same Idempotency-Key made this order
+    window: Window  # the hourly generate window after this call was counted
+
+
+def order_submit(
+    *,
+    user,
+    read_fields: Callable[[], object],
+    idempotency_key: str = "",
+    read_body: Callable[[], bytes] | None = None,
+    base_url: str = "",
+    source: str = "api",
+) -> Submitted:
+    """Accept an order request from either door, checking in this order (the first failure answers):
+
+    1. the plan's hourly and daily generate limits: the call is counted first, so a refused request
+       costs the same slot whichever door it came through (api.md: the limits count calls);
+    2. the Idempotency-Key (API): a repeat of an earlier request answers with that request's order;
+    3. the fields (``read_fields()``, read only now: the door's parse errors are counted calls too):
+       style, the images that style needs, quantity, options (tryon.order_request);
+    4. the images, in field order: decoded, then checked (format, size, pixels, damage);
+    5. credits, orders in flight, storage and the queue (``order_create``).
+
+    ``read_body`` gives the raw request for the idempotency fingerprint (only read with a key).
+    Raises the ApiError subclasses of tryon.errors.
+    """
+    window = generate_hit(user)
+    if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidRequest(f"The Idempotency-Key header is longer than {IDEMPOTENCY_KEY_MAX} characters.")
+    request_hash = ""
+    if idempotency_key:
+        request_hash = hashlib.sha256(read_body() if read_body else b"").hexdigest()
+        replay = order_find_idempotent(user=user, key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return Submitted(replay, False, window)
+
+    serializer = GenerateRequestSerializer(data=read_fields())
+    if not serializer.is_valid():
+        raise InvalidFields(serializer.errors)
+    fields = serializer.validated_data
+    raw = {role: (name, image_input_bytes(fields[name], name)) for name, role in IMAGE_ROLES.items() if name in fields}
+    checks = {role: _VALIDATORS.submit(validate_image, data, name) for role, (name, data) in raw.items()}
+    images = {role: future.result() for role, future in checks.items()}
+
+    order, created = order_create(
+        user=user,
+        style=fields["style"],
+        images=images,
+        quantity=fields["quantity"],
+        options=dict(fields["options"]),
+        webhook_url=fields.get("webhook_url", ""),
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        base_url=base_url,
+        source=source,
+    )
+    return Submitted(order, created, window)
 
 
 def order_cost(style: str, quantity: int | None) -> int:
     if style == Order.Style.PRODUCT_CATALOG:
+        assert quantity is not None  # a catalog order always has one (tryon.order_request)
         return settings.CREDIT_COST_CATALOG[quantity]
     return settings.CREDIT_COST_TRYON
 
@@ -105,7 +181,7 @@ def order_create(
                 record.save()
             transaction.on_commit(lambda: _enqueue(order.pk))
     except IntegrityError:
-        _delete_files(saved)
+        delete_files(saved)
         if idempotency_key:
             # A concurrent request with the same key won the race: answer with its order.
             existing = order_find_idempotent(user=user, key=idempotency_key, request_hash=request_hash)
@@ -115,24 +191,12 @@ def order_create(
     except ServiceUnavailable:
         raise  # committed, then failed and refunded: its records stay
     except BaseException:
-        _delete_files(saved)
+        delete_files(saved)
         raise
     return order, True
 
 
-def _delete_files(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.warning("could not delete %s", name)
-
-
 def _enqueue(order_id: int) -> None:
-    from .tasks import process_order
-
     try:
         process_order.delay(order_id)
     except Exception as exc:
@@ -142,106 +206,6 @@ def _enqueue(order_id: int) -> None:
         # The client is told to retry: a retry with the same Idempotency-Key must create a new order.
         Order.objects.filter(pk=order_id).update(idempotency_key="")
         raise ServiceUnavailable("The processing queue is unavailable; nothing was charged. Retry later.") from exc
-
-
-def order_start(order_id: int) -> Order | None:
-    """A worker takes the order. None when it is finished already (a redelivered task) or retried too often."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.is_finished:
-            return None
-        if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
-            give_up = True
-        else:
-            give_up = False
-            order.status = Order.Status.IN_PROGRESS
-            order.attempts += 1
-            order.started_at = timezone.now()
-            order.progress = max(order.progress, 1)
-            order.stage = "starting"
-            order.save(update_fields=["status", "attempts", "started_at", "progress", "stage"])
-    if give_up:
-        order_fail(
-            order_id,
-            code="PROCESSING_FAILED",
-            message="Processing was interrupted repeatedly; your credits were refunded. Please retry.",
-        )
-        return None
-    return order
-
-
-def order_progress(order_id: int, stage: str, percent: int) -> None:
-    """Record a pipeline stage; progress never goes backwards and stays below 100 until completion."""
-    percent = max(0, min(99, int(percent)))
-    Order.objects.filter(pk=order_id, status=Order.Status.IN_PROGRESS, progress__lte=percent).update(
-        progress=percent, stage=stage[:40]
-    )
-
-
-def order_complete(
-    order_id: int,
-    *,
-    results: list[tuple[str, str, bytes, int, int]],
-    timings: dict | None = None,
-    product_description: str = "",
-) -> Order | None:
-    """Store the results [(role, name, bytes, width, height)...] and mark the order completed."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.is_finished:
-            return None
-        ext = order.options.get("format", "jpg")
-        saved: list[str] = []
-        try:
-            for position, (role, name, data, width, height) in enumerate(results, start=1):
-                record = OrderFile(
-                    order=order, role=role, position=position, name=name[:100], width=width, height=height
-                )
-                record.file.save(f"{role}.{ext}", ContentFile(data), save=False)
-                saved.append(record.file.name)
-                record.save()
-        except OSError as exc:
-            _delete_files(saved)  # the rows roll back with the transaction; the files must go too
-            raise StorageFailed(f"could not store the results of order {order_id}") from exc
-        except BaseException:
-            _delete_files(saved)
-            raise
-        order.status = Order.Status.COMPLETED
-        order.progress = 100
-        order.stage = "done"
-        order.completed_at = timezone.now()
-        order.timings = timings or {}
-        order.product_description = product_description
-        order.save(update_fields=["status", "progress", "stage", "completed_at", "timings", "product_description"])
-        _after_finish(order)
-    return order
-
-
-def order_fail(order_id: int, *, code: str, message: str) -> Order | None:
-    """Mark the order failed and refund it (exactly once, however often this is called)."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.status == Order.Status.COMPLETED:
-            return None
-        if order.status != Order.Status.FAILED:
-            order.status = Order.Status.FAILED
-            order.error_code = code[:60]
-            order.error_message = message
-            order.completed_at = timezone.now()
-            order.stage = "failed"
-        credits_refund(order)
-        order.credits_used = 0  # what the client was charged in the end
-        order.save(update_fields=["status", "error_code", "error_message", "completed_at", "stage", "credits_used"])
-        _after_finish(order)
-    return order
-
-
-def _after_finish(order: Order) -> None:
-    if order.webhook_url and order.webhook_delivered_at is None:
-        from .webhooks import deliver_webhook
-
-        order_id = order.pk
-        transaction.on_commit(lambda: deliver_webhook.delay(order_id))
 
 
 def _stuck_deadline():
@@ -285,8 +249,6 @@ def orders_fail_stuck() -> int:
 
 def _order_requeue(order_id: int) -> bool:
     """Put a stuck order back in the queue when it has attempts left; False when it has none."""
-    from .tasks import process_order
-
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.status != Order.Status.IN_PROGRESS:
@@ -294,7 +256,7 @@ def _order_requeue(order_id: int) -> bool:
         if order.attempts >= settings.ORDER_MAX_ATTEMPTS:
             return False
         order.status = Order.Status.PENDING
-        order.stage = "requeued"
+        order.stage = "requeued"  # not a pipeline stage: the page shows it as "Requeued"
         order.save(update_fields=["status", "stage"])
     try:
         process_order.delay(order_id)
@@ -312,8 +274,6 @@ def _order_requeue(order_id: int) -> bool:
 def orders_purge_media(days: int | None = None) -> int:
     """Delete the photos, results and thumbnails of orders finished more than ``days`` ago (default
     MEDIA_RETENTION_DAYS); the orders and their metadata stay. Returns how many orders were purged."""
-    from .thumbnails import thumbnail_name
-
     days = settings.MEDIA_RETENTION_DAYS if days is None else days
     if days <= 0:
         return 0
@@ -325,7 +285,7 @@ def orders_purge_media(days: int | None = None) -> int:
     for order_id in list(orders.iterator()):
         files = list(OrderFile.objects.filter(order_id=order_id))
         names = [f.file.name for f in files if f.file.name]
-        _delete_files(names + [thumbnail_name(f) for f in files if f.file.name])
+        delete_files(names + [thumbnail_name(f) for f in files if f.file.name])
         with transaction.atomic():
             OrderFile.objects.filter(pk__in=[f.pk for f in files]).delete()
             Order.objects.filter(pk=order_id).update(files_purged_at=timezone.now())

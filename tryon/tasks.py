@@ -1,4 +1,6 @@
-"""Worker tasks on the images queue (CELERY_TASK_ROUTES sends tryon.tasks.* there)."""
+"""The order task on the images queue (CELERY_TASK_ROUTES sends tryon.tasks.* there): decode the photos,
+run the order's pipeline through tryon.dispatch, store the results. The default queue's tasks (webhooks,
+housekeeping) are in tryon.webhooks and tryon.maintenance, which the worker imports (CELERY_IMPORTS)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,15 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.db import DatabaseError
 
 from imaging.errors import PipelineError
 from imaging.image_io import encode_image, load_rgb
+from imaging.stages import Stage
 
-from . import maintenance, webhooks  # noqa: F401 - registers their tasks (default queue)
 from .dispatch import run_order_pipeline
+from .lifecycle import StorageFailed, order_complete, order_fail, order_progress, order_start
 from .models import Order, OrderFile
-from .services import StorageFailed, order_complete, order_fail, order_progress, order_start
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,7 @@ def process_order(order_id: int) -> None:
         inputs = {}
         for record in order.files.filter(role__in=INPUT_ROLES):
             inputs[record.role] = load_rgb(_read_input(record))
-        order_progress(order_id, "decoded", 2)
-        _test_delay(order.attempts)
+        order_progress(order_id, Stage.DECODED, 2)
 
         def progress(stage: str, percent: int) -> None:
             order_progress(order_id, stage, percent)
@@ -95,13 +95,3 @@ def _read_input(record: OrderFile) -> bytes:
             return f.read()
     except OSError as exc:
         raise StorageFailed(f"could not read {record.file.name}") from exc
-
-
-def _test_delay(attempt: int) -> None:
-    """Test settings only (FTMV_TEST_PIPELINE_DELAY): hold an order's first attempt in progress so a test
-    can kill the worker running it; the retry runs at full speed."""
-    seconds = getattr(settings, "TEST_PIPELINE_DELAY", 0)
-    if seconds and attempt == 1:
-        until = time.monotonic() + seconds
-        while time.monotonic() < until:
-            time.sleep(0.1)

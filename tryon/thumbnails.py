@@ -32,7 +32,7 @@ _PREFERRED_ROLES = {
 def thumbnail_source(order: Order, files: list[OrderFile] | None = None) -> OrderFile | None:
     """The file that represents ``order``; pass ``files`` when they are prefetched."""
     files = list(order.files.all()) if files is None else files
-    for role in _PREFERRED_ROLES.get(order.style, ()):
+    for role in _PREFERRED_ROLES.get(Order.Style(order.style), ()):
         candidates = sorted((f for f in files if f.role == role), key=lambda f: f.position)
         if candidates:
             return candidates[0]
@@ -46,9 +46,9 @@ def thumbnail_name(record: OrderFile) -> str:
 
 def make_thumbnail(data: bytes) -> bytes:
     """A JPEG no larger than THUMB_LONG_SIDE on its long side, upright, on white where transparent."""
-    with Image.open(io.BytesIO(data)) as image:
-        image.draft("RGB", (THUMB_LONG_SIDE, THUMB_LONG_SIDE))  # JPEG: decode at reduced scale
-        image = ImageOps.exif_transpose(image)
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.draft("RGB", (THUMB_LONG_SIDE, THUMB_LONG_SIDE))  # JPEG: decode at reduced scale
+        image = ImageOps.exif_transpose(opened)
         image.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
         if image.mode in ("RGBA", "LA", "P"):
             image = image.convert("RGBA")

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InvalidImage, PayloadTooLarge
@@ -58,6 +59,17 @@ def decode_base64(value: str, field: str) -> bytes:
     if not data:
         raise InvalidImage(f"'{field}' is empty.", details={"field": field})
     return data
+
+
+def image_input_bytes(value: str | UploadedFile, field: str) -> bytes:
+    """The bytes of an image input: a base64 string (JSON) or an uploaded file (multipart, the web form)."""
+    if isinstance(value, str):
+        return decode_base64(value, field)
+    if value.size is not None and value.size > settings.API_MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(
+            f"'{field}' is larger than {settings.API_MAX_IMAGE_BYTES // (1024 * 1024)} MB.", details={"field": field}
+        )
+    return value.read()
 
 
 def validate_image(data: bytes, field: str) -> ValidImage:

@@ -42,7 +42,7 @@ def target_allowed(url: str) -> bool:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
     except OSError:
         return False
-    return all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+    return all(ipaddress.ip_address(str(a).split("%")[0]).is_global for a in addresses)
 
 
 @shared_task(name="tryon.webhooks.deliver_webhook", bind=True, max_retries=None)

@@ -24,7 +24,7 @@ from imaging.options import DEFAULT_CATEGORY, DEFAULT_QUALITY
 from imaging.progress import ProgressCallback
 
 # The engine packages, imported on first use of the registry (each registers itself).
-ENGINE_MODULES = ("imaging.tryon.classical",)
+ENGINE_MODULES = ("imaging.tryon.classical", "imaging.tryon.fashn_vton")
 
 AUTO = "auto"
 

@@ -14,7 +14,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import apikey_create
 from billing.services import credits_grant
-from tryon.ratelimit import forget_local_counts
 
 
 def image_bytes(width: int = 320, height: int = 480, fmt: str = "JPEG", seed: int = 0, **save) -> bytes:
@@ -32,6 +31,17 @@ def image_bytes(width: int = 320, height: int = 480, fmt: str = "JPEG", seed: in
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def forget_local_counts() -> None:
+    """Drop this process's unflushed polling counts and remembered hourly windows: each test starts from
+    zero (per-process state of api.throttling and tryon.ratelimit that cache.clear() does not reach)."""
+    from api import throttling
+    from tryon import ratelimit
+
+    with throttling._poll_lock:
+        throttling._poll_local.clear()
+    ratelimit._window_memo.clear()
 
 
 @pytest.fixture

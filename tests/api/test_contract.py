@@ -10,8 +10,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from PIL import Image
 
 from billing.services import credits_balance
+from tryon.lifecycle import order_complete, order_fail, order_progress, order_start
 from tryon.models import Order
-from tryon.services import order_complete, order_fail, order_progress, order_start
 
 from . import shapes
 from .conftest import b64, client_for, image_bytes, make_user
@@ -251,7 +251,7 @@ def test_500_without_internals(api, monkeypatch):
     def explode(user_id):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr("tryon.api_views.account_counts", explode)
+    monkeypatch.setattr("api.views.account_counts", explode)
     response = api.get("/api/v1/account")
     assert response.status_code == 500
     shapes.check(response.json(), shapes.error("INTERNAL_ERROR"))

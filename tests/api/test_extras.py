@@ -9,9 +9,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from billing.services import credits_balance
+from tryon.lifecycle import order_fail, order_start
 from tryon.models import Order
 from tryon.presenters import webhook_secret
-from tryon.services import order_fail, order_start
 from tryon.webhooks import deliver_webhook
 
 from .conftest import image_bytes

@@ -1,4 +1,4 @@
-"""The polling fast paths (hand-written SQL in accounts.authentication / tryon.api_views, the rate-limit
+"""The polling fast paths (hand-written SQL in accounts.apikeys / tryon.selectors, the rate-limit
 window memo) give exactly what the ORM gives, stay correct on revocation, and keep their query budget."""
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from accounts.authentication import find_api_key, forget_cached_keys
+from accounts.apikeys import find_api_key, forget_cached_keys
 from accounts.models import ApiKey
 from accounts.services import apikey_authenticate, apikey_revoke
 from billing.services import credits_balance
 from tryon import ratelimit
-from tryon.api_views import account_counts, find_order
+from tryon.lifecycle import order_complete, order_fail, order_start
 from tryon.models import Order, OrderFile
 from tryon.presenters import order_json
-from tryon.services import order_complete, order_create, order_fail, order_start
+from tryon.selectors import account_counts, find_order
+from tryon.services import order_create
 from tryon.validation import validate_image
 
 from .conftest import client_for, image_bytes, make_user
@@ -194,12 +195,12 @@ def test_remembered_key_is_a_copy_and_dropped_on_save(owner):
 
 def test_revocation_without_signal_seen_within_the_cache_time(owner, monkeypatch):
     """Another process's revocation (or a queryset update: no signal here) is seen KEY_CACHE_SECONDS later."""
-    from accounts import authentication
+    from accounts import apikeys
 
     _, raw = owner
     assert find_api_key(raw) is not None
     ApiKey.objects.update(revoked_at=timezone.now())
     assert find_api_key(raw) is not None  # still remembered
-    later = authentication.time.monotonic() + authentication.KEY_CACHE_SECONDS + 0.01
-    monkeypatch.setattr(authentication.time, "monotonic", lambda: later)
+    later = apikeys.time.monotonic() + apikeys.KEY_CACHE_SECONDS + 0.01
+    monkeypatch.setattr(apikeys.time, "monotonic", lambda: later)
     assert find_api_key(raw) is None

@@ -68,3 +68,22 @@ def test_no_import_cycle_between_imaging_modules():
         list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
         pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
+
+
+def test_modules_imported_by_name_exist():
+    """``importlib.import_module("imaging....")`` with a literal name: the module must exist (a moved
+    module otherwise fails only when that code path runs)."""
+    missing = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "import_module"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and str(node.args[0].value).startswith("imaging")
+                and node.args[0].value not in MODULES
+            ):
+                missing.append(f"{name} imports {node.args[0].value}")
+    assert not missing

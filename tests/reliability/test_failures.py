@@ -21,9 +21,10 @@ from tests.api import shapes
 from tests.api.conftest import b64, client_for, image_bytes, make_user
 from tryon import tasks
 from tryon.dispatch import PipelineOutput
+from tryon.lifecycle import order_fail, order_start
 from tryon.maintenance import purge_old_media
 from tryon.models import Order, OrderFile
-from tryon.services import order_fail, order_start, orders_fail_stuck
+from tryon.services import orders_fail_stuck
 from tryon.thumbnails import ensure_thumbnail
 from tryon.webhooks import deliver_webhook
 

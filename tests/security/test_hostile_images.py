@@ -15,8 +15,8 @@ from PIL import Image, ImageOps
 from billing.services import credits_balance
 from imaging.image_io import load_rgb
 from tests.api.conftest import image_bytes
+from tryon.lifecycle import order_fail
 from tryon.models import Order, OrderFile
-from tryon.services import order_fail
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

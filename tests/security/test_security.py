@@ -18,8 +18,9 @@ from accounts.models import ApiKey
 from billing.models import Purchase
 from tests.api import shapes
 from tests.api.conftest import client_for, image_bytes, make_user
+from tryon.lifecycle import order_complete, order_start
 from tryon.models import Order, OrderFile
-from tryon.services import order_complete, order_create, order_start
+from tryon.services import order_create
 from tryon.validation import validate_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def test_api_keys_never_reach_the_logs(owner, caplog, monkeypatch, tryon_body):
     api.get("/api/v1/account")
     api.post("/api/v1/generate", tryon_body, format="json")
     client_for(raw[:-1] + "Z").get("/api/v1/account")  # a near miss (401)
-    from tryon.api_views import AccountView
+    from api.views import AccountView
 
     monkeypatch.setattr(AccountView, "get", lambda self, request: 1 / 0)
     assert api.get("/api/v1/account").status_code == 500  # logged with a traceback

@@ -9,7 +9,7 @@ import pytest
 from imaging.tryon.classical.body import Body
 from imaging.tryon.classical.categories import fit_garment, garment_category
 from imaging.tryon.classical.compose import compose
-from imaging.tryon.classical.garment_analysis import analyze_garment
+from imaging.tryon.classical.garment import analyze_garment
 from imaging.types import Category
 
 GREEN = (40, 160, 60)

@@ -9,7 +9,7 @@ import pytest
 from imaging.tryon.classical.body import Body, body_axis
 from imaging.tryon.classical.categories import fit_garment
 from imaging.tryon.classical.categories.tops import top_targets
-from imaging.tryon.classical.garment_analysis import analyze_garment
+from imaging.tryon.classical.garment import analyze_garment
 
 RED = (200, 30, 40)
 

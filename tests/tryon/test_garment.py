@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from imaging.errors import PipelineError
-from imaging.tryon.classical.garment_analysis import analyze_garment
+from imaging.tryon.classical.garment import analyze_garment
 from imaging.tryon.classical.silhouette import classify_silhouette, separation_problem
 
 RED = (200, 30, 40)

@@ -13,8 +13,8 @@ from accounts.models import User
 from accounts.services import apikey_create
 from billing.models import CreditEntry
 from billing.services import credits_balance
+from tryon.lifecycle import order_complete, order_fail
 from tryon.models import Order
-from tryon.services import order_complete, order_fail
 
 from .test_views import catalog_order, make_user, png_bytes, tryon_order
 

@@ -17,8 +17,9 @@ from PIL import Image
 from accounts.models import ApiKey, User
 from accounts.services import apikey_create
 from billing.services import credits_balance, credits_grant
+from tryon.lifecycle import order_complete, order_fail
 from tryon.models import Order, OrderFile
-from tryon.services import order_complete, order_create, order_fail
+from tryon.services import order_create
 from tryon.thumbnails import THUMB_LONG_SIDE, ensure_thumbnail, thumbnail_name
 from tryon.validation import validate_image
 
@@ -461,7 +462,7 @@ def test_gallery_filters_by_style_and_status(owner):
 
 
 def test_gallery_paginates_and_shows_only_own_orders(owner, outsider, settings):
-    from tryon import web_views
+    from web import views as web_views
 
     settings.API_PLANS = {"free": {"per_hour": 100, "per_day": 100, "concurrent": 100}}
     for _ in range(3):

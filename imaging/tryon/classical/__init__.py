@@ -4,11 +4,11 @@ It runs anywhere on CPU with the small ONNX models in ``models/`` and is the
 engine every install has. ``engine.run_tryon`` runs its stages:
 
 * person: ``pose`` (BlazePose), ``person`` (regions), with ``skin`` (colour model);
-* garment: ``garment_analysis`` (cut-out, clean-up, category, outline), ``silhouette``;
+* garment: ``garment`` (cut-out, clean-up, category, outline), ``silhouette``;
 * warp: the category's ``fit`` on ``body`` measures, with ``geometry`` and ``warp`` (pieces);
 * compose: ``compose``, asking the category what it replaces and what stays in front.
 
-``garment`` holds what the engine knows about a garment and the ``GarmentCategory``
+``garment_model`` holds what the engine knows about a garment and the ``GarmentCategory``
 protocol; ``categories/`` has one module per category; ``debug`` draws the overlays.
 """
 

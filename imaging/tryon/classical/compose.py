@@ -26,7 +26,7 @@ from imaging.masks import bounding_box, union
 from imaging.masks import feather as feathered
 
 from .body import Body, arm_reach, body_core, depth_below_shoulders
-from .garment import GarmentCategory
+from .garment_model import GarmentCategory
 from .skin import SkinTone, sample_skin, skin_layer
 from .warp import WarpResult
 

@@ -11,7 +11,7 @@ import numpy as np
 from imaging.debug import blend, draw_outline, pixel
 
 from .compose import Composite
-from .garment import GarmentAnalysis
+from .garment_model import GarmentAnalysis
 from .person import PersonAnalysis
 from .pose import MIN_VISIBILITY, SKELETON
 from .warp import WarpResult

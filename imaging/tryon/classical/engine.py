@@ -23,7 +23,7 @@ from imaging.tryon.engines import TryonResult
 from .categories import garment_category
 from .compose import compose
 from .debug import draw_compose_debug, draw_garment_debug, draw_person_debug, draw_regions, draw_warp_debug
-from .garment_analysis import analyze_garment
+from .garment import analyze_garment
 from .person import analyze_person, body_from_person
 
 # The garment photo is analysed at 0.6x the output's long side (512..1024 px): the cutout

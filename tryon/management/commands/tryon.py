@@ -1,15 +1,16 @@
-"""``python manage.py tryon PERSON GARMENT -o OUT``: run the try-on engine outside the web app."""
+"""``python manage.py tryon PERSON GARMENT -o OUT [--engine NAME]``: run a try-on engine outside the web app."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from imaging.errors import PipelineError
-from imaging.image_io import FORMATS, encode_image, load_rgb
-from imaging.options import CATEGORY_CHOICES, DEFAULT_CATEGORY, DEFAULT_QUALITY, QUALITY_CHOICES
-from imaging.tryon.classical.engine import run_tryon
+from imaging.image_io import FORMATS, QUALITY_LONG_SIDE, encode_image, load_rgb
+from imaging.tryon.engines import AUTO, EngineUnavailable, TryonRequest, engine_names, select_engine
+from tryon.order_request import option_values
 
 
 class Command(BaseCommand):
@@ -19,9 +20,15 @@ class Command(BaseCommand):
         parser.add_argument("person", type=Path)
         parser.add_argument("garment", type=Path)
         parser.add_argument("-o", "--output", type=Path, required=True, help="output file; .jpg/.jpeg or .png")
-        parser.add_argument("--category", default=DEFAULT_CATEGORY, choices=CATEGORY_CHOICES)
-        parser.add_argument("--quality", default=DEFAULT_QUALITY, choices=QUALITY_CHOICES)
+        parser.add_argument("--category", default="auto", choices=option_values("category"))
+        parser.add_argument("--quality", default="high", choices=list(QUALITY_LONG_SIDE))
         parser.add_argument("--debug", type=Path, default=None, help="folder for per-stage debug overlays")
+        parser.add_argument(
+            "--engine",
+            default=None,
+            choices=[AUTO, *engine_names()],
+            help="try-on engine (default: the TRYON_ENGINE setting)",
+        )
 
     def handle(self, *args, **options):
         out: Path = options["output"]
@@ -39,17 +46,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"{percent:3d}% {stage}")
 
         try:
-            result = run_tryon(
-                person,
-                garment,
-                category=options["category"],
-                quality=options["quality"],
-                progress=progress,
-                debug_dir=options["debug"],
-            )
+            engine = select_engine(options["engine"] or settings.TRYON_ENGINE)
+        except EngineUnavailable as exc:
+            raise CommandError(f"The try-on engine cannot run here: {exc}") from exc
+        request = TryonRequest(person=person, garment=garment, category=options["category"], quality=options["quality"])
+        try:
+            result = engine.run(request, progress=progress, debug_dir=options["debug"])
         except PipelineError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(encode_image(result.image, fmt))
         timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-        self.stdout.write(f"{out} ({result.category}, {result.image.shape[1]}x{result.image.shape[0]}): {timings}")
+        size = f"{result.image.shape[1]}x{result.image.shape[0]}"
+        self.stdout.write(f"{out} ({engine.name} engine, {result.category}, {size}): {timings}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from imaging.types import Category
 
 from ..body import Body
-from ..garment import GarmentAnalysis, GarmentCategory
+from ..garment_model import GarmentAnalysis, GarmentCategory
 from ..warp import WarpResult
 from .bottoms import Bottoms
 from .one_pieces import OnePieces

@@ -16,7 +16,7 @@ from imaging.masks import union
 from imaging.types import Category
 
 from ..body import Body
-from ..garment import GarmentAnalysis, Layering, Outline, point
+from ..garment_model import GarmentAnalysis, Layering, Outline, point
 from ..geometry import along, apply_affine, clip_box, similarity_fit
 from ..silhouette import centre_runs, centre_x
 from ..warp import WarpResult, warp_piece

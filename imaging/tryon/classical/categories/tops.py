@@ -21,7 +21,7 @@ from imaging.types import Category
 
 from ..body import Body, arm_reach, body_axis, depth_below_shoulders, torso_length, waistband_depth
 from ..compose import dress_below_hem, fill_small_gaps, old_straps, skin_zone
-from ..garment import GarmentAnalysis, Layering, Outline, Sleeve, point
+from ..garment_model import GarmentAnalysis, Layering, Outline, Sleeve, point
 from ..geometry import along, apply_affine, clip_box, upright_fit
 from ..silhouette import centre_runs, centre_x
 from ..warp import WarpedPiece, WarpResult, warp_piece

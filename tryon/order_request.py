@@ -1,0 +1,126 @@
+"""The rules of an order request, whichever door it comes through: which fields, which images for which
+style, quantity and options with their defaults. The images themselves are checked by tryon.validation.
+
+Written as a DRF serializer because the API's 400 details are its errors (field -> problems), and the
+OpenAPI document of POST /generate is generated from it; the web form gets the same rules through
+tryon.services.order_submit, and its choices from OptionsSerializer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils import html
+
+from .models import Order
+
+TRYON_IMAGES = ("person_image", "clothing_image")
+CATALOG_IMAGES = ("product_image",)
+IMAGE_ROLES = {"person_image": "person", "clothing_image": "clothing", "product_image": "product"}
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ImageInputField(serializers.Field):
+    """A base64 string (optionally a data: URL) or, in multipart requests, an uploaded file."""
+
+    default_error_messages = {"type": "Expected a base64 string (or a file in a multipart upload)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile) or (isinstance(data, str) and data.strip()):
+            return data
+        if isinstance(data, str):
+            raise serializers.ValidationError("Must not be empty.")
+        self.fail("type")
+
+    def to_representation(self, value):
+        return value
+
+
+class OptionsSerializer(serializers.Serializer):
+    quality = serializers.ChoiceField(["standard", "high"], default="high")
+    format = serializers.ChoiceField(["jpg", "png", "webp"], default="jpg")
+    category = serializers.ChoiceField(
+        ["auto", "tops", "bottoms", "one-pieces"],
+        default="auto",
+        help_text="Virtual try-on only: the garment type, or auto-detect.",
+    )
+
+    def get_value(self, dictionary):
+        # Multipart: "options" as one JSON string field (DRF alone only reads "options.quality"-style keys).
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):  # multipart: options as a JSON string
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("Must be a JSON object.") from None
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError("Must be a JSON object.")
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown option."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def option_values(name: str) -> list[str]:
+    """The allowed values of ``options.<name>`` (the web form and manage.py offer exactly these)."""
+    field = OptionsSerializer().fields[name]
+    assert isinstance(field, serializers.ChoiceField)
+    return [str(value) for value in field.choices]
+
+
+def option_default(name: str) -> str:
+    """The value ``options.<name>`` takes when the request leaves it out."""
+    return str(OptionsSerializer().fields[name].default)
+
+
+class GenerateRequestSerializer(serializers.Serializer):
+    # api.md's field name; it shadows DRF's Field.style (browsable-API hints) only in the type stubs: the
+    # serializer metaclass takes declared fields off the class.
+    style = serializers.ChoiceField(Order.Style.values, default=Order.Style.VIRTUAL_TRYON)  # type: ignore[assignment]
+    person_image = ImageInputField(required=False, help_text="virtual_tryon: base64 person photo")
+    clothing_image = ImageInputField(required=False, help_text="virtual_tryon: base64 clothing photo")
+    product_image = ImageInputField(required=False, help_text="product_catalog: base64 product photo")
+    quantity = serializers.IntegerField(required=False, allow_null=True, help_text="product_catalog: 6 or 12")
+    options = OptionsSerializer(required=False)
+    webhook_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="POSTed the final order JSON, signed (X-Ftmv-Signature)",
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        style = attrs["style"]
+        needed, unused = (
+            (CATALOG_IMAGES, TRYON_IMAGES) if style == Order.Style.PRODUCT_CATALOG else (TRYON_IMAGES, CATALOG_IMAGES)
+        )
+        errors = {name: [f"Required for style {style}."] for name in needed if name not in attrs}
+        errors.update({name: [f"Not used by style {style}."] for name in unused if name in attrs})
+        if style == Order.Style.PRODUCT_CATALOG:
+            if attrs.get("quantity") not in (6, 12):
+                errors["quantity"] = ["Must be 6 or 12 for product_catalog."]
+        else:
+            attrs["quantity"] = None
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs.setdefault("options", OptionsSerializer().to_internal_value({}))
+        if style == Order.Style.PRODUCT_CATALOG:
+            attrs["options"].pop("category", None)
+        return attrs
