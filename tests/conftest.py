@@ -119,6 +119,28 @@ class WorkerProcess:
             self.log.close()
 
 
+def run_image_worker_once(extra_env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """Start an image worker on the test database and broker and wait for it to exit (tests of a worker
+    that must refuse to start: it would otherwise run until the timeout)."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url_for_tests(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PYTHONUNBUFFERED": "1",
+        "PATH": "/usr/bin:/bin",
+        "FTMV_VAR_DIR": str(settings.VAR_DIR),
+        **extra_env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "ftmv", "worker", "-Q", "images", "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path_factory):
     """A real worker process, started for the test and stopped after it.

@@ -4,8 +4,6 @@ that cannot run the configured engine refuses to start, and `manage.py tryon --e
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from PIL import Image
 from imaging.tryon import engines
 from imaging.tryon.engines import EngineUnavailable, TryonResult
 from tests.api.conftest import make_user
-from tests.conftest import ROOT, database_url_for_tests
+from tests.conftest import run_image_worker_once
 from tryon.dispatch import check_engine_for_worker, run_order_pipeline
 from tryon.models import Order
 
@@ -106,25 +104,7 @@ def test_auto_logs_the_engine_it_picked(settings, caplog):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_refuses_to_start_with_an_engine_it_cannot_run(tmp_path):
-    from django.conf import settings
-
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url_for_tests(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "TRYON_ENGINE": "no-such-engine",
-        "PYTHONUNBUFFERED": "1",
-        "PATH": "/usr/bin:/bin",
-        "FTMV_VAR_DIR": str(settings.VAR_DIR),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "ftmv", "worker", "-Q", "images", "--concurrency", "1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_image_worker_once({"TRYON_ENGINE": "no-such-engine"})
     assert result.returncode != 0
     assert "TRYON_ENGINE=no-such-engine cannot run here: Unknown try-on engine 'no-such-engine'" in result.stderr
 

@@ -5,8 +5,6 @@ on a real worker to `completed`; a corrupt bundle stops the worker at start and 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from PIL import Image
 
 from imaging.tryon import engines, fashn_vton
 from tests.api.conftest import b64, client_for, make_user
-from tests.conftest import ROOT, WorkerProcess, database_url_for_tests
+from tests.conftest import ROOT, WorkerProcess, run_image_worker_once
 from tests.web.images import person_jpeg, tshirt_jpeg
 from tryon.models import Order, OrderFile
 
@@ -113,26 +111,7 @@ def corrupt_copy(tmp_path: Path) -> Path:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_refuses_to_start_with_a_corrupt_bundle(tmp_path):
-    from django.conf import settings
-
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url_for_tests(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "TRYON_ENGINE": fashn_vton.NAME,
-        "FASHN_VTON_DIR": str(corrupt_copy(tmp_path)),
-        "PYTHONUNBUFFERED": "1",
-        "PATH": "/usr/bin:/bin",
-        "FTMV_VAR_DIR": str(settings.VAR_DIR),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "ftmv", "worker", "-Q", "images", "--concurrency", "1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_image_worker_once({"TRYON_ENGINE": fashn_vton.NAME, "FASHN_VTON_DIR": str(corrupt_copy(tmp_path))})
     assert result.returncode != 0
     assert f"TRYON_ENGINE={fashn_vton.NAME} cannot run here" in result.stderr
     assert "sha256" in result.stderr
