@@ -156,7 +156,12 @@ def _waist_row(r: _Rows, armpit_y: int, hem_y: int) -> int:
     if span.size:
         widths = r.right[span] - r.left[span]
         return int(span[np.argmin(widths)])
-    return (armpit_y + hem_y) // 2
+    # No run through the centre column between armpits and hem (a dress with a keyhole or a
+    # split there): the measured row nearest the middle, never a row without a run (its ends
+    # are NaN, and NaN landmarks broke the spline).
+    measured = np.flatnonzero(r.valid)
+    mid = (armpit_y + hem_y) // 2
+    return int(measured[np.argmin(np.abs(measured - mid))]) if measured.size else mid
 
 
 def make_sleeve(part: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, torso_w: float) -> Sleeve | None:
