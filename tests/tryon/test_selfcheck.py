@@ -118,3 +118,21 @@ def test_warp_ignores_a_landmark_that_could_not_be_placed():
     piece = warp_piece("torso", rgb, alpha, body_pts, garment_pts, Box(0, 0, 250, 250))
     assert piece is not None and np.isfinite(piece.map_x).all()
     assert piece.alpha[100, 100] > 0.99 and piece.alpha[240, 240] == 0
+
+
+def test_bared_midriff_reaches_the_body_s_outline_not_the_joints_straight_sides():
+    """A shorter new top bares the midriff: the skin goes out to the person's own outline (here wider
+    than the line from shoulder joint to hip), and not past it into a loose old garment's excess."""
+    from imaging.tryon.classical.compose import skin_zone
+
+    b = body()
+    b.torso[:] = False
+    b.torso[200:440, 165:335] = True  # the trunk, 15 px outside the joints on each side
+    revealed = np.zeros((H, W), bool)
+    revealed[330:420, 120:380] = True  # old garment under the new hem, looser than the body
+    torso_piece = np.zeros((H, W), np.float32)
+    torso_piece[190:330, 170:330] = 1
+    zone = skin_zone(revealed, {"torso": torso_piece}, {"upper_garment": revealed}, b)
+    row = zone[380]
+    assert row[172] and row[328]  # out to the outline (the joints' line is at about 187 and 313)
+    assert not row[150] and not row[350]  # beyond it: the old garment's excess, not skin

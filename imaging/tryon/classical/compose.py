@@ -327,7 +327,10 @@ def skin_zone(
     if not revealed.any():
         return np.zeros_like(revealed)
     arms = union(regions, "arms", "arm_skin", "sleeves") & (arm_reach(body) < 1.0)
-    core = body_core(body)
+    # The trunk out to the person's own outline (not the straight sides of the joints' polygon, which
+    # left a rectangle of skin with the background grown in beside it), but no further than a little
+    # past the joints: a loose old garment's outline is wider than the body under it.
+    core = body_core(body) | (body.torso & body_core(body, widen=0.12))
     # The neck's column above the shoulder line: an old collar there (relabelled garment by the
     # person analysis) above a lower new neckline is bare neck and chest.
     depth = depth_below_shoulders(body)
