@@ -65,15 +65,17 @@ def test_a_garment_on_the_chest_passes_and_one_beside_the_body_fails():
     old = np.zeros((H, W), bool)
     old[190:440, 170:330] = True
     on_body = old.astype(np.float32)
-    good = self_check(composite(on_body, np.zeros((H, W), bool)), b, Category.TOPS)
-    assert good.coverage > 0.95 and good.invented == 0 and good.score > 0.9
+    good = self_check(composite(on_body, np.zeros((H, W), bool)), b, Category.TOPS, person=old)
+    assert good.coverage > 0.95 and good.invented == 0 and good.off_body == 0 and good.score > 0.9
     enforce(good, 0.35)
 
-    # The same garment pasted a body's width to the side: the old garment is all made up, the chest bare.
+    # The same garment pasted a body's width to the side: the old garment is all made up, the chest bare,
+    # the garment off the body.
     beside = np.roll(on_body, 170, axis=1)
     revealed = old & (beside < 0.5)
-    bad = self_check(composite(beside, revealed, skin=revealed), b, Category.TOPS)
+    bad = self_check(composite(beside, revealed, skin=revealed), b, Category.TOPS, person=old)
     assert bad.coverage < 0.05 and bad.invented > 0.4 and bad.skin == bad.invented
+    assert bad.off_body > 0.8  # beside the person's silhouette
     with pytest.raises(PipelineError) as exc:
         enforce(bad, 0.35)
     assert exc.value.code == ERROR_CODE

@@ -140,6 +140,9 @@ def draw_self_check(comp: Composite, zone: np.ndarray, check: SelfCheck) -> np.n
     blend(out, comp.revealed & ~shown & skin, (255, 150, 0), 0.5)
     image = np.clip(out, 0, 255).astype(np.uint8)
     draw_outline(image, zone, (0, 255, 0), 2)
-    text = f"score {check.score:.2f} cover {check.coverage:.2f} invented {check.invented:.2f} skin {check.skin:.2f}"
+    text = (
+        f"score {check.score:.2f} cover {check.coverage:.2f} invented {check.invented:.2f}"
+        f" skin {check.skin:.2f} off {check.off_body:.2f}"
+    )
     cv2.putText(image, text, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 0, 0), 2, cv2.LINE_AA)
     return image

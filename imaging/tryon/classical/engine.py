@@ -95,7 +95,7 @@ def run_tryon(
     comp = compose(person_rgb, person.regions, body, warp, kind)
     timings[Stage.COMPOSE] = time.perf_counter() - t
     progress(Stage.COMPOSE, 95)
-    check = self_check(comp, body, garment.category)
+    check = self_check(comp, body, garment.category, person.mask)
     if debug:
         save(debug, "4_compose_mask", draw_compose_debug(person_rgb, comp))
         save(debug, "5_result", comp.image)

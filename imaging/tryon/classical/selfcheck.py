@@ -9,7 +9,11 @@ Two measures, both from what the composition did (no reference image exists):
   trousers' or a skirt's hips) that shows the new garment or what rightly stays in front of it
   (arms, hair). A garment warped off the body, or squeezed into a sliver, leaves it bare.
 
-``score = coverage * (1 - invented)``; a result under the threshold fails the order with
+* ``off_body``: the share of the garment shown farther than a tenth of the shoulder width outside
+  the person's silhouette: a garment bent off the body, or pieces of it left floating beside the legs
+  (a loose garment stands off the body by less than that).
+
+``score = coverage * (1 - invented) * (1 - off_body)``; a result under the threshold fails the order with
 ``TRYON_SELF_CHECK_FAILED`` (the order domain refunds it). The threshold is
 ``CLASSICAL_TRYON_MIN_SCORE`` in the environment, or the caller's argument.
 """
@@ -40,7 +44,8 @@ class SelfCheck:
     coverage: float  # 0..1, the category's zone covered by the new garment (or what stays in front)
     invented: float  # 0..1, made-up share of (garment shown + made up)
     skin: float  # 0..1, synthesised-skin share of the same
-    score: float  # coverage * (1 - invented)
+    off_body: float  # 0..1, share of the garment shown well outside the person's silhouette
+    score: float  # coverage * (1 - invented) * (1 - off_body)
 
     def as_info(self) -> dict[str, float]:
         """Flat numbers to keep with the order's timings."""
@@ -49,6 +54,7 @@ class SelfCheck:
             "self_check_coverage": round(self.coverage, 4),
             "self_check_invented": round(self.invented, 4),
             "self_check_skin": round(self.skin, 4),
+            "self_check_off_body": round(self.off_body, 4),
         }
 
 
@@ -79,7 +85,8 @@ def expected_zone(body: Body, category: Category) -> np.ndarray:
     return body_core(body) & (depth > 0.25 * tl) & (depth < 0.5 * tl)
 
 
-def self_check(comp: Composite, body: Body, category: Category) -> SelfCheck:
+def self_check(comp: Composite, body: Body, category: Category, person: np.ndarray | None = None) -> SelfCheck:
+    """``person``: the person's silhouette (HxW bool), for ``off_body`` (0 without it)."""
     shown = comp.garment_alpha > 0.5
     made_up = comp.revealed & ~shown
     skin = made_up & (comp.skin if comp.skin is not None else np.zeros_like(made_up))
@@ -89,7 +96,18 @@ def self_check(comp: Composite, body: Body, category: Category) -> SelfCheck:
     zone = expected_zone(body, category)
     front = comp.in_front if comp.in_front is not None else np.zeros_like(shown)
     coverage = float((zone & (shown | front)).sum()) / max(int(zone.sum()), 1) if zone.any() else 0.0
-    return SelfCheck(coverage=coverage, invented=invented, skin=skin_share, score=coverage * (1.0 - invented))
+    off_body = 0.0
+    if person is not None and shown.any():
+        k = max(3, int(0.2 * body.shoulder_width) | 1)  # a tenth of the shoulder width each side
+        near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        off_body = float((shown & ~near).sum()) / float(shown.sum())
+    return SelfCheck(
+        coverage=coverage,
+        invented=invented,
+        skin=skin_share,
+        off_body=off_body,
+        score=coverage * (1.0 - invented) * (1.0 - off_body),
+    )
 
 
 def enforce(check: SelfCheck, min_score: float) -> None:
@@ -99,6 +117,7 @@ def enforce(check: SelfCheck, min_score: float) -> None:
             ERROR_CODE,
             f"The try-on result did not pass its quality check (score {check.score:.2f} < {min_score:.2f}: "
             f"garment covers {100 * check.coverage:.0f}% of where it belongs, {100 * check.invented:.0f}% of the "
-            "edit had to be made up). Your credits are refunded. A front-facing photo with the upper body in "
+            f"edit had to be made up, {100 * check.off_body:.0f}% of the garment off the body). "
+            "Your credits are refunded. A front-facing photo with the upper body in "
             "view and a garment photographed flat and whole work best.",
         )
