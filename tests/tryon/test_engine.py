@@ -83,7 +83,19 @@ def test_progress_and_timings_and_debug(result):
     assert {"person", "garment", "warp", "compose", "total"} <= set(res.timings)
     names = {p.name for p in debug.iterdir()}
     assert {"1_person.png", "2_garment.png", "3_warp.png", "4_compose_mask.png", "5_result.png"} <= names
+    assert "6_self_check.png" in names
     assert Image.open(debug / "3_warp.png").size == (512, 512)
+
+
+def test_the_self_check_is_recorded_and_its_threshold_fails_the_order(astronaut, result):
+    res, _, _ = result
+    # A plain tee on a frontal person: the garment covers the chest, little is made up.
+    assert res.info["self_check_coverage"] > 0.8
+    assert res.info["self_check_score"] > 0.6
+    assert 0 <= res.info["self_check_skin"] <= res.info["self_check_invented"] < 0.3
+    with pytest.raises(PipelineError) as exc:
+        run_tryon(astronaut, tshirt(), min_score=float(res.info["self_check_score"]) + 0.01)
+    assert exc.value.code == "TRYON_SELF_CHECK_FAILED"
 
 
 def test_standard_quality_caps_the_long_side(astronaut):

@@ -160,3 +160,23 @@ def test_hem_just_short_of_the_waistband_reaches_it_but_a_crop_top_stays_short(b
         assert hem >= band_y - mid_sh[1] - 1
     else:
         assert hem == pytest.approx(free, abs=0.5)
+
+
+def test_a_top_measured_longer_than_any_top_ends_at_the_thighs_but_a_dress_keeps_its_length(body):
+    """Shoulders found too close together (no seam on a dolman cut) make a top's hem land at the
+    knees: a top's scale comes down so its hem ends at the top of the thighs; a dress is not capped."""
+    img = np.full((1100, 600, 3), 255, np.uint8)
+    points = [(240, 80), (300, 110), (360, 80), (450, 110), (540, 230), (470, 280), (430, 230)]
+    points += [(430, 1050), (170, 1050), (170, 230), (130, 280), (60, 230), (150, 110)]
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    mid_sh, mid_hip = [(body.kp[f"l_{n}"] + body.kp[f"r_{n}"]) / 2 for n in ("shoulder", "hip")]
+    torso_len = _depth_below_shoulders(body, mid_hip)
+    top = analyze_garment(img, category="tops")
+    t_top, _, k_top = top_targets(top, body)
+    hem_top = _depth_below_shoulders(body, (t_top["l_hem"] + t_top["r_hem"]) / 2)
+    assert hem_top == pytest.approx(1.2 * torso_len, rel=0.03)
+    dress = analyze_garment(img, category="one-pieces")
+    t_dress, _, k_dress = top_targets(dress, body)
+    hem_dress = _depth_below_shoulders(body, (t_dress["l_hem"] + t_dress["r_hem"]) / 2)
+    assert hem_dress > 1.5 * torso_len
+    assert k_top < 0.8 * k_dress  # the sleeves and widths shrink with the length

@@ -136,17 +136,19 @@ def arm_reach(body: Body) -> np.ndarray:
     return reach
 
 
-def body_core(body: Body) -> np.ndarray:
-    """The trunk between the shoulder joints and the hips: bare skin if the garment leaves it uncovered."""
+def body_core(body: Body, widen: float = 0.0) -> np.ndarray:
+    """The trunk between the shoulder joints and the hips: bare skin if the garment leaves it uncovered.
+
+    ``widen``: shoulder widths added on each side (to reach past the joints to the body's outline)."""
     kp = body.kp
     u, d = body.u, body.d
     sw = body.shoulder_width
     poly = np.array(
         [
-            kp["r_shoulder"] + 0.05 * sw * d,
-            kp["l_shoulder"] + 0.05 * sw * d,
-            kp["l_hip"] + 0.15 * sw * u + 0.1 * sw * d,
-            kp["r_hip"] - 0.15 * sw * u + 0.1 * sw * d,
+            kp["r_shoulder"] - widen * sw * u + 0.05 * sw * d,
+            kp["l_shoulder"] + widen * sw * u + 0.05 * sw * d,
+            kp["l_hip"] + (0.15 + widen) * sw * u + 0.1 * sw * d,
+            kp["r_hip"] - (0.15 + widen) * sw * u + 0.1 * sw * d,
         ]
     )
     core = np.zeros(body.shape, np.uint8)

@@ -39,6 +39,7 @@ class Composite:
     revealed: np.ndarray  # HxW bool: old garment uncovered and filled
     shading: np.ndarray  # HxW float32: the multiplier applied to the new fabric
     skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
+    in_front: np.ndarray | None = None  # HxW bool: the person's parts kept in front of the new garment's body piece
 
 
 def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np.ndarray:
@@ -77,7 +78,7 @@ def compose(
     if found is None:
         empty = np.zeros((h, w), bool)
         return Composite(
-            person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32), empty
+            person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32), empty, empty
         )
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
@@ -103,8 +104,16 @@ def compose(
     shading[crop] = sub.shading
     skin = np.zeros((h, w), bool)
     skin[crop] = sub.skin
+    in_front = np.zeros((h, w), bool)
+    in_front[crop] = sub.in_front
     return Composite(
-        image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading, skin=skin
+        image=image,
+        edited_mask=edited,
+        garment_alpha=alpha,
+        revealed=revealed,
+        shading=shading,
+        skin=skin,
+        in_front=in_front,
     )
 
 
@@ -171,7 +180,13 @@ def _compose_box(
     )
     image = np.where(edited[..., None], out8, person_rgb)
     return Composite(
-        image=image, edited_mask=edited, garment_alpha=alpha, revealed=revealed, shading=shading, skin=zone
+        image=image,
+        edited_mask=edited,
+        garment_alpha=alpha,
+        revealed=revealed,
+        shading=shading,
+        skin=zone,
+        in_front=front.over_body_piece > 0.5,
     )
 
 
@@ -312,7 +327,10 @@ def skin_zone(
     if not revealed.any():
         return np.zeros_like(revealed)
     arms = union(regions, "arms", "arm_skin", "sleeves") & (arm_reach(body) < 1.0)
-    core = body_core(body)
+    # The trunk out to the person's own outline (not the straight sides of the joints' polygon, which
+    # left a rectangle of skin with the background grown in beside it), but no further than a little
+    # past the joints: a loose old garment's outline is wider than the body under it.
+    core = body_core(body) | (body.torso & body_core(body, widen=0.12))
     # The neck's column above the shoulder line: an old collar there (relabelled garment by the
     # person analysis) above a lower new neckline is bare neck and chest.
     depth = depth_below_shoulders(body)

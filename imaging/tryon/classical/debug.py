@@ -14,6 +14,7 @@ from .compose import Composite
 from .garment_model import GarmentAnalysis
 from .person import PersonAnalysis
 from .pose import MIN_VISIBILITY, SKELETON
+from .selfcheck import SelfCheck
 from .warp import WarpResult
 
 # The regions overlay of step 1 (added light: overlapping regions mix).
@@ -125,3 +126,23 @@ def draw_compose_debug(person_rgb: np.ndarray, comp: Composite) -> np.ndarray:
     edge = cv2.morphologyEx(comp.edited_mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
     out[edge] = (255, 255, 0)
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def draw_self_check(comp: Composite, zone: np.ndarray, check: SelfCheck) -> np.ndarray:
+    """The self-check: the zone the garment must cover outlined in green, its uncovered part in
+    red, made-up pixels in blue (skin in orange), the scores written at the top."""
+    out = comp.image.astype(np.float32)
+    shown = comp.garment_alpha > 0.5
+    front = comp.in_front if comp.in_front is not None else np.zeros_like(shown)
+    skin = comp.skin if comp.skin is not None else np.zeros_like(shown)
+    blend(out, zone & ~(shown | front), (255, 0, 0), 0.6)
+    blend(out, comp.revealed & ~shown & ~skin, (0, 80, 255), 0.5)
+    blend(out, comp.revealed & ~shown & skin, (255, 150, 0), 0.5)
+    image = np.clip(out, 0, 255).astype(np.uint8)
+    draw_outline(image, zone, (0, 255, 0), 2)
+    text = (
+        f"score {check.score:.2f} cover {check.coverage:.2f} invented {check.invented:.2f}"
+        f" skin {check.skin:.2f} off {check.off_body:.2f}"
+    )
+    cv2.putText(image, text, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 0, 0), 2, cv2.LINE_AA)
+    return image

@@ -22,9 +22,17 @@ from imaging.tryon.engines import TryonResult
 
 from .categories import garment_category
 from .compose import compose
-from .debug import draw_compose_debug, draw_garment_debug, draw_person_debug, draw_regions, draw_warp_debug
+from .debug import (
+    draw_compose_debug,
+    draw_garment_debug,
+    draw_person_debug,
+    draw_regions,
+    draw_self_check,
+    draw_warp_debug,
+)
 from .garment import analyze_garment
 from .person import analyze_person, body_from_person
+from .selfcheck import enforce, expected_zone, min_score_from_env, self_check
 
 # The garment photo is analysed at 0.6x the output's long side (512..1024 px): the cutout
 # dominates its cost, and a garment covers well under that share of the person photo, so
@@ -41,7 +49,10 @@ def run_tryon(
     quality: str = DEFAULT_QUALITY,
     progress: ProgressCallback | None = None,
     debug_dir: Path | None = None,
+    min_score: float | None = None,
 ) -> TryonResult:
+    """``min_score``: the self-check's threshold (default: the environment's, see ``selfcheck``);
+    a result scoring under it raises ``PipelineError`` instead of being delivered."""
     if quality not in QUALITY_LONG_SIDE:
         raise PipelineError("BAD_QUALITY", f"Unknown quality {quality!r}; use {', '.join(QUALITY_LONG_SIDE)}.")
     if category not in CATEGORY_CHOICES:
@@ -84,8 +95,17 @@ def run_tryon(
     comp = compose(person_rgb, person.regions, body, warp, kind)
     timings[Stage.COMPOSE] = time.perf_counter() - t
     progress(Stage.COMPOSE, 95)
+    check = self_check(comp, body, garment.category, person.mask)
     if debug:
         save(debug, "4_compose_mask", draw_compose_debug(person_rgb, comp))
         save(debug, "5_result", comp.image)
+        save(debug, "6_self_check", draw_self_check(comp, expected_zone(body, garment.category), check))
+    enforce(check, min_score_from_env() if min_score is None else min_score)
     timings["total"] = time.perf_counter() - t0
-    return TryonResult(image=comp.image, timings=timings, category=garment.category.value, edited_mask=comp.edited_mask)
+    return TryonResult(
+        image=comp.image,
+        timings=timings,
+        category=garment.category.value,
+        edited_mask=comp.edited_mask,
+        info=dict(check.as_info()),
+    )

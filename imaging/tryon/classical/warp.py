@@ -73,6 +73,12 @@ def warp_piece(
     x0, y0, x1, y1 = box
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
+    # A landmark the analysis could not place (NaN) must not reach the spline: its solve does not
+    # converge then. Fit the others; with fewer than three there is no warp of this piece.
+    finite = np.isfinite(body_pts).all(axis=1) & np.isfinite(garment_pts).all(axis=1)
+    body_pts, garment_pts = body_pts[finite], garment_pts[finite]
+    if len(body_pts) < 3:
+        return None
     tps = ThinPlateSpline(body_pts, garment_pts, smoothing=smoothing)  # backwards: body -> garment
     gx = np.arange(x0, x1 + GRID_STEP, GRID_STEP, dtype=np.float64)
     gy = np.arange(y0, y1 + GRID_STEP, GRID_STEP, dtype=np.float64)

@@ -156,7 +156,12 @@ def _waist_row(r: _Rows, armpit_y: int, hem_y: int) -> int:
     if span.size:
         widths = r.right[span] - r.left[span]
         return int(span[np.argmin(widths)])
-    return (armpit_y + hem_y) // 2
+    # No run through the centre column between armpits and hem (a dress with a keyhole or a
+    # split there): the measured row nearest the middle, never a row without a run (its ends
+    # are NaN, and NaN landmarks broke the spline).
+    measured = np.flatnonzero(r.valid)
+    mid = (armpit_y + hem_y) // 2
+    return int(measured[np.argmin(np.abs(measured - mid))]) if measured.size else mid
 
 
 def make_sleeve(part: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, torso_w: float) -> Sleeve | None:
@@ -297,6 +302,10 @@ def top_outline(mask: np.ndarray) -> Outline:
 
 # --------------------------------------------------------------------------- targets and pieces
 
+# The lowest a top's hem lands, below the shoulder joints in torso lengths (shoulder to hip joint):
+# a tunic's, at the top of the thighs.
+TOP_MAX_HEM = 1.2
+
 
 def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
     """Body positions for the garment's torso landmarks, the upright similarity (2x3) that
@@ -346,6 +355,18 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     sh_line = (t["l_shoulder"] + t["r_shoulder"]) / 2
     sh_line = mid_sh + float(np.dot(sh_line - mid_sh, d)) * d  # on the body axis
     g_sh_mid = (g_l_sh + g_r_sh) / 2
+    if garment.category == Category.TOPS:
+        # A top ends above the crotch (else it is a dress): its hem lies at most this far below the
+        # shoulder joints, in torso lengths (hip joints at 1). A hem that would land lower says the
+        # garment's shoulders were measured too close together (a dolman or dropped sleeve has no
+        # seam to find, a print's edge can split the cut-out), which makes every length and width
+        # too large: the scale comes down so the hem lands there, and the sleeves shrink with it.
+        g_hem_depth = float((point(lm, "l_hem")[1] + point(lm, "r_hem")[1]) / 2 - g_sh_mid[1])
+        # (Hips found at a dress's waist seam make a torso shorter than any body's, shoulder joint to
+        # hip joint being about 1.3 to 1.6 shoulder widths: then the cap would crop the top.)
+        room = TOP_MAX_HEM * max(torso_len, 1.3 * sw) - float(np.dot(sh_line - mid_sh, d))
+        if g_hem_depth > 0 and k * g_hem_depth > room:
+            k = room / g_hem_depth
 
     def half_width(g_half: float, centre: np.ndarray, fallback: float) -> float:
         """The garment's half width at this level, symmetric, covering the body with ease but no
