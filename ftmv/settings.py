@@ -381,10 +381,25 @@ SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["api.schema.canonical_endpoints"]
 # Failed API-key attempts per client address (api.auth_throttle): past the limit within the
 # window every API call from that address gets 429. Behind N trusted proxies the client address is
 # the N-th entry from the right of X-Forwarded-For.
-API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 20)
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 300)
 API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 600)
 API_TRUSTED_PROXIES = env_int("API_TRUSTED_PROXIES", 0)
 # Uploads and results of finished orders are deleted after this many days (orders and their metadata
 # stay); 0 keeps files forever. Swept by beat once an hour.
 MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30)
 CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_media", "schedule": 3600.0}
+
+# --- Hardening round 2 (issue 15) -------------------------------------------------------------------
+# The client address behind TLS proxies: the number of proxies in front of the web processes that the
+# operator controls. The client is then the address the outermost of them saw (X-Forwarded-For, counted
+# from the right). 0 (default): REMOTE_ADDR, X-Forwarded-For ignored (a client could forge it). Used by
+# the API's failed-key throttle and by allauth's login/sign-up rate limits.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", API_TRUSTED_PROXIES)
+API_TRUSTED_PROXIES = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Failed API-key attempts per key prefix per API_AUTH_FAILURE_WINDOW (the per-address limit above is far
+# higher, so one office behind one address is not locked out by one broken script).
+API_AUTH_FAILURE_LIMIT_PER_KEY = env_int("API_AUTH_FAILURE_LIMIT_PER_KEY", 20)
+# allauth: failed logins per client address far above one office's traffic (the per-account part is
+# accounts.adapter's backoff, which never locks the owner out).
+ACCOUNT_RATE_LIMITS = {"login_failed": "200/m/ip,5/300s/key"}

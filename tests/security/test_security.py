@@ -32,22 +32,31 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_failed_key_attempts_throttled_per_address(owner, settings):
     settings.API_AUTH_FAILURE_LIMIT = 5
     _, good_key = owner
-    guesser = client_for("ftmv_" + "x" * 59)
-    for _ in range(5):
-        assert guesser.get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 401
-    blocked = guesser.get("/api/v1/account", REMOTE_ADDR="203.0.113.7")
+    # Different made-up keys (different prefixes): only the address limit applies.
+    for i in range(5):
+        assert (
+            client_for(f"ftmv_{i:08d}" + "x" * 51).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 401
+        )
+    blocked = client_for("ftmv_" + "x" * 59).get("/api/v1/account", REMOTE_ADDR="203.0.113.7")
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
     shapes.check(blocked.json(), shapes.error("RATE_LIMIT_EXCEEDED"))
-    # The address is blocked whatever key it sends, so a correct guess is not revealed...
-    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 429
-    assert (
-        client_for(good_key).post("/api/v1/generate", {}, format="json", REMOTE_ADDR="203.0.113.7").status_code == 429
-    )
-    # ...while other addresses are unaffected, and successful calls never count.
-    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 200
-    assert guesser.get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 401
+    # A valid key from the same address (a colleague behind the same NAT) is never locked out...
+    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 200
+    # ...other addresses are unaffected, and successful calls never count.
+    assert client_for("ftmv_" + "x" * 59).get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 401
     for _ in range(20):
         assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_failed_attempts_on_one_key_prefix_throttled_from_any_address(owner, settings):
+    settings.API_AUTH_FAILURE_LIMIT_PER_KEY = 3
+    _, good_key = owner
+    # A guesser spreading attempts at one key over many addresses is slowed by the per-prefix count.
+    guess = good_key[:13] + "z" * 51
+    codes = [client_for(guess).get("/api/v1/account", REMOTE_ADDR=f"203.0.113.{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    # The owner of that key still gets in.
+    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.1").status_code == 200
 
 
 def test_missing_header_counts_as_a_failure_too(db, settings, clean_cache):
@@ -63,19 +72,47 @@ def test_missing_header_counts_as_a_failure_too(db, settings, clean_cache):
 
 def test_forwarded_address_used_only_behind_trusted_proxies(owner, settings):
     settings.API_AUTH_FAILURE_LIMIT = 2
-    guesser = client_for("ftmv_" + "y" * 59)
     # No trusted proxy: a client cannot dodge the limit by inventing X-Forwarded-For values.
     codes = [
-        guesser.get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="203.0.113.20").status_code
+        client_for(f"ftmv_{i:08d}" + "y" * 51)
+        .get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="203.0.113.20")
+        .status_code
         for i in range(3)
     ]
     assert codes == [401, 401, 429]
     settings.API_TRUSTED_PROXIES = 1  # behind one proxy: the address it appended is the client's
     codes = [
-        guesser.get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.1.{i}", REMOTE_ADDR="127.0.0.1").status_code
+        client_for(f"ftmv_{i:08d}" + "w" * 51)
+        .get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.1.{i}", REMOTE_ADDR="127.0.0.1")
+        .status_code
         for i in range(3)
     ]
     assert codes == [401, 401, 401]
+
+
+def test_trusted_proxy_setting_reaches_allauth():
+    from allauth import app_settings as allauth_settings
+    from django.conf import settings as live
+
+    assert live.TRUSTED_PROXY_COUNT == live.API_TRUSTED_PROXIES == allauth_settings.TRUSTED_PROXY_COUNT
+
+
+def test_failed_logins_behind_a_proxy_do_not_block_other_users(db, settings, clean_cache):
+    """Behind the TLS proxy (TRUSTED_PROXY_COUNT=1) ten failed logins with made-up e-mails from one
+    client do not stop another client's correct login."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    from allauth.account.models import EmailAddress
+
+    member, _ = make_user("member@example.com", credits=0)
+    member.set_password("correct horse battery")
+    member.save()
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for i in range(12):
+        attacker.post("/accounts/login/", {"login": f"nobody{i}@example.com", "password": "wrong"})
+    visitor = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.5")
+    response = visitor.post("/accounts/login/", {"login": "member@example.com", "password": "correct horse battery"})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/", response.content[:300]
 
 
 # --- keys never logged -----------------------------------------------------------------------------------
