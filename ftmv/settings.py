@@ -403,3 +403,10 @@ API_AUTH_FAILURE_LIMIT_PER_KEY = env_int("API_AUTH_FAILURE_LIMIT_PER_KEY", 20)
 # allauth: failed logins per client address far above one office's traffic (the per-account part is
 # accounts.adapter's backoff, which never locks the owner out).
 ACCOUNT_RATE_LIMITS = {"login_failed": "200/m/ip,5/300s/key"}
+# Webhooks (tryon.webhooks): deliveries run on their own queue (the Procfile's `webhooks` worker), so
+# slow receivers never hold up housekeeping; WEBHOOK_TIMEOUT is each attempt's total deadline. Networks
+# (CIDR) that webhooks may reach although not public, for operators with internal receivers.
+WEBHOOK_QUEUE = "webhooks"
+CELERY_TASK_ROUTES["tryon.webhooks.deliver_webhook"] = {"queue": WEBHOOK_QUEUE}
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+CELERY_BEAT_SCHEDULE["resume-webhooks"] = {"task": "tryon.webhooks.resume_webhooks", "schedule": 60.0}
