@@ -26,6 +26,8 @@ from rest_framework.authentication import get_authorization_header
 from accounts.apikeys import KEY_PREFIX, LOOKUP_LENGTH
 from tryon.ratelimit import incr_counter  # atomic on both cache backends
 
+from .exceptions import OUTAGES, outside_drf_response
+
 API_PREFIX = "/api/"
 
 
@@ -81,10 +83,13 @@ class FailedAuthThrottleMiddleware:
         response = self.get_response(request)
         if response.status_code != 401 or not request.path.startswith(API_PREFIX):
             return response
-        over = record_failure(f"ip:{client_address(request)}") > settings.API_AUTH_FAILURE_LIMIT
-        prefix = _presented_prefix(request)
-        if prefix:
-            over |= record_failure(f"key:{prefix}") > settings.API_AUTH_FAILURE_LIMIT_PER_KEY
+        try:
+            over = record_failure(f"ip:{client_address(request)}") > settings.API_AUTH_FAILURE_LIMIT
+            prefix = _presented_prefix(request)
+            if prefix:
+                over |= record_failure(f"key:{prefix}") > settings.API_AUTH_FAILURE_LIMIT_PER_KEY
+        except OUTAGES as exc:
+            return outside_drf_response(exc)
         if not over:
             return response
         now = time.time()
@@ -102,3 +107,10 @@ class FailedAuthThrottleMiddleware:
         )
         throttled["Retry-After"] = str(retry)
         return throttled
+
+    def process_exception(self, request, exception):
+        # Exceptions that escape an API view past DRF's handler (finalize_response's cache read while
+        # the cache is down...) get the documented JSON shape too, not Django's HTML 500.
+        if request.path.startswith(API_PREFIX):
+            return outside_drf_response(exception)
+        return None

@@ -18,7 +18,7 @@ from tryon.selectors import account_counts, find_order, orders_of
 from tryon.services import order_submit
 
 from .authentication import ApiKeyAuthentication
-from .exceptions import api_exception_handler
+from .exceptions import OUTAGES, api_exception_handler
 from .serializers import (
     AcceptedSerializer,
     AccountSerializer,
@@ -58,7 +58,10 @@ class ApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         user = getattr(request, "_user", None)  # set once authentication ran; None when it failed
         if user is not None and not response.has_header("X-RateLimit-Limit"):
-            window = getattr(request, "ratelimit_window", None) or ratelimit.generate_window(user)
+            try:
+                window = getattr(request, "ratelimit_window", None) or ratelimit.generate_window(user)
+            except OUTAGES:
+                return response  # the cache is down: the answer (a 503 already, or data) goes without headers
             for name, value in ratelimit.headers_for(window).items():
                 response[name] = value
         return response
