@@ -410,3 +410,8 @@ WEBHOOK_QUEUE = "webhooks"
 CELERY_TASK_ROUTES["tryon.webhooks.deliver_webhook"] = {"queue": WEBHOOK_QUEUE}
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
 CELERY_BEAT_SCHEDULE["resume-webhooks"] = {"task": "tryon.webhooks.resume_webhooks", "schedule": 60.0}
+# Every request body, multipart uploads included, is limited to MAX_REQUEST_BYTES (core.security); first,
+# so nothing reads a body that is refused.
+MIDDLEWARE.insert(0, "core.security.RequestSizeLimitMiddleware")
+# A load balancer's plain-http health check is answered, not redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

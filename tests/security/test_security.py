@@ -355,3 +355,52 @@ def test_web_isolation_orders_files_keys_purchases(tenants):
         html = theirs.get(page).content.decode()
         assert f"/orders/{order.pk}/" not in html and key.prefix not in html and str(purchase.public_id) not in html
     assert Order.objects.for_user(tenants["other"]).count() == 0
+
+
+# --- one request-size limit everywhere (issue 15, point 5) ------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/tryon/new/", "/catalog/new/", "/accounts/signup/"])
+def test_oversized_multipart_bodies_refused_before_reading(db, settings, tmp_path, url):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.API_MAX_REQUEST_BYTES = 20_000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1_000  # so an accepted upload would land in the temp folder
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    upload = SimpleUploadedFile("big.jpg", b"\xff" * 60_000, content_type="image/jpeg")
+    response = Client().post(url, {"login": "a@example.com", "password": "x", "person_image": upload})
+    assert response.status_code == 413, response.status_code
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_oversized_api_body_is_json_413(owner, settings):
+    settings.API_MAX_REQUEST_BYTES = 20_000
+    response = client_for(owner[1]).post(
+        "/api/v1/generate", {"person_image": "A" * 30_000, "clothing_image": "A"}, format="json"
+    )
+    assert response.status_code == 413
+    shapes.check(response.json(), shapes.error("PAYLOAD_TOO_LARGE"))
+
+
+# --- /healthz answered over plain http in production (issue 15, point 10) ---------------------------------
+
+
+def test_healthz_not_redirected_to_https_in_production(tmp_path):
+    probe = (
+        "import django;django.setup();from django.test import Client;"
+        "c=Client(SERVER_NAME='shop.example.com');"
+        "print(c.get('/healthz').status_code, c.get('/pricing/').status_code)"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 60,
+        "ALLOWED_HOSTS": "shop.example.com",
+        "DJANGO_SETTINGS_MODULE": "ftmv.settings",
+        "FTMV_VAR_DIR": str(tmp_path),  # not the developer's instance
+    }
+    env.pop("FTMV_TESTING", None)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    codes = result.stdout.split()
+    assert len(codes) == 2, result.stdout + result.stderr
+    assert codes[0] in ("200", "503") and codes[1] == "301", result.stdout + result.stderr
