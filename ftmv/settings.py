@@ -415,3 +415,6 @@ CELERY_BEAT_SCHEDULE["resume-webhooks"] = {"task": "tryon.webhooks.resume_webhoo
 MIDDLEWARE.insert(0, "core.security.RequestSizeLimitMiddleware")
 # A load balancer's plain-http health check is answered, not redirected to https.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# One decoded image's memory at its own bit depth (tryon.validation), checked from the header before
+# decoding: 40 Mpx of 8-bit RGBA fit; a 16-bit RGBA image (8 bytes a pixel) must be half that. More -> 413.
+API_MAX_IMAGE_DECODED_BYTES = env_int("API_MAX_IMAGE_DECODED_BYTES", 160_000_000)
