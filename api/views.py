@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from tryon import ratelimit
 from tryon.errors import InvalidRequest, NotFound, PayloadTooLarge
 from tryon.order_request import GenerateRequestSerializer
-from tryon.presenters import accepted_json, base_url_for, order_json, webhook_secret
+from tryon.presenters import base_url_for, order_json, webhook_secret
 from tryon.selectors import account_counts, find_order, orders_of
 from tryon.services import order_submit
 
@@ -95,13 +95,11 @@ class GenerateView(ApiView):
             # Read only once the call is counted: a body that does not parse is a counted call too.
             read_fields=lambda: request.data,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
-            # The raw body is the idempotency fingerprint (reading it applies Django's size limit).
-            read_body=lambda: request._request.body,
             base_url=base_url_for(request),
         )
         request.ratelimit_window = submitted.window
         headers = {} if submitted.created else {"Idempotent-Replayed": "true"}
-        return Response(accepted_json(submitted.order), status=202, headers=headers)
+        return Response(submitted.response, status=202, headers=headers)
 
 
 class OrderDetailView(ApiView):
