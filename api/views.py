@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from tryon.services import order_submit
 
 from .authentication import ApiKeyAuthentication
 from .exceptions import OUTAGES, api_exception_handler
+from .parsers import BoundedJSONParser
 from .serializers import (
     AcceptedSerializer,
     AccountSerializer,
@@ -41,7 +42,7 @@ class ApiView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes: list = []
     counts_as_poll = True
@@ -68,7 +69,7 @@ class ApiView(APIView):
 
 
 class GenerateView(ApiView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     counts_as_poll = False
 
     @extend_schema(
@@ -83,7 +84,13 @@ class GenerateView(ApiView):
                 description="Same key and body within 24 h: the first response, charged once.",
             )
         ],
-        responses={202: AcceptedSerializer, 402: ErrorSerializer, 413: ErrorSerializer, **ERRORS},
+        responses={
+            202: AcceptedSerializer,
+            402: ErrorSerializer,
+            413: ErrorSerializer,
+            422: ErrorSerializer,  # Idempotency-Key reused with a different request
+            **ERRORS,
+        },
     )
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -127,7 +134,9 @@ class OrderListView(ApiView):
             raise InvalidRequest("page and page_size must be whole numbers.") from None
         orders = orders_of(request.user)
         total = orders.count()
-        rows = orders.prefetch_related("files")[(page - 1) * size : page * size]
+        # A page past the end is empty without asking the database: an offset of 10**20 overflows its
+        # integer type (a 500) although the answer is plainly "no orders".
+        rows = orders.prefetch_related("files")[(page - 1) * size : page * size] if (page - 1) * size < total else []
         base = base_url_for(request)
         path = base + request.path
 
@@ -179,7 +188,7 @@ class NotFoundView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def get_exception_handler(self):
         return api_exception_handler

@@ -61,7 +61,7 @@ class OptionsSerializer(serializers.Serializer):
         if isinstance(data, str):  # multipart: options as a JSON string
             try:
                 data = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
                 raise serializers.ValidationError("Must be a JSON object.") from None
         if not isinstance(data, Mapping):
             raise serializers.ValidationError("Must be a JSON object.")
