@@ -19,12 +19,11 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from rest_framework.authentication import get_authorization_header
 
 from accounts.apikeys import KEY_PREFIX, LOOKUP_LENGTH
-from tryon.ratelimit import incr_counter  # atomic on both cache backends
+from tryon.ratelimit import incr_counter, read_counters  # atomic on both cache backends
 
 from .exceptions import OUTAGES, outside_drf_response
 
@@ -67,7 +66,8 @@ def _presented_prefix(request) -> str:
 
 def failures(address: str, now: float | None = None) -> int:
     start, _ = _window(time.time() if now is None else now)
-    return cache.get(_key(f"ip:{address}", start), 0)
+    key = _key(f"ip:{address}", start)
+    return read_counters([key]).get(key, 0)
 
 
 def record_failure(scope: str) -> int:
