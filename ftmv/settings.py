@@ -418,3 +418,5 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # One decoded image's memory at its own bit depth (tryon.validation), checked from the header before
 # decoding: 40 Mpx of 8-bit RGBA fit; a 16-bit RGBA image (8 bytes a pixel) must be half that. More -> 413.
 API_MAX_IMAGE_DECODED_BYTES = env_int("API_MAX_IMAGE_DECODED_BYTES", 160_000_000)
+# Sign-up answers in the same time for registered and new e-mail addresses (accounts.forms.SignupForm).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
