@@ -400,9 +400,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Failed API-key attempts per key prefix per API_AUTH_FAILURE_WINDOW (the per-address limit above is far
 # higher, so one office behind one address is not locked out by one broken script).
 API_AUTH_FAILURE_LIMIT_PER_KEY = env_int("API_AUTH_FAILURE_LIMIT_PER_KEY", 20)
-# allauth: failed logins per client address far above one office's traffic (the per-account part is
-# accounts.adapter's backoff, which never locks the owner out).
-ACCOUNT_RATE_LIMITS = {"login_failed": "200/m/ip,5/300s/key"}
+# allauth: failed logins per client address far above one office's traffic. No per-account lock (it let
+# anyone lock an owner out): accounts.adapter backs off per (address, account) instead.
+ACCOUNT_RATE_LIMITS = {"login_failed": "200/m/ip"}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+LOGIN_FAILURES_FREE = env_int("LOGIN_FAILURES_FREE", 5)  # wrong passwords per address and account before waits
+LOGIN_BACKOFF_MAX = env_int("LOGIN_BACKOFF_MAX", 900)  # seconds: the longest wait between tries
 # Webhooks (tryon.webhooks): deliveries run on their own queue (the Procfile's `webhooks` worker), so
 # slow receivers never hold up housekeeping; WEBHOOK_TIMEOUT is each attempt's total deadline. Networks
 # (CIDR) that webhooks may reach although not public, for operators with internal receivers.

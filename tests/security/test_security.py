@@ -404,3 +404,47 @@ def test_healthz_not_redirected_to_https_in_production(tmp_path):
     codes = result.stdout.split()
     assert len(codes) == 2, result.stdout + result.stderr
     assert codes[0] in ("200", "503") and codes[1] == "301", result.stdout + result.stderr
+
+
+# --- wrong passwords slow the guesser, never lock the owner out (issue 15, point 15) -----------------------
+
+
+def _member(password: str = "correct horse battery"):
+    from allauth.account.models import EmailAddress
+
+    member, _ = make_user("known@example.com", credits=0)
+    member.set_password(password)
+    member.save()
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    return member
+
+
+def _login(address: str, password: str) -> int:
+    client = Client(REMOTE_ADDR=address)
+    response = client.post("/accounts/login/", {"login": "known@example.com", "password": password})
+    return response.status_code
+
+
+def test_wrong_passwords_do_not_lock_the_owner_out(db, clean_cache):
+    _member()
+    for _ in range(8):
+        assert _login("203.0.113.50", "guess") == 200  # the form again, with an error
+    assert _login("198.51.100.60", "correct horse battery") == 302  # the owner, elsewhere, gets in
+
+
+def test_guesses_from_one_address_back_off_exponentially(db, clean_cache, monkeypatch):
+    from accounts import adapter
+
+    _member()
+    now = [1_000_000.0]
+    monkeypatch.setattr(adapter, "_now", lambda: now[0])
+    for _ in range(5):
+        assert _login("203.0.113.51", "guess") == 200
+    # Five failures: the next try from this address waits 1 s, even with the right password...
+    assert _login("203.0.113.51", "correct horse battery") == 200
+    now[0] += 1.1
+    assert _login("203.0.113.51", "guess") == 200  # sixth failure: the wait is now 2 s
+    now[0] += 1.1
+    assert _login("203.0.113.51", "correct horse battery") == 200  # still waiting
+    now[0] += 1.0
+    assert _login("203.0.113.51", "correct horse battery") == 302  # after the wait the owner gets in
