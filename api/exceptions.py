@@ -81,7 +81,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
-def outside_drf_response(exc: Exception) -> JsonResponse:
+def outside_drf_response(exc: BaseException) -> JsonResponse:
     """The JSON error for an exception that escaped DRF's handler under /api/ (a middleware's cache
     call, finalize_response): 503 for a backend outage, else 500; never Django's HTML page."""
     if isinstance(exc, OUTAGES):

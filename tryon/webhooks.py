@@ -68,7 +68,7 @@ def resolve_allowed(url: str) -> tuple[str, str, int, str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise DeliveryError(f"cannot resolve {host}") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     # Every address must be allowed, not just the one we pick: a mixed answer is a rebinding attempt.
     if not addresses or not all(address_allowed(a) for a in addresses):
         raise DeliveryError(f"{host} resolves to an address that is not allowed")
