@@ -108,7 +108,8 @@ def post_pinned(url: str, body: bytes, headers: dict[str, str], deadline: float)
             conn.sock = sock
         default_port = 443 if scheme == "https" else 80
         conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", host if port == default_port else f"{host}:{port}")
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal goes in brackets
+        conn.putheader("Host", name if port == default_port else f"{name}:{port}")
         for name, value in {**headers, "Content-Length": str(len(body)), "Connection": "close"}.items():
             conn.putheader(name, value)
         conn.endheaders(body)
