@@ -9,11 +9,24 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from tryon.errors import ApiError, error_body, first_error
+
+try:  # the redis client is installed with the requirements, but the cache may be the database one
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    _REDIS_OUTAGES: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
+except ImportError:  # pragma: no cover
+    _REDIS_OUTAGES = ()
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+# A backend the request depends on is down (database, cache/rate-limit store, broker): the documented
+# 503 SERVICE_UNAVAILABLE, never a 500, so clients retry and operators see the cause in the log.
+OUTAGES: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, BrokerOperationalError, *_REDIS_OUTAGES)
 
 logger = logging.getLogger("tryon.api")  # the name operators' log filters already use
 
@@ -54,8 +67,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         status, code, message, details = 403, "FORBIDDEN", "Forbidden.", {}
     elif isinstance(exc, RequestDataTooBig):
         status, code, message, details = 413, "PAYLOAD_TOO_LARGE", "The request body is too large.", {}
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.exception("database unavailable")
+    elif isinstance(exc, OUTAGES):
+        logger.error("backend unavailable: %s", type(exc).__name__, exc_info=exc)
         status, code, message, details = 503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", {}
     else:
         # No stack trace or exception text reaches the client; the log has it.
@@ -66,3 +79,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def outside_drf_response(exc: BaseException) -> JsonResponse:
+    """The JSON error for an exception that escaped DRF's handler under /api/ (a middleware's cache
+    call, finalize_response): 503 for a backend outage, else 500; never Django's HTML page."""
+    if isinstance(exc, OUTAGES):
+        logger.error("backend unavailable: %s", type(exc).__name__, exc_info=exc)
+        body = error_body("SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please retry later.", {})
+        response = JsonResponse(body, status=503)
+        response["Retry-After"] = "5"
+        return response
+    logger.error("unhandled API error outside the view", exc_info=exc)
+    return JsonResponse(error_body("INTERNAL_ERROR", "An internal error occurred. Please retry later.", {}), status=500)

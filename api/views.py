@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -13,12 +13,13 @@ from rest_framework.views import APIView
 from tryon import ratelimit
 from tryon.errors import InvalidRequest, NotFound, PayloadTooLarge
 from tryon.order_request import GenerateRequestSerializer
-from tryon.presenters import accepted_json, base_url_for, order_json, webhook_secret
+from tryon.presenters import base_url_for, order_json, webhook_secret
 from tryon.selectors import account_counts, find_order, orders_of
 from tryon.services import order_submit
 
 from .authentication import ApiKeyAuthentication
-from .exceptions import api_exception_handler
+from .exceptions import OUTAGES, api_exception_handler
+from .parsers import BoundedJSONParser
 from .serializers import (
     AcceptedSerializer,
     AccountSerializer,
@@ -41,7 +42,7 @@ class ApiView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes: list = []
     counts_as_poll = True
@@ -58,14 +59,17 @@ class ApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         user = getattr(request, "_user", None)  # set once authentication ran; None when it failed
         if user is not None and not response.has_header("X-RateLimit-Limit"):
-            window = getattr(request, "ratelimit_window", None) or ratelimit.generate_window(user)
+            try:
+                window = getattr(request, "ratelimit_window", None) or ratelimit.generate_window(user)
+            except OUTAGES:
+                return response  # the cache is down: the answer (a 503 already, or data) goes without headers
             for name, value in ratelimit.headers_for(window).items():
                 response[name] = value
         return response
 
 
 class GenerateView(ApiView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     counts_as_poll = False
 
     @extend_schema(
@@ -80,7 +84,13 @@ class GenerateView(ApiView):
                 description="Same key and body within 24 h: the first response, charged once.",
             )
         ],
-        responses={202: AcceptedSerializer, 402: ErrorSerializer, 413: ErrorSerializer, **ERRORS},
+        responses={
+            202: AcceptedSerializer,
+            402: ErrorSerializer,
+            413: ErrorSerializer,
+            422: ErrorSerializer,  # Idempotency-Key reused with a different request
+            **ERRORS,
+        },
     )
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -92,13 +102,11 @@ class GenerateView(ApiView):
             # Read only once the call is counted: a body that does not parse is a counted call too.
             read_fields=lambda: request.data,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
-            # The raw body is the idempotency fingerprint (reading it applies Django's size limit).
-            read_body=lambda: request._request.body,
             base_url=base_url_for(request),
         )
         request.ratelimit_window = submitted.window
         headers = {} if submitted.created else {"Idempotent-Replayed": "true"}
-        return Response(accepted_json(submitted.order), status=202, headers=headers)
+        return Response(submitted.response, status=202, headers=headers)
 
 
 class OrderDetailView(ApiView):
@@ -126,7 +134,9 @@ class OrderListView(ApiView):
             raise InvalidRequest("page and page_size must be whole numbers.") from None
         orders = orders_of(request.user)
         total = orders.count()
-        rows = orders.prefetch_related("files")[(page - 1) * size : page * size]
+        # A page past the end is empty without asking the database: an offset of 10**20 overflows its
+        # integer type (a 500) although the answer is plainly "no orders".
+        rows = orders.prefetch_related("files")[(page - 1) * size : page * size] if (page - 1) * size < total else []
         base = base_url_for(request)
         path = base + request.path
 
@@ -178,7 +188,7 @@ class NotFoundView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def get_exception_handler(self):
         return api_exception_handler

@@ -227,7 +227,7 @@ def main() -> int:
                     "ftmv",
                     "worker",
                     "-Q",
-                    "images,default",
+                    "images,default,webhooks",
                     "--concurrency",
                     "1",
                     "--loglevel",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -285,6 +286,13 @@ def _fulfil(purchase: Purchase, session: dict) -> str:
     return f"granted {purchase.credits} credits"
 
 
+def _purchase_exists(public_id: object) -> bool:
+    try:
+        return Purchase.objects.filter(public_id=uuid.UUID(str(public_id))).exists()
+    except ValueError:  # not even a UUID: not one of ours
+        return False
+
+
 def _on_charge_refunded(charge: dict, record: StripeEvent) -> str:
     """Take back credits in proportion to the amount refunded so far. What is already spent cannot be
     taken back: the balance goes negative by that much, visible in the admin and settled by the next
@@ -295,10 +303,16 @@ def _on_charge_refunded(charge: dict, record: StripeEvent) -> str:
         Purchase.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first() if intent_id else None
     )
     if purchase is None:
-        if ours:
+        if ours and _purchase_exists(ours):
             # Our charge, but the payment's own event has not been applied yet (Stripe does not
             # guarantee order): ask Stripe to deliver this one again later.
             raise RetryLater(f"refund for purchase {ours} arrived before its payment")
+        if ours:
+            # Metadata names a purchase this site never had (another instance on the same Stripe
+            # account, a restored database...): no delivery will ever find it, so answering 503 would
+            # only make Stripe retry for days and then disable the endpoint. Acknowledged and logged.
+            log.warning("charge.refunded %s names purchase %s, unknown here: ignored", charge.get("id"), ours)
+            return "ignored: unknown purchase"
         return "ignored: no matching purchase"
     record.purchase = purchase
     if purchase.status not in (Purchase.Status.PAID, Purchase.Status.REFUNDED):

@@ -16,3 +16,17 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} pid {self.pid} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Counter(models.Model):
+    """A shared counter (rate limits) for installs without Redis: one row per key, changed by a single
+    INSERT ... ON CONFLICT DO UPDATE ... RETURNING statement (core.counters), atomic on SQLite and
+    PostgreSQL alike. Django's database cache cannot do that: its incr() is a read and a write, so
+    parallel requests lost updates and bursts passed the limits."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.BigIntegerField(default=0)
+    expires_at = models.FloatField(db_index=True, help_text="Unix time after which the count starts again.")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"

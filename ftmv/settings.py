@@ -381,10 +381,45 @@ SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["api.schema.canonical_endpoints"]
 # Failed API-key attempts per client address (api.auth_throttle): past the limit within the
 # window every API call from that address gets 429. Behind N trusted proxies the client address is
 # the N-th entry from the right of X-Forwarded-For.
-API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 20)
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 300)
 API_AUTH_FAILURE_WINDOW = env_int("API_AUTH_FAILURE_WINDOW", 600)
 API_TRUSTED_PROXIES = env_int("API_TRUSTED_PROXIES", 0)
 # Uploads and results of finished orders are deleted after this many days (orders and their metadata
 # stay); 0 keeps files forever. Swept by beat once an hour.
 MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30)
 CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_media", "schedule": 3600.0}
+
+# --- Hardening round 2 (issue 15) -------------------------------------------------------------------
+# The client address behind TLS proxies: the number of proxies in front of the web processes that the
+# operator controls. The client is then the address the outermost of them saw (X-Forwarded-For, counted
+# from the right). 0 (default): REMOTE_ADDR, X-Forwarded-For ignored (a client could forge it). Used by
+# the API's failed-key throttle and by allauth's login/sign-up rate limits.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", API_TRUSTED_PROXIES)
+API_TRUSTED_PROXIES = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Failed API-key attempts per key prefix per API_AUTH_FAILURE_WINDOW (the per-address limit above is far
+# higher, so one office behind one address is not locked out by one broken script).
+API_AUTH_FAILURE_LIMIT_PER_KEY = env_int("API_AUTH_FAILURE_LIMIT_PER_KEY", 20)
+# allauth: failed logins per client address far above one office's traffic. No per-account lock (it let
+# anyone lock an owner out): accounts.adapter backs off per (address, account) instead.
+ACCOUNT_RATE_LIMITS = {"login_failed": "200/m/ip"}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+LOGIN_FAILURES_FREE = env_int("LOGIN_FAILURES_FREE", 5)  # wrong passwords per address and account before waits
+LOGIN_BACKOFF_MAX = env_int("LOGIN_BACKOFF_MAX", 900)  # seconds: the longest wait between tries
+# Webhooks (tryon.webhooks): deliveries run on their own queue (the Procfile's `webhooks` worker), so
+# slow receivers never hold up housekeeping; WEBHOOK_TIMEOUT is each attempt's total deadline. Networks
+# (CIDR) that webhooks may reach although not public, for operators with internal receivers.
+WEBHOOK_QUEUE = "webhooks"
+CELERY_TASK_ROUTES["tryon.webhooks.deliver_webhook"] = {"queue": WEBHOOK_QUEUE}
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+CELERY_BEAT_SCHEDULE["resume-webhooks"] = {"task": "tryon.webhooks.resume_webhooks", "schedule": 60.0}
+# Every request body, multipart uploads included, is limited to MAX_REQUEST_BYTES (core.security); first,
+# so nothing reads a body that is refused.
+MIDDLEWARE.insert(0, "core.security.RequestSizeLimitMiddleware")
+# A load balancer's plain-http health check is answered, not redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# One decoded image's memory at its own bit depth (tryon.validation), checked from the header before
+# decoding: 40 Mpx of 8-bit RGBA fit; a 16-bit RGBA image (8 bytes a pixel) must be half that. More -> 413.
+API_MAX_IMAGE_DECODED_BYTES = env_int("API_MAX_IMAGE_DECODED_BYTES", 160_000_000)
+# Sign-up answers in the same time for registered and new e-mail addresses (accounts.forms.SignupForm).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}

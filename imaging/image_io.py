@@ -17,19 +17,25 @@ def load_rgb(source: str | Path | bytes | Image.Image) -> np.ndarray:
         image = Image.open(io.BytesIO(source))
     else:
         image = Image.open(source)
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16L", "I;16B", "I"):
-        # 16-bit greyscale (PNG): convert("RGB") clips every value above 255 to white; scale instead.
-        grey = np.asarray(image).astype(np.float32)
-        if image.mode != "I" or grey.max() > 255:
-            grey /= 257.0
-        image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8), "L")
+    image = to_8bit(ImageOps.exif_transpose(image))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels become white, as on a product page, not black.
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image)
     return np.asarray(image.convert("RGB"))
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit greyscale (PNG "I;16", "I", float "F") as 8-bit "L", scaled, not clipped:
+    Pillow's convert("RGB"/"L") clips every value above 255 to white (a 16-bit photo turns all white).
+    Every other mode is returned as it is (16-bit RGB(A) PNGs are already read as 8-bit by Pillow)."""
+    if image.mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return image
+    grey = np.asarray(image).astype(np.float32)
+    if image.mode.startswith("I;16") or grey.max() > 255:
+        grey /= 257.0 if grey.max() <= 65535 else max(float(grey.max()) / 255.0, 1.0)
+    return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8), "L")
 
 
 def resize_long_side(rgb: np.ndarray, long_side: int) -> np.ndarray:

@@ -54,7 +54,7 @@ class WorkerProcess:
                 "ftmv",
                 "worker",
                 "-Q",
-                "images,default",
+                "images,default,webhooks",
                 "--concurrency",
                 "1",
                 "--loglevel",

@@ -51,6 +51,21 @@ def order_start(order_id: int) -> Order | None:
     return order
 
 
+def order_return_to_queue(order_id: int) -> bool:
+    """An attempt interrupted by a clean shutdown (Ctrl-C of `make run`, a deploy's SIGTERM): the order goes
+    back to pending without spending an attempt, so the next worker runs it at once instead of the stuck
+    sweep failing it minutes later. False when it is not in progress (finished meanwhile)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != Order.Status.IN_PROGRESS:
+            return False
+        order.status = Order.Status.PENDING
+        order.stage = "requeued"  # not a pipeline stage: the page shows it as "Requeued"
+        order.attempts = max(0, order.attempts - 1)
+        order.save(update_fields=["status", "stage", "attempts"])
+    return True
+
+
 def order_progress(order_id: int, stage: str, percent: int) -> None:
     """Record a pipeline stage; progress never goes backwards and stays below 100 until completion."""
     percent = max(0, min(99, int(percent)))

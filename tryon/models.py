@@ -47,6 +47,9 @@ class Order(models.Model):
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_attempts = models.PositiveSmallIntegerField(default=0)
     webhook_delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the next delivery attempt is due (or, while one runs, when its lease ends): beat's
+    # resume_webhooks re-queues deliveries whose message was lost with a crashed worker.
+    webhook_next_at = models.DateTimeField(null=True, blank=True)
 
     idempotency_key = models.CharField(max_length=255, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from .models import Order
+from .netguard import url_refusal
 
 TRYON_IMAGES = ("person_image", "clothing_image")
 CATALOG_IMAGES = ("product_image",)
@@ -60,7 +61,7 @@ class OptionsSerializer(serializers.Serializer):
         if isinstance(data, str):  # multipart: options as a JSON string
             try:
                 data = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
                 raise serializers.ValidationError("Must be a JSON object.") from None
         if not isinstance(data, Mapping):
             raise serializers.ValidationError("Must be a JSON object.")
@@ -97,6 +98,14 @@ class GenerateRequestSerializer(serializers.Serializer):
         max_length=500,
         help_text="POSTed the final order JSON, signed (X-Ftmv-Signature)",
     )
+
+    def validate_webhook_url(self, value: str) -> str:
+        # Literal non-public addresses are refused now (the client learns at once); host names are checked
+        # again at each delivery, on the address actually connected to (tryon.webhooks).
+        refusal = url_refusal(value) if value else ""
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return value
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):

@@ -4,6 +4,7 @@ to the clock hour / UTC day. (The API's polling budget, api.throttling, uses the
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -11,7 +12,11 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
 
+from core.counters import counter_add, counters_get
+
 from .errors import RateLimited
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,25 +48,32 @@ def _keys(user_id: int, now: float) -> tuple[str, str, int, int]:
     return f"rl:gen:h:{user_id}:{hour}", f"rl:gen:d:{user_id}:{day}", hour_end, day_end
 
 
-# Redis increments atomically and keeps the key's expiry. Django's generic incr() (database cache)
-# is get + set with the *default* timeout, which would let an hourly counter expire after 5 minutes:
-# there we set with the window's own timeout instead (still read-modify-write: a burst of parallel
-# calls may be counted one or two short).
+# Counters are atomic on both backends: Redis INCR (which keeps the key's expiry) when the cache is
+# Redis; otherwise one upsert statement on the database (core.counters), because Django's database cache
+# increments by reading and writing, so parallel requests lost counts and bursts passed the limits.
 def incr_counter(key: str, ttl: int, delta: int = 1) -> int:
-    if _native_incr():
-        try:
-            return cache.incr(key, delta)
-        except ValueError:  # not there yet
-            if cache.add(key, delta, ttl):
-                return delta
-            return cache.incr(key, delta)
-    value = cache.get(key)
-    if value is None:
+    if not _native_incr():
+        return counter_add(key, delta, ttl)
+    try:
+        return cache.incr(key, delta)
+    except ValueError:  # not there yet (or expired)
         if cache.add(key, delta, ttl):
             return delta
-        value = cache.get(key, 0)
-    cache.set(key, value + delta, ttl)
-    return value + delta
+        return cache.incr(key, delta)
+
+
+def read_counters(keys: list[str]) -> dict[str, int]:
+    if not _native_incr():
+        return counters_get(keys)
+    return cache.get_many(keys)
+
+
+def _undo(key: str, ttl: int) -> None:
+    """Take back a count this call added (refused: the counters keep counting accepted calls only)."""
+    try:
+        incr_counter(key, ttl, -1)
+    except Exception:  # noqa: BLE001 - a count too many for the rest of the window is harmless
+        logger.warning("could not take back a refused call's count on %s", key)
 
 
 def _native_incr() -> bool:
@@ -92,32 +104,44 @@ def generate_window(user, now: float | None = None) -> Window:
     if memo is not None and time.monotonic() - memo[1] < WINDOW_MEMO_SECONDS:
         used = memo[0]
     else:
-        used = cache.get(hour_key, 0)
+        used = read_counters([hour_key]).get(hour_key, 0)
         _remember(user.pk, hour_end, used)
     return Window(plan_limits(user)["per_hour"], used, hour_end)
 
 
 def generate_hit(user) -> Window:
-    """Count one POST /generate call, or raise 429 when the hour or day budget is spent."""
+    """Count one POST /generate call, or raise 429 when the hour or day budget is spent.
+
+    Counted first and checked on the value the atomic increment returned: of N parallel calls exactly the
+    ones that fit the limit pass (a read, then a write, let a burst through). A refused call's counts are
+    taken back."""
     now = time.time()
     limits = plan_limits(user)
     hour_key, day_key, hour_end, day_end = _keys(user.pk, now)
-    counts = cache.get_many([hour_key, day_key])
-    hour = Window(limits["per_hour"], counts.get(hour_key, 0), hour_end)
-    day = Window(limits["per_day"], counts.get(day_key, 0), day_end)
+    hour_ttl, day_ttl = 3600 + 60, 86400 + 60
+    used = incr_counter(hour_key, hour_ttl)
+    refused: tuple[Window, str] | None = None
+    if used > limits["per_hour"]:
+        _undo(hour_key, hour_ttl)
+        refused = (Window(limits["per_hour"], limits["per_hour"], hour_end), "hourly")
+    else:
+        day_used = incr_counter(day_key, day_ttl)
+        if day_used > limits["per_day"]:
+            _undo(day_key, day_ttl)
+            _undo(hour_key, hour_ttl)
+            used -= 1
+            refused = (Window(limits["per_day"], limits["per_day"], day_end), "daily")
+    hour = Window(limits["per_hour"], min(used, limits["per_hour"]), hour_end)
     _remember(user.pk, hour_end, hour.used)
-    for window, name in ((hour, "hourly"), (day, "daily")):
-        if window.used >= window.limit:
-            raise RateLimited(
-                f"The {name} limit of {window.limit} generate requests for the {user.plan} plan is reached; "
-                f"retry in {window.retry_after(now)} s.",
-                details={"limit": window.limit, "window": name, "reset": window.reset},
-                headers={"Retry-After": str(window.retry_after(now)), **headers_for(hour)},
-            )
-    used = incr_counter(hour_key, 3600 + 60)
-    incr_counter(day_key, 86400 + 60)
-    _remember(user.pk, hour_end, used)
-    return Window(hour.limit, used, hour_end)
+    if refused is not None:
+        window, name = refused
+        raise RateLimited(
+            f"The {name} limit of {window.limit} generate requests for the {user.plan} plan is reached; "
+            f"retry in {window.retry_after(now)} s.",
+            details={"limit": window.limit, "window": name, "reset": window.reset},
+            headers={"Retry-After": str(window.retry_after(now)), **headers_for(hour)},
+        )
+    return hour
 
 
 def headers_for(window: Window) -> dict[str, str]:

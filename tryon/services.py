@@ -8,6 +8,7 @@ store, queue, all or nothing. What happens to an order once a worker has it is t
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,7 +28,8 @@ from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields,
 from .lifecycle import delete_files, order_fail
 from .models import Order, OrderFile
 from .order_request import IMAGE_ROLES, GenerateRequestSerializer
-from .ratelimit import Window, generate_hit, plan_limits
+from .presenters import accepted_json
+from .ratelimit import Window, generate_hit, generate_window, plan_limits
 from .tasks import process_order
 from .thumbnails import thumbnail_name
 from .validation import ValidImage, image_input_bytes, validate_image
@@ -42,6 +46,7 @@ class Submitted:
     order: Order
     created: bool  # False: an earlier request with the same Idempotency-Key made this order
     window: Window  # the hourly generate window after this call was counted
+    response: dict  # the 202 body: for a replay, the first response's, not the order's current state
 
 
 def order_submit(
@@ -49,7 +54,6 @@ def order_submit(
     user,
     read_fields: Callable[[], object],
     idempotency_key: str = "",
-    read_body: Callable[[], bytes] | None = None,
     base_url: str = "",
     source: str = "api",
 ) -> Submitted:
@@ -63,20 +67,29 @@ def order_submit(
     4. the images, in field order: decoded, then checked (format, size, pixels, damage);
     5. credits, orders in flight, storage and the queue (``order_create``).
 
-    ``read_body`` gives the raw request for the idempotency fingerprint (only read with a key).
+    With an Idempotency-Key, as Stripe documents it: the same key with the same request (compared by
+    content, so a multipart retry with a new boundary is the same request) answers the first response and
+    is not a new call (no quota spent); the same key with a different request is refused with 422.
     Raises the ApiError subclasses of tryon.errors.
     """
-    window = generate_hit(user)
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidRequest(f"The Idempotency-Key header is longer than {IDEMPOTENCY_KEY_MAX} characters.")
     request_hash = ""
+    data: object = _UNREAD
     if idempotency_key:
-        request_hash = hashlib.sha256(read_body() if read_body else b"").hexdigest()
-        replay = order_find_idempotent(user=user, key=idempotency_key, request_hash=request_hash)
-        if replay is not None:
-            return Submitted(replay, False, window)
-
-    serializer = GenerateRequestSerializer(data=read_fields())
+        try:
+            data = read_fields()
+        except Exception as exc:  # noqa: BLE001 - a body that does not parse: counted below, then raised
+            data = exc
+        else:
+            request_hash = request_fingerprint(data)
+            replay = order_find_idempotent(user=user, key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return Submitted(replay, False, generate_window(user), first_response(replay))
+    window = generate_hit(user)
+    if isinstance(data, BaseException):
+        raise data
+    serializer = GenerateRequestSerializer(data=read_fields() if data is _UNREAD else data)
     if not serializer.is_valid():
         raise InvalidFields(serializer.errors)
     fields = serializer.validated_data
@@ -96,7 +109,55 @@ def order_submit(
         base_url=base_url,
         source=source,
     )
-    return Submitted(order, created, window)
+    response = accepted_json(order)
+    if idempotency_key and created:
+        cache.set(_first_response_key(order.pk), response, settings.IDEMPOTENCY_WINDOW_HOURS * 3600)
+    return Submitted(order, created, window, response if created else first_response(order))
+
+
+_UNREAD = object()
+
+
+def request_fingerprint(data: object) -> str:
+    """SHA-256 of a request's content, independent of its encoding: fields in name order, JSON values
+    canonical, uploaded files by their bytes (a multipart retry has a new boundary but the same content)."""
+    digest = hashlib.sha256()
+    if hasattr(data, "lists"):  # QueryDict (multipart, form): every value of every field
+        items = [(str(name), list(values)) for name, values in data.lists()]
+    elif isinstance(data, dict):
+        items = [(str(name), [value]) for name, value in data.items()]
+    else:
+        items = [("", [data])]
+    for name, values in sorted(items, key=lambda item: item[0]):
+        digest.update(json.dumps(name).encode() + b"=")
+        for one in values:
+            if isinstance(one, UploadedFile):
+                content = hashlib.sha256()
+                for chunk in one.chunks():
+                    content.update(chunk)
+                one.seek(0)  # read again when the order is created
+                digest.update(b"file:" + content.hexdigest().encode())
+            else:
+                digest.update(json.dumps(one, sort_keys=True, default=str).encode())
+            digest.update(b";")
+    return digest.hexdigest()
+
+
+def _first_response_key(order_id: int) -> str:
+    return f"idem:first:{order_id}"
+
+
+def first_response(order: Order) -> dict:
+    """The 202 body the order's first request got (stored for the idempotency window); rebuilt as it was
+    (pending, charged its cost) if the cache lost it."""
+    stored = cache.get(_first_response_key(order.pk))
+    if stored is not None:
+        return stored
+    return {
+        **accepted_json(order),
+        "status": Order.Status.PENDING,
+        "credits_used": order_cost(order.style, order.quantity),
+    }
 
 
 def order_cost(style: str, quantity: int | None) -> int:
@@ -119,7 +180,9 @@ def order_find_idempotent(*, user, key: str, request_hash: str) -> Order | None:
         return None
     if order.request_hash != request_hash:
         raise InvalidRequest(
-            "This Idempotency-Key was already used with a different request body.", details={"order_id": order.pk}
+            "This Idempotency-Key was already used with a different request body.",
+            status=422,  # Stripe's answer: the request is well-formed but conflicts with the key's first use
+            details={"order_id": order.pk},
         )
     return order
 

@@ -9,6 +9,8 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_shutting_down
+from celery.worker import state as worker_state
 from django.db import DatabaseError
 
 from imaging.errors import PipelineError
@@ -16,7 +18,14 @@ from imaging.image_io import encode_image, load_rgb
 from imaging.stages import Stage
 
 from .dispatch import run_order_pipeline
-from .lifecycle import StorageFailed, order_complete, order_fail, order_progress, order_start
+from .lifecycle import (
+    StorageFailed,
+    order_complete,
+    order_fail,
+    order_progress,
+    order_return_to_queue,
+    order_start,
+)
 from .models import Order, OrderFile
 
 logger = logging.getLogger(__name__)
@@ -95,3 +104,21 @@ def _read_input(record: OrderFile) -> bytes:
             return f.read()
     except OSError as exc:
         raise StorageFailed(f"could not read {record.file.name}") from exc
+
+
+@worker_shutting_down.connect
+def _return_orders_in_flight(sig: str = "", how: str = "", exitcode: int = 0, **kwargs) -> None:
+    """A worker asked to stop (SIGTERM/SIGINT: Ctrl-C of `make run`, honcho, a deploy) puts the orders it is
+    running back in the queue now, with a fresh message: its process manager kills it a few seconds later
+    (honcho: 5 s), long before an image finishes, and the embedded broker would not hand the message out
+    again. If the attempt still finishes before the kill, the requeued message finds the order done."""
+    for request in list(worker_state.active_requests):
+        if request.name != process_order.name or not request.args:
+            continue
+        order_id = int(request.args[0])
+        try:
+            if order_return_to_queue(order_id):
+                process_order.delay(order_id)
+                logger.warning("order %s interrupted by shutdown (%s): returned to the queue", order_id, sig)
+        except Exception:  # noqa: BLE001 - shutting down: the stuck-order sweep remains the safety net
+            logger.exception("order %s: could not return it to the queue at shutdown", order_id)

@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
 
+from imaging.image_io import to_8bit
+
 from .models import Order, OrderFile
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,8 @@ def make_thumbnail(data: bytes) -> bytes:
     """A JPEG no larger than THUMB_LONG_SIDE on its long side, upright, on white where transparent."""
     with Image.open(io.BytesIO(data)) as opened:
         opened.draft("RGB", (THUMB_LONG_SIDE, THUMB_LONG_SIDE))  # JPEG: decode at reduced scale
-        image = ImageOps.exif_transpose(opened)
+        # 16-bit greyscale scaled to 8 bits first: convert("RGB") below would clip it to white.
+        image = to_8bit(ImageOps.exif_transpose(opened))
         image.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
         if image.mode in ("RGBA", "LA", "P"):
             image = image.convert("RGBA")

@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -106,15 +107,23 @@ def validate_image(data: bytes, field: str) -> ValidImage:
             details={**details, "width": width, "height": height},
         )
     ext = ALLOWED_FORMATS[image.format]
+    decoded = decoded_bytes(image, data, ext)
+    if decoded > settings.API_MAX_IMAGE_DECODED_BYTES:
+        # Pixels alone undercount: a 16-bit RGBA PNG needs 8 bytes a pixel, twice an 8-bit one's 4.
+        raise PayloadTooLarge(
+            f"'{field}' is {width}x{height} and would take {decoded // 2**20} MB decoded "
+            f"(at most {settings.API_MAX_IMAGE_DECODED_BYTES // 2**20} MB); send a smaller or 8-bit image.",
+            details={**details, "width": width, "height": height, "decoded_bytes": decoded},
+        )
     if ext == "jpg" and len(data) * 8 < -(-width // 8) * -(-height // 8):
         # Every 8x8 block costs at least one bit: a file this small cannot hold the frame it claims
         # (libjpeg would silently pad the missing rows with grey instead of failing).
         raise InvalidImage(f"'{field}' is damaged or truncated: the image data cannot be decoded.", details=details)
-    orientation = _orientation(image)
+    orientation = _png_orientation(data) if ext == "png" else _orientation(image)
     try:
         stored = {"jpg": strip_jpeg_metadata, "png": strip_png_metadata}.get(ext, lambda d: d)(data)
         _test_decode(stored, ext)
-    except (OSError, SyntaxError, ValueError, IndexError, struct.error, Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, IndexError, struct.error, zlib.error, Image.DecompressionBombError):
         raise InvalidImage(
             f"'{field}' is damaged or truncated: the image data cannot be decoded.", details=details
         ) from None
@@ -124,6 +133,26 @@ def validate_image(data: bytes, field: str) -> ValidImage:
     return ValidImage(data=stored, ext=ext, width=width, height=height)
 
 
+def _png_orientation(data: bytes) -> int | None:
+    """The EXIF orientation of a PNG from its eXIf chunk, found by walking the chunks: Pillow's getexif()
+    on a PNG decodes the whole image first, in case the chunk comes after the image data."""
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"eXIf":
+            exif = Image.Exif()
+            try:
+                exif.load(data[pos + 8 : pos + 8 + length])
+                return exif.get(_EXIF_ORIENTATION)
+            except Exception:  # noqa: BLE001 - unreadable EXIF is ignored, and stripped below
+                return None
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return None
+
+
 def _orientation(image: Image.Image) -> int | None:
     try:
         return image.getexif().get(_EXIF_ORIENTATION)
@@ -131,7 +160,72 @@ def _orientation(image: Image.Image) -> int | None:
         return None
 
 
+# PNG colour type -> samples per pixel (greyscale, RGB, palette, grey + alpha, RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def decoded_bytes(image: Image.Image, data: bytes, ext: str) -> int:
+    """Bytes the decoded image takes at its own bit depth (read from the header, nothing decoded)."""
+    width, height = image.size
+    if ext == "png" and data[12:16] == b"IHDR":
+        depth, colour = data[24], data[25]
+        return width * height * _PNG_CHANNELS.get(colour, 4) * max(depth, 8) // 8
+    return width * height * max(len(image.getbands()), 3 if ext == "jpg" else 4)
+
+
+def _check_png_stream(data: bytes) -> None:
+    """Inflate the PNG's image data in 1 MB steps, counting bytes, never holding the image: the stream
+    must be complete and exactly as long as the header says (a truncated or padded one is damaged).
+    Pillow's load() would allocate the whole decoded image just to find that out."""
+    pos, idat, header = 8, [], b""
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        crc = data[pos + 8 + length : pos + 12 + length]
+        if len(body) < length or len(crc) < 4 or zlib.crc32(kind + body) != struct.unpack(">I", crc)[0]:
+            raise ValueError("damaged PNG chunk")
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    else:
+        raise ValueError("PNG without IEND")
+    if len(header) != 13 or not idat:
+        raise ValueError("PNG without a header or image data")
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    bits = _PNG_CHANNELS.get(colour, 4) * depth
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    expected = 0
+    for x0, y0, dx, dy in passes if interlace else [(0, 0, 1, 1)]:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            expected += rows * (1 + -(-columns * bits // 8))  # each row: a filter byte, then its samples
+    inflater = zlib.decompressobj()
+    total = 0
+    for chunk in idat:
+        pending = chunk
+        while pending:
+            total += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+            if total > expected:
+                raise ValueError("PNG image data longer than its size")
+    while not inflater.eof and total <= expected:
+        out = inflater.decompress(b"", 1 << 20)
+        if not out:
+            break
+        total += len(out)
+    if not inflater.eof or total != expected:
+        raise ValueError("truncated PNG image data")
+
+
 def _test_decode(data: bytes, ext: str) -> None:
+    if ext == "png":
+        _check_png_stream(data)
+        return
     image = Image.open(io.BytesIO(data))
     if ext == "jpg":
         # DCT scaling: decodes every scan but allocates 1/64 of the pixels.

@@ -159,3 +159,40 @@ def test_base64_variants_accepted(api, owner):
     )  # line-wrapped
     response = post_json(api, body)
     assert response.status_code == 202, response.content
+
+
+# --- inputs that used to answer 500 (issue 15, point 11) ------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [40, 900, 100_000])
+@pytest.mark.parametrize("idempotency_key", ["", "nested-1"])
+def test_deeply_nested_json_is_a_400(api, depth, idempotency_key):
+    body = "[" * depth + "]" * depth
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    response = api.post("/api/v1/generate", body, content_type="application/json", **headers)
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["error"]["code"] == "INVALID_REQUEST"
+    nested_options = '{"options": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    response = api.post("/api/v1/generate", nested_options, content_type="application/json", **headers)
+    assert response.status_code == 400, response.content[:200]
+
+
+def test_deeply_nested_multipart_options_is_a_400(api):
+    response = api.post(
+        "/api/v1/generate",
+        {"person_image": "x", "clothing_image": "y", "options": "[" * 100_000 + "]" * 100_000},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_REQUEST"
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", str(2**63), "1" + "0" * 40])
+def test_page_far_past_the_end_is_empty(api, page):
+    response = api.get(f"/api/v1/orders?page={page}")
+    assert response.status_code == 200, response.content[:200]
+    assert response.json()["orders"] == [] and response.json()["pagination"]["next"] is None
+
+
+def test_page_with_thousands_of_digits_is_a_400(api):
+    response = api.get("/api/v1/orders?page=" + "9" * 5000)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_REQUEST"

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import unittest.mock
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from billing.services import credits_balance
@@ -28,7 +29,48 @@ def test_idempotency_key_replays_and_charges_once(api, owner, tryon_body):
     other = api.post(
         "/api/v1/generate", {**tryon_body, "options": {"format": "png"}}, format="json", HTTP_IDEMPOTENCY_KEY="abc-123"
     )
-    assert other.status_code == 400 and other.json()["error"]["code"] == "INVALID_REQUEST"
+    assert other.status_code == 422 and other.json()["error"]["code"] == "INVALID_REQUEST"
+
+
+def _multipart_body() -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "person_image": SimpleUploadedFile("p.jpg", image_bytes(320, 480, seed=1), "image/jpeg"),
+        "clothing_image": SimpleUploadedFile("c.png", image_bytes(300, 300, fmt="PNG"), "image/png"),
+        "options": json.dumps({"quality": "standard", "format": "png"}),
+    }
+
+
+def test_identical_multipart_retry_is_a_replay(api, owner):
+    """A retried multipart request has a new boundary but the same content: the same request."""
+    first = api.post("/api/v1/generate", _multipart_body(), format="multipart", HTTP_IDEMPOTENCY_KEY="mp-1")
+    again = api.post("/api/v1/generate", _multipart_body(), format="multipart", HTTP_IDEMPOTENCY_KEY="mp-1")
+    assert first.status_code == again.status_code == 202, again.content
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    changed = _multipart_body()
+    changed["options"] = json.dumps({"quality": "high", "format": "png"})
+    other = api.post("/api/v1/generate", changed, format="multipart", HTTP_IDEMPOTENCY_KEY="mp-1")
+    assert other.status_code == 422
+    assert Order.objects.count() == 1
+
+
+def test_replays_spend_no_quota_and_answer_the_first_response(clean_cache, tryon_body):
+    from tests.api.conftest import client_for, make_user
+    from tryon.lifecycle import order_fail, order_start
+
+    user, key = make_user("replayer@example.com", credits=5, plan="free")  # 10 generate calls an hour
+    api = client_for(key)
+    first = api.post("/api/v1/generate", tryon_body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert first.status_code == 202
+    order_start(first.json()["order_id"])
+    order_fail(first.json()["order_id"], code="NO_PERSON", message="No person found.")
+    for _ in range(12):  # past the hourly limit if replays were counted
+        again = api.post("/api/v1/generate", tryon_body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+        assert again.status_code == 202, again.content
+        # The first response (pending, 1 credit), not the order's state now (failed, refunded).
+        assert again.json() == first.json()
+    assert int(again["X-RateLimit-Remaining"]) == 9
 
 
 def test_multipart_upload(api, owner):
@@ -91,12 +133,18 @@ def test_webhook_signed_delivery(api, owner, tryon_body, settings):
 
 def test_webhook_private_target_refused_in_production(api, tryon_body, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = False
+    refused = api.post("/api/v1/generate", {**tryon_body, "webhook_url": "http://127.0.0.1:9/x"}, format="json")
+    assert refused.status_code == 400  # a literal private address: refused when the order is created
+    # A name that resolves to a private address is refused at delivery.
     order_id = api.post(
-        "/api/v1/generate", {**tryon_body, "webhook_url": "http://127.0.0.1:9/x"}, format="json"
+        "/api/v1/generate", {**tryon_body, "webhook_url": "http://127.0.0.1.nip.invalid:9/x"}, format="json"
     ).json()["order_id"]
     order_start(order_id)
     order_fail(order_id, code="X", message="y")
-    assert deliver_webhook.apply(args=[order_id]).get() is False
+    loopback = [(2, 1, 6, "", ("127.0.0.1", 9))]
+    with unittest.mock.patch("socket.getaddrinfo", return_value=loopback):
+        assert deliver_webhook.apply(args=[order_id]).get() is False
+    assert Order.objects.get(pk=order_id).webhook_delivered_at is None
 
 
 def test_openapi_schema_and_docs(client, db):

@@ -267,6 +267,27 @@ class TestRefund:
         response = post_webhook(client, event_payload("charge.refunded", foreign))
         assert response.status_code == 200 and response.json()["outcome"] == "ignored: no matching purchase"
 
+    def test_refund_naming_a_purchase_unknown_here_is_acknowledged(self, client, stripe_on):
+        """Signed, with our metadata key, but for a purchase this site never had: 200 and logged, not a 503
+        that Stripe would retry for days before disabling the endpoint."""
+        stranger = {
+            "id": "ch_y",
+            "object": "charge",
+            "payment_intent": "pi_elsewhere",
+            "amount": 900,
+            "amount_refunded": 900,
+            "refunded": True,
+            "metadata": {"purchase_id": "7d4f4a8e-2f7b-4c8e-9a51-3d0c8f1e2b6a"},
+        }
+        for _ in range(2):
+            response = post_webhook(client, event_payload("charge.refunded", stranger))
+            assert response.status_code == 200 and response.json()["outcome"] in (
+                "ignored: unknown purchase",
+                "duplicate: already processed",
+            )
+        garbled = {**stranger, "id": "ch_z", "metadata": {"purchase_id": "not-a-uuid"}}
+        assert post_webhook(client, event_payload("charge.refunded", garbled)).status_code == 200
+
 
 def _deliver_concurrently(url: str, payloads: list[str]) -> list[tuple[int, str]]:
     """POST each payload from its own thread (own database connection), all released at once;

@@ -10,7 +10,6 @@ import time
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -19,6 +18,7 @@ from billing.services import credits_balance
 from tests.api.conftest import client_for, image_bytes, make_user
 from tryon import ratelimit
 from tryon.models import Order, OrderFile
+from tryon.ratelimit import read_counters
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,8 @@ def uploads(files: dict[str, bytes]) -> dict[str, SimpleUploadedFile]:
 def counted(user) -> tuple[int, int]:
     """(this hour's, today's) counted generate calls of ``user``, from the shared counters."""
     hour_key, day_key, _, _ = ratelimit._keys(user.pk, time.time())
-    return cache.get(hour_key, 0), cache.get(day_key, 0)
+    counts = read_counters([hour_key, day_key])
+    return counts.get(hour_key, 0), counts.get(day_key, 0)
 
 
 def through_api(files: dict[str, bytes], *, credits: int = 10) -> tuple[object, dict]:

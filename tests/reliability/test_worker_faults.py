@@ -93,3 +93,24 @@ def test_whole_worker_killed_out_of_attempts_failed_and_refunded(start_worker, s
     assert credits_balance(user) == 30
     assert orders_fail_stuck() == 0  # resolved once: a second sweep touches nothing
     assert credits_balance(user) == 30
+
+
+def test_clean_shutdown_returns_the_order_in_flight_to_the_queue(start_worker):
+    """Ctrl-C of `make run`: honcho sends SIGTERM, waits 5 s, then SIGKILLs. The order being processed goes
+    back to pending at once (no attempt spent) and the next worker completes it, instead of it staying
+    in progress until the stuck-order sweep minutes later."""
+    import time
+
+    user, key = make_user("ctrl-c@example.com", credits=30, plan="paid")
+    first = start_worker(FTMV_TEST_PIPELINE_DELAY="120")
+    order_id = _submit(key)
+    wait_for(order_id, _running, what="first attempt running")
+    os.kill(first.pid, signal.SIGTERM)
+    time.sleep(5)
+    first.kill()
+    order = Order.objects.get(pk=order_id)
+    assert (order.status, order.attempts) == ("pending", 0), (order.status, first.logs()[-3000:])
+    start_worker()
+    order = wait_for(order_id, lambda o: o.is_finished, timeout=180, what="finished after the restart")
+    assert order.status == "completed" and order.attempts == 1
+    assert credits_balance(user) == 30 - CATALOG_COST

@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, negative_data_rejection, positive_data_acceptance
 
 from tests.api.conftest import make_user
 
@@ -62,3 +62,59 @@ def test_api_fuzz(api_schema, mode, settings):
 
         run()
     assert 500 not in statuses and 200 in statuses and 400 in statuses
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_api_hostile_cases(api_schema, settings):
+    """Cases random generation rarely reaches (issue 15): deep nesting, pages far past the end,
+    Idempotency-Key reuse, webhook URLs in every non-public disguise; each validated like the fuzz run
+    (documented status, documented body) and none a 500."""
+    settings.API_AUTH_FAILURE_LIMIT = 10_000
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    _, key = make_user("fuzz-hostile@example.com", credits=1000, plan="paid")
+    operations = {(op.method.upper(), op.path): op for op in (r.ok() for r in api_schema.get_all_operations())}
+    generate = operations[("POST", "/api/v1/generate")]
+    orders = operations[("GET", "/api/v1/orders")]
+    auth = {"Authorization": f"Bearer {key}"}
+    cases = [
+        generate.Case(body=_nested(800), media_type="application/json", headers=auth),
+        generate.Case(body={"options": _nested(60)}, media_type="application/json", headers=auth),
+        generate.Case(
+            body={"style": "product_catalog", "quantity": 6, "product_image": "eA=="},
+            media_type="application/json",
+            headers=auth,
+        ),
+    ]
+    for url in (
+        "http://[64:ff9b::7f00:1]/h",
+        "http://[2002:a9fe:a9fe::]/h",
+        "http://[::ffff:10.0.0.1]/h",
+        "http://0x7f.1/h",
+    ):
+        cases.append(
+            generate.Case(
+                body={"person_image": "eA==", "clothing_image": "eA==", "webhook_url": url},
+                media_type="application/json",
+                headers=auth,
+            )
+        )
+    for page in ("99999999999999999999", str(2**64), "-5", "9" * 5000):
+        cases.append(orders.Case(query={"page": page}, headers=auth))
+    statuses = []
+    for case in cases:
+        response = case.call_and_validate(
+            excluded_checks=[positive_data_acceptance, ignored_auth, negative_data_rejection]
+        )
+        statuses.append(response.status_code)
+    # The same Idempotency-Key with two different bodies: the second is the documented 422.
+    first = {"person_image": "eA==", "clothing_image": "eA=="}
+    for body in (first, {**first, "options": {"quality": "standard"}}):
+        case = generate.Case(body=body, media_type="application/json", headers={**auth, "Idempotency-Key": "fz"})
+        statuses.append(case.call_and_validate(excluded_checks=[positive_data_acceptance, ignored_auth]).status_code)
+    assert 500 not in statuses and set(statuses) <= {200, 400, 413, 422}, statuses

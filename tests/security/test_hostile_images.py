@@ -215,3 +215,71 @@ def test_refused_images_are_refused_in_multipart_too(api, owner):
         format="multipart",
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_IMAGE"
+
+
+# --- large 16-bit images: bounded by decoded bytes, checked without decoding (issue 15, points 6, 17) ----
+
+
+def png_flat(width: int, height: int, depth: int = 8, colour: int = 6) -> bytes:
+    """A complete PNG of zero samples: 16-bit RGBA at 39.7 Mpx is ~300 KB that decode to 318 MB."""
+    samples = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    row = b"\x00" * (1 + width * samples * depth // 8)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", body) + _png_chunk(b"IEND", b"")
+
+
+def test_large_16_bit_rgba_png_refused_by_decoded_size(api, owner):
+    import time
+
+    data = png_flat(7700, 5150, depth=16)  # 39.7 Mpx, under the pixel limit, 318 MB decoded
+    assert len(data) < 500_000
+    started = time.monotonic()
+    response = _post(api, data)
+    assert time.monotonic() - started < 2
+    assert response.status_code == 413, response.content
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.json()["error"]["details"]["decoded_bytes"] == 7700 * 5150 * 8
+    assert credits_balance(owner[0]) == 100 and not Order.objects.exists()
+
+
+def test_truncated_or_padded_png_streams_refused(api, owner):
+    data = png_flat(400, 300, depth=16, colour=2)
+    ihdr_end = 8 + 25
+    (length,) = struct.unpack(">I", data[ihdr_end : ihdr_end + 4])
+    body = zlib.decompress(data[ihdr_end + 8 : ihdr_end + 8 + length])
+    for broken in (body[:-600], body + b"\x00" * 600):
+        png = data[:ihdr_end] + _png_chunk(b"IDAT", zlib.compress(broken)) + _png_chunk(b"IEND", b"")
+        response = _post(api, png)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_IMAGE"
+
+
+def test_checking_a_large_png_does_not_allocate_the_image():
+    """An 8-bit RGBA PNG of 39.7 Mpx (accepted: 159 MB decoded) is checked within 96 MB more address
+    space than the process had (a fresh process under RLIMIT_AS): the stream is inflated in steps,
+    never held. Decoding it whole, as Pillow's load() does, fails there with MemoryError."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import re,resource,django;django.setup();"
+        "from tests.security.test_hostile_images import png_flat;"
+        "from tryon.validation import validate_image;"
+        "data=png_flat(7700,5150);"
+        "size=int(re.search(r'VmSize:\\s+(\\d+)',open('/proc/self/status').read()).group(1))*1024;"
+        "resource.setrlimit(resource.RLIMIT_AS,(size+96*2**20,resource.RLIM_INFINITY));"
+        "image=validate_image(data,'product_image');print(image.width,image.height)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.split() == ["7700", "5150"], result.stderr[-2000:]
+
+
+def test_16_bit_grey_png_thumbnail_is_not_white():
+    from tryon.thumbnails import make_thumbnail
+
+    thumb = np.asarray(Image.open(io.BytesIO(make_thumbnail(png16_grey()))).convert("L")).astype(int)
+    assert thumb.mean() < 160 and (thumb > 250).mean() < 0.2
+    assert thumb[:, :10].mean() < 30 and thumb[:, -10:].mean() > 220  # the gradient survives

@@ -32,22 +32,31 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_failed_key_attempts_throttled_per_address(owner, settings):
     settings.API_AUTH_FAILURE_LIMIT = 5
     _, good_key = owner
-    guesser = client_for("ftmv_" + "x" * 59)
-    for _ in range(5):
-        assert guesser.get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 401
-    blocked = guesser.get("/api/v1/account", REMOTE_ADDR="203.0.113.7")
+    # Different made-up keys (different prefixes): only the address limit applies.
+    for i in range(5):
+        assert (
+            client_for(f"ftmv_{i:08d}" + "x" * 51).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 401
+        )
+    blocked = client_for("ftmv_" + "x" * 59).get("/api/v1/account", REMOTE_ADDR="203.0.113.7")
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
     shapes.check(blocked.json(), shapes.error("RATE_LIMIT_EXCEEDED"))
-    # The address is blocked whatever key it sends, so a correct guess is not revealed...
-    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 429
-    assert (
-        client_for(good_key).post("/api/v1/generate", {}, format="json", REMOTE_ADDR="203.0.113.7").status_code == 429
-    )
-    # ...while other addresses are unaffected, and successful calls never count.
-    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 200
-    assert guesser.get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 401
+    # A valid key from the same address (a colleague behind the same NAT) is never locked out...
+    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.7").status_code == 200
+    # ...other addresses are unaffected, and successful calls never count.
+    assert client_for("ftmv_" + "x" * 59).get("/api/v1/account", REMOTE_ADDR="198.51.100.1").status_code == 401
     for _ in range(20):
         assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_failed_attempts_on_one_key_prefix_throttled_from_any_address(owner, settings):
+    settings.API_AUTH_FAILURE_LIMIT_PER_KEY = 3
+    _, good_key = owner
+    # A guesser spreading attempts at one key over many addresses is slowed by the per-prefix count.
+    guess = good_key[:13] + "z" * 51
+    codes = [client_for(guess).get("/api/v1/account", REMOTE_ADDR=f"203.0.113.{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    # The owner of that key still gets in.
+    assert client_for(good_key).get("/api/v1/account", REMOTE_ADDR="203.0.113.1").status_code == 200
 
 
 def test_missing_header_counts_as_a_failure_too(db, settings, clean_cache):
@@ -63,19 +72,47 @@ def test_missing_header_counts_as_a_failure_too(db, settings, clean_cache):
 
 def test_forwarded_address_used_only_behind_trusted_proxies(owner, settings):
     settings.API_AUTH_FAILURE_LIMIT = 2
-    guesser = client_for("ftmv_" + "y" * 59)
     # No trusted proxy: a client cannot dodge the limit by inventing X-Forwarded-For values.
     codes = [
-        guesser.get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="203.0.113.20").status_code
+        client_for(f"ftmv_{i:08d}" + "y" * 51)
+        .get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}", REMOTE_ADDR="203.0.113.20")
+        .status_code
         for i in range(3)
     ]
     assert codes == [401, 401, 429]
     settings.API_TRUSTED_PROXIES = 1  # behind one proxy: the address it appended is the client's
     codes = [
-        guesser.get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.1.{i}", REMOTE_ADDR="127.0.0.1").status_code
+        client_for(f"ftmv_{i:08d}" + "w" * 51)
+        .get("/api/v1/account", HTTP_X_FORWARDED_FOR=f"10.0.1.{i}", REMOTE_ADDR="127.0.0.1")
+        .status_code
         for i in range(3)
     ]
     assert codes == [401, 401, 401]
+
+
+def test_trusted_proxy_setting_reaches_allauth():
+    from allauth import app_settings as allauth_settings
+    from django.conf import settings as live
+
+    assert live.TRUSTED_PROXY_COUNT == live.API_TRUSTED_PROXIES == allauth_settings.TRUSTED_PROXY_COUNT
+
+
+def test_failed_logins_behind_a_proxy_do_not_block_other_users(db, settings, clean_cache):
+    """Behind the TLS proxy (TRUSTED_PROXY_COUNT=1) ten failed logins with made-up e-mails from one
+    client do not stop another client's correct login."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    from allauth.account.models import EmailAddress
+
+    member, _ = make_user("member@example.com", credits=0)
+    member.set_password("correct horse battery")
+    member.save()
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for i in range(12):
+        attacker.post("/accounts/login/", {"login": f"nobody{i}@example.com", "password": "wrong"})
+    visitor = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.5")
+    response = visitor.post("/accounts/login/", {"login": "member@example.com", "password": "correct horse battery"})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/", response.content[:300]
 
 
 # --- keys never logged -----------------------------------------------------------------------------------
@@ -318,3 +355,96 @@ def test_web_isolation_orders_files_keys_purchases(tenants):
         html = theirs.get(page).content.decode()
         assert f"/orders/{order.pk}/" not in html and key.prefix not in html and str(purchase.public_id) not in html
     assert Order.objects.for_user(tenants["other"]).count() == 0
+
+
+# --- one request-size limit everywhere (issue 15, point 5) ------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/tryon/new/", "/catalog/new/", "/accounts/signup/"])
+def test_oversized_multipart_bodies_refused_before_reading(db, settings, tmp_path, url):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.API_MAX_REQUEST_BYTES = 20_000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1_000  # so an accepted upload would land in the temp folder
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    upload = SimpleUploadedFile("big.jpg", b"\xff" * 60_000, content_type="image/jpeg")
+    response = Client().post(url, {"login": "a@example.com", "password": "x", "person_image": upload})
+    assert response.status_code == 413, response.status_code
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_oversized_api_body_is_json_413(owner, settings):
+    settings.API_MAX_REQUEST_BYTES = 20_000
+    response = client_for(owner[1]).post(
+        "/api/v1/generate", {"person_image": "A" * 30_000, "clothing_image": "A"}, format="json"
+    )
+    assert response.status_code == 413
+    shapes.check(response.json(), shapes.error("PAYLOAD_TOO_LARGE"))
+
+
+# --- /healthz answered over plain http in production (issue 15, point 10) ---------------------------------
+
+
+def test_healthz_not_redirected_to_https_in_production(tmp_path):
+    probe = (
+        "import django;django.setup();from django.test import Client;"
+        "c=Client(SERVER_NAME='shop.example.com');"
+        "print(c.get('/healthz').status_code, c.get('/pricing/').status_code)"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 60,
+        "ALLOWED_HOSTS": "shop.example.com",
+        "DJANGO_SETTINGS_MODULE": "ftmv.settings",
+        "FTMV_VAR_DIR": str(tmp_path),  # not the developer's instance
+    }
+    env.pop("FTMV_TESTING", None)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    codes = result.stdout.split()
+    assert len(codes) == 2, result.stdout + result.stderr
+    assert codes[0] in ("200", "503") and codes[1] == "301", result.stdout + result.stderr
+
+
+# --- wrong passwords slow the guesser, never lock the owner out (issue 15, point 15) -----------------------
+
+
+def _member(password: str = "correct horse battery"):
+    from allauth.account.models import EmailAddress
+
+    member, _ = make_user("known@example.com", credits=0)
+    member.set_password(password)
+    member.save()
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+    return member
+
+
+def _login(address: str, password: str) -> int:
+    client = Client(REMOTE_ADDR=address)
+    response = client.post("/accounts/login/", {"login": "known@example.com", "password": password})
+    return response.status_code
+
+
+def test_wrong_passwords_do_not_lock_the_owner_out(db, clean_cache):
+    _member()
+    for _ in range(8):
+        assert _login("203.0.113.50", "guess") == 200  # the form again, with an error
+    assert _login("198.51.100.60", "correct horse battery") == 302  # the owner, elsewhere, gets in
+
+
+def test_guesses_from_one_address_back_off_exponentially(db, clean_cache, monkeypatch):
+    from accounts import adapter
+
+    _member()
+    now = [1_000_000.0]
+    monkeypatch.setattr(adapter, "_now", lambda: now[0])
+    for _ in range(5):
+        assert _login("203.0.113.51", "guess") == 200
+    # Five failures: the next try from this address waits 1 s, even with the right password...
+    assert _login("203.0.113.51", "correct horse battery") == 200
+    now[0] += 1.1
+    assert _login("203.0.113.51", "guess") == 200  # sixth failure: the wait is now 2 s
+    now[0] += 1.1
+    assert _login("203.0.113.51", "correct horse battery") == 200  # still waiting
+    now[0] += 1.0
+    assert _login("203.0.113.51", "correct horse battery") == 302  # after the wait the owner gets in

@@ -108,6 +108,7 @@ export const ERROR_STATUSES: Record<number, APIErrorClass> = {
   403: PermissionDeniedError,
   404: NotFoundError,
   413: PayloadTooLargeError,
+  422: ValidationError, // an Idempotency-Key reused with a different request
   429: RateLimitError,
   500: ServerError,
   503: ServiceUnavailableError,

@@ -36,6 +36,7 @@ class ApiException extends FtmvException
         403 => PermissionDeniedException::class,
         404 => NotFoundException::class,
         413 => PayloadTooLargeException::class,
+        422 => ValidationException::class, // an Idempotency-Key reused with a different request
         429 => RateLimitException::class,
         500 => ServerException::class,
         503 => ServiceUnavailableException::class,

@@ -138,6 +138,7 @@ ERROR_STATUSES: dict[int, type[APIError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     413: PayloadTooLargeError,
+    422: ValidationError,  # an Idempotency-Key reused with a different request
     429: RateLimitError,
     500: ServerError,
     503: ServiceUnavailableError,
