@@ -23,7 +23,7 @@ from imaging.progress import ProgressCallback, no_progress
 from imaging.stages import Stage
 
 from .describe import describe, measure
-from .scenes import SETS, prepare_product, render
+from .scenes import SETS, Placement, Product, prepare_product, render
 
 # Progress: the cutout and measurements take the first part, each image an equal share of the rest.
 CUTOUT_PERCENT = 15
@@ -38,6 +38,9 @@ class CatalogResult:
     cutout_method: str  # "plain" or "u2net"
     timings: dict[str, float]  # seconds per stage
     cutout: Cutout | None = field(default=None, repr=False)
+    # Where the product went in each image and the product as drawn from: what the benchmark checks.
+    placements: list[Placement] = field(default_factory=list, repr=False)
+    product: Product | None = field(default=None, repr=False)
 
 
 def run_catalog(
@@ -75,9 +78,12 @@ def run_catalog(
     progress(Stage.MEASURE, CUTOUT_PERCENT)
 
     images = []
+    placements = []
     t = time.perf_counter()
     for i, scene in enumerate(scenes):
-        images.append(render(scene, product, long_side))
+        image, placement = render(scene, product, long_side)
+        images.append(image)
+        placements.append(placement)
         progress(Stage.RENDER, CUTOUT_PERCENT + (DONE_PERCENT - CUTOUT_PERCENT) * (i + 1) // len(scenes))
     timings[Stage.RENDER] = time.perf_counter() - t
     timings["total"] = sum(timings.values())
@@ -89,6 +95,8 @@ def run_catalog(
         cutout_method=cut.method,
         timings={k: round(v, 4) for k, v in timings.items()},
         cutout=cut,
+        placements=placements,
+        product=product,
     )
     if debug_dir is not None:
         write_debug(Path(debug_dir), rgb, result, measurements)
