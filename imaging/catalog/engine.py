@@ -22,7 +22,7 @@ from imaging.options import DEFAULT_QUALITY
 from imaging.progress import ProgressCallback, no_progress
 from imaging.stages import Stage
 
-from .describe import describe, measure
+from .describe import describe, measure, product_kind
 from .scenes import SETS, Placement, Product, prepare_product, render
 
 # Progress: the cutout and measurements take the first part, each image an equal share of the rest.
@@ -73,7 +73,7 @@ def run_catalog(
     measurements = measure(cut.rgb[y0:y1, x0:x1], cut.alpha[y0:y1, x0:x1])
     product = prepare_product(cut.rgb, cut.alpha, cut.bbox, measurements.palette, flat=measurements.garment)
     scenes = SETS[quantity]
-    description = describe(measurements, [s.name for s in scenes])
+    description = describe(measurements)
     timings[Stage.MEASURE] = time.perf_counter() - t
     progress(Stage.MEASURE, CUTOUT_PERCENT)
 
@@ -142,6 +142,7 @@ def write_debug(debug_dir: Path, rgb: np.ndarray, result: CatalogResult, measure
             "widening": round(measurements.widening, 3),
             "detail": round(measurements.detail, 2),
             "category": measurements.category,
+            "kind": product_kind(measurements),
             "palette": [{"name": c.name, "rgb": list(c.rgb), "share": round(c.share, 3)} for c in measurements.palette],
         },
     }

@@ -1,4 +1,5 @@
 import io
+import json
 
 import cv2
 import numpy as np
@@ -76,11 +77,15 @@ def test_progress_reported_per_image(mug_12):
 def test_description_is_measured():
     red_mug = run_catalog(mug()[0], 6, quality="standard")
     navy_bottle = run_catalog(bottle()[0], 6, quality="standard")
-    assert "red" in red_mug.description
-    assert "opening" in red_mug.description  # the handle hole was measured
+    assert red_mug.description.startswith("A red product with a handle")  # the handle hole was measured
     assert "navy" in navy_bottle.description or "blue" in navy_bottle.description
-    assert "Tall" in navy_bottle.description
+    assert "tall" in navy_bottle.description and "bottle" in navy_bottle.description
+    assert "white" in navy_bottle.description  # its label
     assert red_mug.description != navy_bottle.description
+    for text in (red_mug.description, navy_bottle.description):
+        # Sentences for shoppers: no measurement figures, no scene names.
+        assert text.endswith(".") and text[0].isupper()
+        assert not any(ch.isdigit() for ch in text) and "%" not in text and "_" not in text
     assert red_mug.cutout_method == "plain"
 
 
@@ -128,6 +133,9 @@ def test_debug_output(tmp_path):
     run_catalog(mug()[0], 6, quality="standard", debug_dir=tmp_path)
     for name in ("cutout.png", "alpha.png", "overlay.jpg", "catalog.json"):
         assert (tmp_path / name).is_file()
+    # The measured figures the description no longer shows stay in the debug output.
+    measured = json.loads((tmp_path / "catalog.json").read_text())["measurements"]
+    assert {"aspect", "fill", "symmetry", "holes", "palette", "kind"} <= set(measured)
     assert Image.open(tmp_path / "cutout.png").mode == "RGBA"
 
 
