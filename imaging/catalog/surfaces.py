@@ -101,8 +101,10 @@ def _linen(x: np.ndarray, y: np.ndarray, threads: float) -> np.ndarray:
     warp = np.cos(2 * np.pi * tx * threads) * (0.6 + 0.4 * noise(tx, tx * 0 + 0.5, threads * 0.06, seed=7) * 2)
     slub_row = noise(ty * 0 + 0.25, ty, threads * 0.15, seed=8, octaves=2)
     slub_col = noise(tx, tx * 0 + 0.75, threads * 0.15, seed=9, octaves=2)
-    weave = 0.035 * (weft + warp) + 0.05 * (slub_row + slub_col)
-    return 1.0 + weave + 0.05 * _coarse(lambda a, b: noise(a, b, 2.5, seed=10, octaves=3), x, y)
+    # Slubs kept faint: stronger, whole rows and columns of them read as a woven check, not linen.
+    weave = 0.03 * (weft + warp) + 0.015 * (slub_row + slub_col)
+    fibre = 0.03 * noise(x, y, threads * 0.25, seed=12)  # irregular yarn, not aligned to rows or columns
+    return 1.0 + weave + fibre + 0.05 * _coarse(lambda a, b: noise(a, b, 2.5, seed=10, octaves=3), x, y)
 
 
 def wall_pattern(kind: str, w: int, h: int, unit: int | None = None) -> np.ndarray:
