@@ -45,7 +45,7 @@ MIN_LONG_SIDE = 1024
 class Scene:
     name: str
     aspect: str = "1:1"
-    backdrop: str = "room"  # white | pale | room | flatlay | detail
+    backdrop: str = "room"  # white | room | flatlay | detail
     wall: str = "plaster"  # room: the wall's surface; flatlay / detail: the surface
     floor: str = "wood"  # room: the floor's surface
     colours: str = "light"  # a key of _FIXED or a palette rule (complementary, analogous, tint)
@@ -90,6 +90,7 @@ SET_6 = (
         "dark",
         horizon=0.64,
         fill=0.68,
+        anchor_x=0.45,
         floor_y=0.88,
         shadow="contact",
         light=(0.6, -0.8),
@@ -186,7 +187,7 @@ SET_12 = SET_6 + (
         "black_marble",
         "black",
         horizon=0.6,
-        fill=0.62,
+        fill=0.5,
         floor_y=0.8,
         shadow="contact",
         light=(-0.5, -0.87),
@@ -228,7 +229,7 @@ def _smear(img: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarra
 
 
 def reestimate_edge(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Edge colours and matte made independent of the photo's backdrop: (premultiplied colour, alpha).
+    """Edge colours and matte re-estimated against the new backdrop: (premultiplied colour, alpha).
 
     A pixel at the matte's edge mixes the product with the old backdrop; the
     cut-out took the backdrop's share out where it could tell them apart. Two
@@ -238,10 +239,12 @@ def reestimate_edge(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.
       colour is drawn towards the colour of the solid product just inside
       (the more, the more transparent), so no trace of the old backdrop's
       colour is left to show against a dark or coloured one;
-    * the matte where product and old backdrop had the same colour (a white
-      shirt on white): there its soft edge is a guess, several pixels wide,
-      and on a dark backdrop it reads as a light rim. It is tightened to a
-      crisp edge around its half-way line.
+    * the matte: where product and old backdrop differ, it is unmixed again
+      against the two (and only ever lowered: backdrop the cut-out kept,
+      such as a half-solid gap between two legs, goes); where they had the
+      same colour (a white shirt on white) its soft edge is a guess, several
+      pixels wide, that reads as a light rim on a dark backdrop: it is
+      tightened to a crisp edge around its half-way line.
     """
     img = rgb.astype(np.float32)
     h, w = alpha.shape
@@ -257,13 +260,25 @@ def reestimate_edge(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.
     # often carries a light line (the backdrop, sharpening) that reads as a rim on a dark set.
     pull = np.sqrt(1 - a) * reach
     colour = img[edge] * (1 - pull) + inner * pull
-    # Product and old backdrop alike (distance below ~20 levels, fully so below ~10): tighten the matte.
-    dist = np.sqrt(((inner - backdrop[edge]) ** 2).sum(axis=1))
-    alike = np.clip((30 - dist) / 20, 0, 1) * np.clip(n_back[edge] / 0.05, 0, 1)
-    t = np.clip((alpha[edge] - 0.25) / 0.5, 0, 1)
+    near_back = np.clip(n_back[edge] / 0.05, 0, 1)
+    b = backdrop[edge]
+    # The matte against the product's colour F and the old backdrop's B: the photo's pixel, rebuilt
+    # from the cut-out (I = a C + (1 - a) B, C its decontaminated colour), unmixed as
+    # a = (I - B).(F - B) / |F - B|^2. Where the cut-out called backdrop product (the gap between two
+    # legs left half solid, its colour the backdrop's), this is about 0; it only ever lowers the matte.
+    fb = inner - b
+    den = (fb * fb).sum(axis=1)
+    rebuilt = a * img[edge] + (1 - a) * b
+    unmixed = np.clip(((rebuilt - b) * fb).sum(axis=1) / np.maximum(den, 1.0), 0, 1)
+    sure = np.clip((den - 625) / 2000, 0, 1) * near_back  # F and B at least 25 levels apart
+    lowered = alpha[edge] - sure * np.maximum(0.0, alpha[edge] - unmixed)
+    # Product and old backdrop alike (distance below ~20 levels, fully so below ~10): no unmixing can
+    # tell them apart, so the soft edge is tightened to a crisp one about its half-way line.
+    alike = np.clip((30 - np.sqrt(den)) / 20, 0, 1) * near_back
+    t = np.clip((lowered - 0.25) / 0.5, 0, 1)
     tight = t * t * (3 - 2 * t)
     new_alpha = alpha.copy()
-    new_alpha[edge] = alpha[edge] * (1 - alike) + tight * alike
+    new_alpha[edge] = lowered * (1 - alike) + tight * alike
     premult = img * alpha[..., None]
     premult[edge] = colour * new_alpha[edge][:, None]
     return premult, new_alpha

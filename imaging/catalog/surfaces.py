@@ -187,7 +187,7 @@ def floor_pattern(kind: str, w: int, h: int, horizon: int, depth: float) -> np.n
     raise ValueError(f"unknown floor surface {kind!r}")
 
 
-@lru_cache(maxsize=24)
+@lru_cache(maxsize=8)
 def wall(kind: str, w: int, h: int, unit: int) -> np.ndarray:
     """The wall pattern (cached; read-only)."""
     out = wall_pattern(kind, w, h, unit).astype(np.float32)
@@ -195,7 +195,7 @@ def wall(kind: str, w: int, h: int, unit: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=24)
+@lru_cache(maxsize=8)
 def floor(kind: str, w: int, h: int, horizon: int, depth: float) -> np.ndarray:
     """The floor pattern below ``horizon`` (cached; read-only)."""
     out = floor_pattern(kind, w, h, horizon, depth).astype(np.float32)
@@ -203,7 +203,7 @@ def floor(kind: str, w: int, h: int, horizon: int, depth: float) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def flat(kind: str, w: int, h: int) -> np.ndarray:
     """A surface seen from straight above (a flat lay), filling the frame (cached; read-only)."""
     if kind == "linen":
