@@ -5,6 +5,14 @@
 Reports success rate, median / p95 seconds per order for each quantity, peak
 memory (RSS), the ONNX provider used, and writes a contact sheet of every
 output image per photo (plus one overview sheet) under --out.
+
+For each set of the largest quantity it prints the objective checks of
+``imaging.catalog.checks`` (after the timing, so they do not count in it):
+the smallest distance between two images of the set (>= 12), the halo on the
+dark scenes (< 6) with its excess over the product's own edge colour, the
+reflection on the reflective scenes (correlation >= 0.3) and each image's
+sharpness against its source at its own scale (>= 0.9); then how many sets
+pass each check. ``--no-checks`` skips them.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from imaging.catalog.checks import check_set  # noqa: E402
 from imaging.catalog.engine import run_catalog  # noqa: E402
+from imaging.catalog.scenes import SETS  # noqa: E402
 from imaging.errors import PipelineError  # noqa: E402
-from imaging.image_io import load_rgb  # noqa: E402
+from imaging.image_io import QUALITY_LONG_SIDE, load_rgb  # noqa: E402
 from imaging.onnx_runtime import runtime_info  # noqa: E402
 
 EXTS = {".jpg", ".jpeg", ".png", ".webp"}
@@ -49,6 +59,17 @@ def contact_sheet(images: list[np.ndarray], names: list[str], title: str, tile: 
     return sheet
 
 
+def format_checks(c: dict) -> str:
+    mark = {True: "ok", False: "FAIL"}
+    p = c["pass"]
+    return (
+        f"distance {c['min_distance']:.1f} ({' / '.join(c['closest_pair'])}) {mark[p['distinct']]}; "
+        f"halo {c['halo_dark']} excess {c['halo_excess_dark']} {mark[p['halo']]}; "
+        f"lightest {c['halo_lightest']}; reflection {c['reflection']} {mark[p['reflection']]}; "
+        f"sharpness min {min(c['sharpness'].values()):.3f} {mark[p['sharpness']]}"
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -61,6 +82,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "catalog")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos (0: all)")
     parser.add_argument("--resize", default="", help="resize inputs to WxH first, e.g. 1000x1334 (the speed target)")
+    parser.add_argument("--no-checks", action="store_true", help="skip the objective checks of each set")
     args = parser.parse_args()
 
     photos = sorted(p for p in args.dir.iterdir() if p.suffix.lower() in EXTS)
@@ -74,6 +96,7 @@ def main() -> int:
     failures: list[str] = []
     methods: dict[str, int] = {}
     overview: list[Image.Image] = []
+    checks: dict[str, dict] = {}
     for photo in photos:
         rgb = load_rgb(photo)
         if args.resize:
@@ -97,6 +120,13 @@ def main() -> int:
                 sheet.save(args.out / f"{photo.stem}.jpg", quality=85)
                 overview.append(sheet)
             print(f"{photo.name:24s} x{quantity:<2d} {elapsed:6.2f} s  cutout={result.cutout_method}  {result.timings}")
+            if quantity == max(args.quantity) and not args.no_checks:
+                assert result.product is not None
+                found = check_set(
+                    result.images, result.placements, result.product, SETS[quantity], QUALITY_LONG_SIDE[args.quality]
+                )
+                checks[photo.name] = found
+                print(f"    checks: {format_checks(found)}")
 
     if overview:
         # One small overview: each photo's sheet scaled down, stacked.
@@ -112,6 +142,18 @@ def main() -> int:
             page.save(args.out / f"overview_{start // 10 + 1:02d}.jpg", quality=80)
 
     attempts = len(photos) * len(args.quantity)
+    if checks:
+        print(f"\nchecks of the x{max(args.quantity)} sets:")
+        print(f"  {'photo':16s} {'dist':>6s} {'halo':>6s} {'excess':>6s} {'refl':>6s} {'sharp':>6s}  closest pair")
+        for name, c in checks.items():
+            print(
+                f"  {name:16s} {c['min_distance']:6.1f} {max(c['halo_dark'].values()):6.2f} "
+                f"{max(c['halo_excess_dark'].values()):6.2f} "
+                f"{min(c['reflection'].values(), default=float('nan')):6.2f} "
+                f"{min(c['sharpness'].values()):6.3f}  {' / '.join(c['closest_pair'])}"
+            )
+        totals = {k: sum(1 for c in checks.values() if c["pass"][k]) for k in next(iter(checks.values()))["pass"]}
+        print("  sets passing: " + ", ".join(f"{k} {v}/{len(checks)}" for k, v in totals.items()))
     summary = {
         "photos": len(photos),
         "quality": args.quality,
@@ -127,12 +169,13 @@ def main() -> int:
             }
             for q, t in times.items()
         },
+        "checks": checks,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "onnx": runtime_info(),
         "contact_sheets": str(args.out),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
+    print(json.dumps({k: v for k, v in summary.items() if k != "checks"}, indent=2))
     return 0
 
 

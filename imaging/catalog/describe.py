@@ -342,39 +342,92 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
     )
 
 
-def describe(m: Measurements, scene_names: list[str]) -> str:
-    """One sentence from the measurements, e.g. "Tall navy and white product, ...". Never a constant."""
-    if m.aspect > 1.3:
-        shape = "Tall"
-    elif m.aspect < 0.77:
-        shape = "Wide"
-    else:
-        shape = "Compact"
-    names = [c.name for c in m.palette if c.share >= 0.12][:3] or [m.palette[0].name]
-    colours = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def product_kind(m: Measurements) -> str:
+    """What the silhouette says the product is, in a shopper's words (never a brand or a material)."""
+    if m.two_legs and m.aspect > 1.4:
+        return "flared trousers" if m.widening > 1.15 else "trousers"
+    if m.long_sleeves and m.aspect < 2.0:
+        return "long-sleeved top"
+    if m.sleeves and m.aspect < 1.6:
+        return "short-sleeved top"
+    if m.straps:
+        return "strappy dress" if m.aspect > 1.6 and m.widening > 1.15 else "strappy top"
+    if m.category.startswith("dress-like"):
+        return "dress"
+    if m.neckline and m.solidity > 0.6:
+        return "top" if m.aspect < 1.6 else "dress"
+    if m.garment or m.category.startswith("irregular"):
+        return "garment"
+    if m.category.startswith("upright bottle"):
+        return "bottle"
+    if m.holes and m.solidity > 0.6:
+        return "product with a handle"
+    return "product"
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _article(phrase: str) -> str:
+    """ "A navy top", "An off-white top", "Navy trousers" (a plural takes none)."""
+    if phrase.split(" with ")[0].endswith("trousers"):
+        return phrase[:1].upper() + phrase[1:]
+    return ("An " if phrase[:1].lower() in "aeiou" else "A ") + phrase
+
+
+def describe(m: Measurements) -> str:
+    """``product_description``: plain sentences a shop could publish, e.g.
+    "A lavender short-sleeved top with plum details. Colours: lavender and plum."
+
+    Only what was measured: the kind of product from the silhouette, its colours by name, its
+    pattern (stripes, a multicoloured print, a print) and notable details (sleeves, a flare, a
+    handle). The figures themselves go to the debug output, not to shoppers.
+    """
+    names = _distinct([c for c in m.palette if c.share >= 0.12])[:3] or [m.palette[0].name]
+    kind = product_kind(m)
     many = sum(1 for c in m.palette if c.share >= 0.06)
-    noun = "garment" if m.garment else "product"
+    main = np.array(m.palette[0].lab)
+    accent = [c for c in m.palette[1:] if c.share >= 0.05 and np.linalg.norm(np.array(c.lab) - main) > 30]
+    tall = "tall " if kind in ("bottle", "product") and m.aspect > 1.6 else ""
     if m.stripes:
-        surface = f"{m.stripes} stripes"
+        first = f"{_article(f'{tall}{names[0]} {kind}')} with {m.stripes} stripes"
+        if len(names) > 1:
+            first += f" in {_join(names[1:])}"
     elif m.entropy >= 2.0 and many >= 4:
-        # Many colours in comparable shares: a print. Its chromatic colours may each be small
-        # next to a ground colour; name the strongest so the print is not read as "grey".
-        accents = [c.name for c in m.palette if c.share >= 0.04 and c.chroma >= 15 and c.name not in names][:2]
-        surface = "multicoloured print" + (f" with {' and '.join(accents)}" if accents else "")
+        # Many colours in comparable shares: a print. Its chromatic colours may each be small next
+        # to a ground colour; the strongest are named so the print is not read as grey.
+        strong = [c.name for c in m.palette if c.share >= 0.04 and c.chroma >= 15 and c.name not in names][:2]
+        printed = names + strong
+        chroma = {c.name: c.chroma for c in m.palette}
+        if any(chroma.get(n, 0.0) >= 10 for n in printed):
+            first = f"{_article(f'{tall}{kind}')} in a multicoloured print of {_join(printed)}"
+        else:  # black, greys and white only: a print, but not a colourful one
+            first = f"{_article(f'{tall}{kind}')} in a {_join(printed)} print"
     elif m.detail > 40:
-        surface = "patterned"
+        first = f"{_article(f'{tall}{names[0]} {kind}')} with a print"
+        if len(names) > 1:
+            first += f" in {_join(names[1:])}"
+    elif accent and accent[0].name != names[0]:
+        first = f"{_article(f'{tall}{names[0]} {kind}')} with {accent[0].name} details"
     else:
-        surface = "mostly solid-coloured"
-        # A solid ground with a distinct smaller area (a print, a panel, a trim) worth naming.
-        main = np.array(m.palette[0].lab)
-        other = [c for c in m.palette[1:] if c.share >= 0.05 and np.linalg.norm(np.array(c.lab) - main) > 30]
-        if other and other[0].name not in names:
-            surface = f"mostly {m.palette[0].name} with {other[0].name} areas"
-    parts = [f"{shape} {colours} {noun}, {m.category}"]
-    parts.append(f"{surface}; height {m.aspect:.2f}x width, {m.fill:.0%} of its bounding box filled")
-    if m.holes:
-        parts.append(f"{m.holes} opening{'s' if m.holes > 1 else ''} through it")
-    if m.symmetry > 0.9:
-        parts.append("left-right symmetric")
-    scenes = ", ".join(s.replace("_", " ") for s in scene_names)
-    return "; ".join(parts) + f". Catalog set of {len(scene_names)}: {scenes}."
+        first = _article(f"{tall}{names[0]} {kind}")
+    sentences = [first + "."]
+    if m.holes and kind == "product":
+        # (Not on a garment: there an opening is the neck or a gap the cut-out left, not a feature.)
+        sentences.append("It has an opening through it." if m.holes == 1 else f"It has {m.holes} openings through it.")
+    named = [n for n in _distinct(m.palette) if n in first]
+    if len(named) < 2:
+        colours = _distinct([c for c in m.palette if c.share >= 0.05])[:3]
+        if len(colours) > 1:
+            sentences.append(f"Colours: {_join(colours)}.")
+    return " ".join(sentences)
+
+
+def _distinct(colours: list[PaletteColour]) -> list[str]:
+    """The colours' names, leaving out one too close to a colour already named (white and off-white)."""
+    kept: list[PaletteColour] = []
+    for c in colours:
+        if all(np.linalg.norm(np.array(c.lab) - np.array(k.lab)) > 12 for k in kept):
+            kept.append(c)
+    return [c.name for c in kept]

@@ -22,8 +22,8 @@ from imaging.options import DEFAULT_QUALITY
 from imaging.progress import ProgressCallback, no_progress
 from imaging.stages import Stage
 
-from .describe import describe, measure
-from .scenes import SETS, prepare_product, render
+from .describe import describe, measure, product_kind
+from .scenes import SETS, Placement, Product, prepare_product, render
 
 # Progress: the cutout and measurements take the first part, each image an equal share of the rest.
 CUTOUT_PERCENT = 15
@@ -38,6 +38,9 @@ class CatalogResult:
     cutout_method: str  # "plain" or "u2net"
     timings: dict[str, float]  # seconds per stage
     cutout: Cutout | None = field(default=None, repr=False)
+    # Where the product went in each image and the product as drawn from: what the benchmark checks.
+    placements: list[Placement] = field(default_factory=list, repr=False)
+    product: Product | None = field(default=None, repr=False)
 
 
 def run_catalog(
@@ -70,14 +73,17 @@ def run_catalog(
     measurements = measure(cut.rgb[y0:y1, x0:x1], cut.alpha[y0:y1, x0:x1])
     product = prepare_product(cut.rgb, cut.alpha, cut.bbox, measurements.palette, flat=measurements.garment)
     scenes = SETS[quantity]
-    description = describe(measurements, [s.name for s in scenes])
+    description = describe(measurements)
     timings[Stage.MEASURE] = time.perf_counter() - t
     progress(Stage.MEASURE, CUTOUT_PERCENT)
 
     images = []
+    placements = []
     t = time.perf_counter()
     for i, scene in enumerate(scenes):
-        images.append(render(scene, product, long_side))
+        image, placement = render(scene, product, long_side)
+        images.append(image)
+        placements.append(placement)
         progress(Stage.RENDER, CUTOUT_PERCENT + (DONE_PERCENT - CUTOUT_PERCENT) * (i + 1) // len(scenes))
     timings[Stage.RENDER] = time.perf_counter() - t
     timings["total"] = sum(timings.values())
@@ -89,6 +95,8 @@ def run_catalog(
         cutout_method=cut.method,
         timings={k: round(v, 4) for k, v in timings.items()},
         cutout=cut,
+        placements=placements,
+        product=product,
     )
     if debug_dir is not None:
         write_debug(Path(debug_dir), rgb, result, measurements)
@@ -134,6 +142,7 @@ def write_debug(debug_dir: Path, rgb: np.ndarray, result: CatalogResult, measure
             "widening": round(measurements.widening, 3),
             "detail": round(measurements.detail, 2),
             "category": measurements.category,
+            "kind": product_kind(measurements),
             "palette": [{"name": c.name, "rgb": list(c.rgb), "share": round(c.share, 3)} for c in measurements.palette],
         },
     }

@@ -1,88 +1,153 @@
-"""Catalog scenes: the cut-out product rendered onto backdrops, with shadows and reflections.
+"""Catalog scenes: the cut-out product in a set it could have been photographed in.
 
-A scene is data (:class:`Scene`): aspect ratio, backdrop, where the product
-stands, which shadow, where the light comes from. :func:`render` turns one
-scene + the prepared product into an RGB image at the output size.
+A scene is data (:class:`Scene`): aspect ratio, the set (a pure white
+background, a room where a floor in perspective meets a wall, a surface seen
+from above for a flat lay, or a close-up), the surfaces (wood, marble,
+concrete, plaster, linen: :mod:`.surfaces`), where the product stands, where
+the light comes from, and whether the floor reflects. :func:`render` turns one
+scene + the prepared product into an RGB image and says where the product went
+(:class:`Placement`, which the benchmark's checks read).
 
-Kept fast on a CPU: smooth fields (backdrops, shadows) are computed at a
-fraction of the output size and upsampled (they have no fine detail), the
-product is resized once per scene from a premultiplied float copy (no dark
-fringes when scaling), and compositing touches only the product's rectangle.
+One light per scene: it places the bright pool on the wall, lights the floor
+from its side, shades the product, and throws the contact and cast shadows
+away from it. A glossy floor mirrors the product (about its base, or about the
+wall's foot for a garment hung on the wall), fading and blurring with
+distance, and the wall; the gloss scene adds the light's own highlight.
+
+Resolution: a scene is drawn no larger than the product's own pixels allow
+(the product is never enlarged beyond the standard size), and a close-up is a
+window of the source at 1:1 or smaller, never an upscale.
+
+Kept fast on a CPU: surface patterns are cached per frame size, smooth fields
+(light, shadows) are computed at a fraction of the size and upsampled, the
+product is resized once per scene from a premultiplied float copy, and
+compositing touches only the product's rectangle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from . import surfaces
 from .describe import PaletteColour
 
 ASPECTS = {"1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}
+# A scene is never drawn smaller than this (long side) to spare the product's pixels: marketplaces
+# ask for 1000 px or more. Above it, the product's own resolution decides, up to the quality's cap.
+MIN_LONG_SIDE = 1024
 
 
 @dataclass(frozen=True)
 class Scene:
     name: str
     aspect: str = "1:1"
-    backdrop: str = "sweep"  # white | sweep | wall | gradient | detail
-    colours: str = "light"  # a key of _fixed_colours or a palette rule (complementary, analogous, tint)
+    backdrop: str = "room"  # white | room | flatlay | detail
+    wall: str = "plaster"  # room: the wall's surface; flatlay / detail: the surface
+    floor: str = "wood"  # room: the floor's surface
+    colours: str = "light"  # a key of _FIXED or a palette rule (complementary, analogous, tint)
+    horizon: float = 0.6  # room: where the floor meets the wall, fraction of the height
     fill: float = 0.72  # product's longer relative extent in the frame
     anchor_x: float = 0.5  # product centre, fraction of the width
     floor_y: float | None = 0.86  # base line, fraction of the height; None: centred
-    shadow: str = "contact"  # contact | cast_floor | cast_wall | none
+    shadow: str = "contact"  # contact | cast_floor | drop | none
     light: tuple[float, float] = (-0.6, -0.8)  # unit vector towards the light, image axes (x right, y down)
-    reflection: float = 0.0  # opacity of the floor reflection at the base
+    reflection: float = 0.0  # how much the floor mirrors (0: matte)
+    gloss: float = 0.0  # strength of the light's highlight on the floor
+    tilt: float = 0.0  # degrees: a flat lay's product turned a little, as stylists lay it
     detail: int = 0  # close-up: 1 = most detailed window inside the product (1:1), 2 = across its outline (4:5)
+    # The fill is a marketplace rule (the main image: the product fills 85 % of the frame), kept even
+    # where a small photo has to be enlarged for it; other scenes give a small product more room instead.
+    fill_rule: bool = False
 
 
-# Two fixed, curated sets. The 6 cover the three aspect ratios; the 12 add six more.
+# Two fixed, curated sets. The 6 cover the three aspect ratios; the 12 add six more. Each image differs
+# from the others in its set, surface, light or framing, not only in colour.
 SET_6 = (
-    Scene("white_main", "1:1", "white", "white", fill=0.85, floor_y=None, shadow="contact", light=(0.0, -1.0)),
-    Scene("studio_light", "4:5", "sweep", "light", fill=0.74, shadow="cast_floor", light=(-0.8, -0.6)),
-    Scene("studio_dark", "1:1", "sweep", "dark", fill=0.72, shadow="contact", light=(0.5, -0.87)),
+    Scene("white_main", "1:1", "white", colours="white", fill=0.85, floor_y=None, light=(0.0, -1.0), fill_rule=True),
+    Scene(
+        "studio_light",
+        "4:5",
+        "room",
+        "plaster",
+        "wood",
+        "light",
+        horizon=0.62,
+        fill=0.7,
+        floor_y=0.88,
+        shadow="cast_floor",
+        light=(-0.8, -0.6),
+    ),
+    Scene(
+        "studio_dark",
+        "1:1",
+        "room",
+        "concrete",
+        "concrete",
+        "dark",
+        horizon=0.64,
+        fill=0.68,
+        anchor_x=0.45,
+        floor_y=0.88,
+        shadow="contact",
+        light=(0.6, -0.8),
+    ),
     Scene(
         "palette_complementary",
         "4:5",
-        "wall",
-        "complementary",
-        fill=0.70,
+        "flatlay",
+        "linen",
+        colours="complementary",
+        fill=0.74,
         floor_y=None,
-        shadow="cast_wall",
+        shadow="drop",
         light=(-0.7, -0.7),
+        tilt=-4.0,
     ),
     Scene(
         "reflective_floor",
         "16:9",
-        "sweep",
+        "room",
+        "plaster",
+        "marble",
         "cool",
-        fill=0.74,
+        horizon=0.58,
+        fill=0.72,
         floor_y=0.84,
         shadow="contact",
         light=(0.0, -1.0),
-        reflection=0.32,
+        reflection=0.38,
     ),
-    Scene("detail_closeup", "1:1", "detail", "light", detail=1),
+    Scene("detail_closeup", "1:1", "detail", "plaster", colours="light", detail=1),
 )
 SET_12 = SET_6 + (
     Scene(
         "palette_analogous",
         "1:1",
-        "gradient",
+        "room",
+        "plaster",
+        "concrete",
         "analogous",
-        fill=0.74,
-        floor_y=None,
-        shadow="cast_wall",
+        horizon=0.66,
+        fill=0.62,
+        anchor_x=0.4,
+        floor_y=0.9,
+        shadow="cast_floor",
         light=(0.7, -0.7),
     ),
     Scene(
         "long_cast_shadow",
         "1:1",
-        "sweep",
+        "room",
+        "plaster",
+        "dark_wood",
         "warm",
-        fill=0.62,
-        anchor_x=0.6,
+        horizon=0.56,
+        fill=0.56,
+        anchor_x=0.62,
         floor_y=0.84,
         shadow="cast_floor",
         light=(0.95, -0.3),
@@ -90,37 +155,46 @@ SET_12 = SET_6 + (
     Scene(
         "banner_16x9",
         "16:9",
-        "gradient",
+        "room",
+        "linen",
+        "wood",
         "tint",
-        fill=0.82,
-        anchor_x=0.3,
-        floor_y=0.9,
+        horizon=0.8,
+        fill=0.84,
+        anchor_x=0.26,
+        floor_y=0.93,
         shadow="contact",
         light=(-0.8, -0.6),
     ),
     Scene(
-        "white_portrait_4x5",
+        "walnut_flatlay_4x5",
         "4:5",
-        "white",
-        "white",
-        fill=0.72,
-        floor_y=0.82,
-        shadow="contact",
-        light=(0.0, -1.0),
-        reflection=0.18,
+        "flatlay",
+        "dark_wood",
+        colours="walnut",
+        fill=0.62,
+        anchor_x=0.54,
+        floor_y=None,
+        shadow="drop",
+        light=(0.5, -0.85),
+        tilt=5.0,
     ),
     Scene(
         "dark_gloss",
         "1:1",
-        "sweep",
+        "room",
+        "concrete",
+        "black_marble",
         "black",
-        fill=0.64,
+        horizon=0.6,
+        fill=0.5,
         floor_y=0.8,
         shadow="contact",
         light=(-0.5, -0.87),
-        reflection=0.4,
+        reflection=0.5,
+        gloss=1.0,
     ),
-    Scene("detail_edge_4x5", "4:5", "detail", "warm", detail=2),
+    Scene("detail_edge_4x5", "4:5", "detail", "linen", colours="warm", detail=2),
 )
 SETS = {6: SET_6, 12: SET_12}
 
@@ -129,17 +203,85 @@ SETS = {6: SET_6, 12: SET_12}
 class Product:
     """The cut-out product, cropped, in the form the renderer needs."""
 
-    premult: np.ndarray  # hxwx3 float32: RGB * alpha (0-255)
+    premult: np.ndarray  # hxwx3 float32: RGB * alpha (0-255), edge colours re-estimated (see prepare_product)
     alpha: np.ndarray  # hxw float32 (0-1)
     palette: list[PaletteColour]
     details: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # close-up number -> x, y, w, h
     # Photographed lying flat (a garment: sleeves, legs, straps, a neckline were measured): it has no
-    # base to stand on, so a floor contact shadow or a floor reflection makes it look like it floats.
+    # base to stand on. In a room it hangs on the wall; it never gets a floor contact shadow.
     flat: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
         return self.alpha.shape[1], self.alpha.shape[0]
+
+    @property
+    def lightness(self) -> float:
+        """Share-weighted Lab lightness of the product's colours (0-100)."""
+        return sum(c.lab[0] * c.share for c in self.palette) / max(1e-6, sum(c.share for c in self.palette))
+
+
+def _smear(img: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted blur: at each pixel the mean colour of nearby pixels of one kind, and how many there were."""
+    num = cv2.GaussianBlur(img * weight[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return num / (den[..., None] + 1e-4), den
+
+
+def reestimate_edge(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge colours and matte re-estimated against the new backdrop: (premultiplied colour, alpha).
+
+    A pixel at the matte's edge mixes the product with the old backdrop; the
+    cut-out took the backdrop's share out where it could tell them apart. Two
+    things still carry the old backdrop onto a new one:
+
+    * the edge colour itself: wherever the edge is partly transparent, the
+      colour is drawn towards the colour of the solid product just inside
+      (the more, the more transparent), so no trace of the old backdrop's
+      colour is left to show against a dark or coloured one;
+    * the matte: where product and old backdrop differ, it is unmixed again
+      against the two (and only ever lowered: backdrop the cut-out kept,
+      such as a half-solid gap between two legs, goes); where they had the
+      same colour (a white shirt on white) its soft edge is a guess, several
+      pixels wide, that reads as a light rim on a dark backdrop: it is
+      tightened to a crisp edge around its half-way line.
+    """
+    img = rgb.astype(np.float32)
+    h, w = alpha.shape
+    sigma = max(1.5, max(h, w) / 600)
+    solid, n_solid = _smear(img, (alpha > 0.97).astype(np.float32), sigma)
+    backdrop, n_back = _smear(img, (alpha < 0.01).astype(np.float32), 2 * sigma)
+    edge = (alpha > 0.0) & (alpha < 0.99)
+    a = alpha[edge][:, None]
+    inner = solid[edge]
+    # Where no solid product is near (a thin strap), the pixel keeps its own decontaminated colour.
+    reach = np.clip(n_solid[edge] / 0.05, 0, 1)[:, None]
+    # Even a 90 % pixel takes a third of its colour from inside: the outermost pixel row of a photo
+    # often carries a light line (the backdrop, sharpening) that reads as a rim on a dark set.
+    pull = np.sqrt(1 - a) * reach
+    colour = img[edge] * (1 - pull) + inner * pull
+    near_back = np.clip(n_back[edge] / 0.05, 0, 1)
+    b = backdrop[edge]
+    # The matte against the product's colour F and the old backdrop's B: the photo's pixel, rebuilt
+    # from the cut-out (I = a C + (1 - a) B, C its decontaminated colour), unmixed as
+    # a = (I - B).(F - B) / |F - B|^2. Where the cut-out called backdrop product (the gap between two
+    # legs left half solid, its colour the backdrop's), this is about 0; it only ever lowers the matte.
+    fb = inner - b
+    den = (fb * fb).sum(axis=1)
+    rebuilt = a * img[edge] + (1 - a) * b
+    unmixed = np.clip(((rebuilt - b) * fb).sum(axis=1) / np.maximum(den, 1.0), 0, 1)
+    sure = np.clip((den - 625) / 2000, 0, 1) * near_back  # F and B at least 25 levels apart
+    lowered = alpha[edge] - sure * np.maximum(0.0, alpha[edge] - unmixed)
+    # Product and old backdrop alike (distance below ~20 levels, fully so below ~10): no unmixing can
+    # tell them apart, so the soft edge is tightened to a crisp one about its half-way line.
+    alike = np.clip((30 - np.sqrt(den)) / 20, 0, 1) * near_back
+    t = np.clip((lowered - 0.25) / 0.5, 0, 1)
+    tight = t * t * (3 - 2 * t)
+    new_alpha = alpha.copy()
+    new_alpha[edge] = lowered * (1 - alike) + tight * alike
+    premult = img * alpha[..., None]
+    premult[edge] = colour * new_alpha[edge][:, None]
+    return premult, new_alpha
 
 
 def prepare_product(
@@ -152,12 +294,13 @@ def prepare_product(
 ) -> Product:
     x0, y0, x1, y1 = bbox
     h, w = alpha.shape
-    # A little margin keeps the soft edge (alpha < 0.5) that the bbox cut off.
-    x0, y0, x1, y1 = max(0, x0 - 3), max(0, y0 - 3), min(w, x1 + 3), min(h, y1 + 3)
-    a = alpha[y0:y1, x0:x1].astype(np.float32)
-    premult = rgb[y0:y1, x0:x1].astype(np.float32) * a[..., None]
-    product = Product(premult=premult, alpha=np.ascontiguousarray(a), palette=palette, flat=flat)
+    # A margin keeps the soft edge (alpha < 0.5) that the bbox cut off and some backdrop to measure.
+    pad = max(6, round(max(h, w) / 200))
+    x0, y0, x1, y1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
     crop = rgb[y0:y1, x0:x1]
+    a = np.ascontiguousarray(alpha[y0:y1, x0:x1], np.float32)
+    premult, a = reestimate_edge(crop, a)
+    product = Product(premult=premult, alpha=a, palette=palette, flat=flat)
     product.details = {1: detail_window(crop, a, "1:1", "inner"), 2: detail_window(crop, a, "4:5", "edge")}
     return product
 
@@ -213,14 +356,18 @@ def _lch_to_rgb(lum: float, chroma: float, hue: float) -> np.ndarray:
     return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB).reshape(3) * 255, 0, 255)
 
 
+# (wall or surface, floor) per fixed colour key.
 _FIXED = {
     "white": ((255, 255, 255), (255, 255, 255)),
-    "light": ((240, 240, 238), (222, 222, 220)),
-    "dark": ((62, 64, 68), (30, 31, 33)),
-    "cool": ((236, 240, 244), (206, 212, 218)),
-    "warm": ((242, 234, 222), (222, 208, 190)),
-    "black": ((26, 26, 28), (8, 8, 10)),
+    "light": ((236, 232, 224), (200, 166, 126)),  # warm white plaster, oak
+    "dark": ((74, 74, 76), (56, 56, 58)),  # dark concrete
+    "cool": ((222, 228, 234), (236, 236, 233)),  # cool plaster, white marble
+    "warm": ((224, 204, 178), (124, 86, 58)),  # sand plaster, walnut
+    "black": ((40, 40, 42), (22, 22, 24)),  # charcoal wall, black marble
+    "walnut": ((118, 82, 56), (118, 82, 56)),  # a walnut table top
 }
+# A surface whose lightness is this close to the product's is moved away from it (Lab L).
+MIN_LIGHTNESS_GAP = 16.0
 
 
 def key_hue(palette: list[PaletteColour]) -> tuple[float, bool]:
@@ -234,19 +381,36 @@ def key_hue(palette: list[PaletteColour]) -> tuple[float, bool]:
     return (250.0 if lum > 55 else 75.0), False
 
 
-def scene_colours(key: str, palette: list[PaletteColour]) -> tuple[np.ndarray, np.ndarray]:
-    """(wall / start colour, floor / end colour), RGB float32."""
+def _separate(colour: np.ndarray, product_lightness: float) -> np.ndarray:
+    """The colour, its lightness moved away from the product's if they are too alike (a white shirt on
+    white plaster disappears; it reads on a greige one)."""
+    lab = cv2.cvtColor((colour / 255).reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab).reshape(3)
+    gap = float(lab[0]) - product_lightness
+    if abs(gap) >= MIN_LIGHTNESS_GAP:
+        return colour
+    target = product_lightness - MIN_LIGHTNESS_GAP if product_lightness > 50 else product_lightness + MIN_LIGHTNESS_GAP
+    lab[0] = np.clip(target, 8, 97)
+    return np.clip(cv2.cvtColor(lab.reshape(1, 1, 3), cv2.COLOR_Lab2RGB).reshape(3) * 255, 0, 255)
+
+
+def scene_colours(key: str, palette: list[PaletteColour], product_lightness: float | None = None):
+    """(wall / surface colour, floor colour), RGB float32, chosen to suit the product."""
     if key in _FIXED:
-        a, b = _FIXED[key]
-        return np.array(a, np.float32), np.array(b, np.float32)
-    hue, chromatic = key_hue(palette)
-    if key == "complementary":
-        return _lch_to_rgb(88, 16, hue + 180), _lch_to_rgb(78, 20, hue + 180)
-    if key == "analogous":
-        return _lch_to_rgb(86, 24, hue + 35), _lch_to_rgb(72, 28, hue - 35)
-    if key == "tint":
-        return np.array((252, 252, 252), np.float32), _lch_to_rgb(84, 22 if chromatic else 10, hue)
-    raise ValueError(f"unknown colour key {key!r}")
+        a, b = (np.array(c, np.float32) for c in _FIXED[key])
+    else:
+        hue, chromatic = key_hue(palette)
+        if key == "complementary":
+            a = _lch_to_rgb(80, 18, hue + 180)
+            b = a
+        elif key == "analogous":
+            a, b = _lch_to_rgb(78, 24, hue + 35), np.array((188, 186, 182), np.float32)
+        elif key == "tint":
+            a, b = _lch_to_rgb(88, 14 if chromatic else 6, hue), np.array((206, 176, 138), np.float32)
+        else:
+            raise ValueError(f"unknown colour key {key!r}")
+    if key != "white" and product_lightness is not None:
+        a = _separate(a, product_lightness)
+    return a.astype(np.float32), b.astype(np.float32)
 
 
 # --------------------------------------------------------------------------- fields
@@ -259,52 +423,11 @@ def canvas_size(aspect: str, long_side: int) -> tuple[int, int]:
     return round(long_side * aw / ah), long_side
 
 
-def _smooth_field(w: int, h: int, fn, factor: int = 16) -> np.ndarray:
+def _smooth_field(w: int, h: int, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], factor: int = 16) -> np.ndarray:
     """Evaluate ``fn(u, v)`` (u, v in [0, 1], arrays) on a coarse grid and upsample to h x w."""
     gw, gh = max(2, w // factor + 1), max(2, h // factor + 1)
     v, u = np.meshgrid(np.linspace(0, 1, gh, dtype=np.float32), np.linspace(0, 1, gw, dtype=np.float32), indexing="ij")
     return cv2.resize(fn(u, v).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _smoothstep(x):
-    x = np.clip(x, 0, 1)
-    return x * x * (3 - 2 * x)
-
-
-def backdrop(scene: Scene, w: int, h: int, c1: np.ndarray, c2: np.ndarray) -> np.ndarray | None:
-    """The empty set as HxWx3 float32, or None for pure white (kept exact, never computed)."""
-    lx, ly = scene.light
-    aspect = w / h
-    # Light pool: brighter towards the light, falling off smoothly; a gentle vignette.
-    spot_u, spot_v = 0.5 + 0.35 * lx, 0.45 + 0.3 * ly
-
-    def lighting(u, v):
-        r2 = ((u - spot_u) * aspect) ** 2 + (v - spot_v) ** 2
-        vign = ((u - 0.5) * aspect) ** 2 + (v - 0.5) ** 2
-        return 1.0 + 0.10 * np.exp(-r2 / 0.18) - 0.10 * vign
-
-    if scene.backdrop == "white":
-        return None
-    if scene.backdrop == "sweep":
-        horizon = (scene.floor_y or 0.8) - 0.12
-
-        def fn(u, v):
-            t = _smoothstep((v - horizon) / 0.22)[..., None]  # the curve of a paper sweep: no hard horizon line
-            return (c1 * (1 - t) + c2 * t) * lighting(u, v)[..., None]
-    elif scene.backdrop == "wall":
-
-        def fn(u, v):
-            t = v[..., None] * 0.6
-            return (c1 * (1 - t) + c2 * t) * lighting(u, v)[..., None]
-    elif scene.backdrop == "gradient":
-
-        def fn(u, v):
-            # Diagonal gradient running away from the light.
-            t = _smoothstep(0.5 - 0.5 * ((u - 0.5) * lx + (v - 0.5) * ly) * 1.4)[..., None]
-            return (c1 * (1 - t) + c2 * t) * lighting(u, v)[..., None]
-    else:
-        raise ValueError(f"unknown backdrop {scene.backdrop!r}")
-    return _smooth_field(w, h, fn)
 
 
 _DITHER: list[np.ndarray] = []
@@ -320,6 +443,76 @@ def _dither(h: int, w: int) -> np.ndarray:
         side = max(h, w, 2048)
         _DITHER[:] = [np.random.default_rng(7).uniform(-0.5, 0.5, (side, side, 1)).astype(np.float32)]
     return _DITHER[0][:h, :w]
+
+
+# --------------------------------------------------------------------------- sets
+
+FLOOR_DEPTH = 3.5  # the wall stands this much further away than the frame's bottom edge
+
+
+def room(scene: Scene, w: int, h: int, horizon: int, wall_c: np.ndarray, floor_c: np.ndarray) -> np.ndarray:
+    """A wall facing the camera meeting a floor in perspective at row ``horizon``, lit from ``scene.light``."""
+    lx, ly = scene.light
+    hz = horizon / h
+    aspect = w / h
+    img = np.empty((h, w, 3), np.float32)
+
+    def wall_light(u, v):
+        y = v * hz  # frame fraction
+        # A pool of light on the wall on the light's side, a vignette, and the shade where wall meets floor.
+        pu, pv = 0.5 + 0.42 * lx, 0.5 * hz + 0.25 * ly * hz
+        pool = np.exp(-(((u - pu) * aspect) ** 2 + (y - pv) ** 2) / 0.22)
+        vign = ((u - 0.5) * aspect) ** 2 * 0.5
+        foot = np.exp(-(hz - y) / 0.035)
+        return 0.93 + 0.13 * pool - 0.07 * vign - 0.10 * foot
+
+    def floor_light(u, v):
+        y = hz + v * (1 - hz)
+        side = 0.07 * lx * (u - 0.5) * 2  # brighter on the light's side
+        foot = np.exp(-(y - hz) / 0.03)  # occlusion at the wall's foot
+        return 0.95 + side + 0.04 * v - 0.16 * foot
+
+    if horizon > 0:
+        pattern = surfaces.wall(scene.wall, w, horizon, h)
+        lit = _smooth_field(w, horizon, wall_light) * pattern
+        img[:horizon] = lit[..., None] * wall_c
+    if horizon < h:
+        pattern = surfaces.floor(scene.floor, w, h, horizon, FLOOR_DEPTH)
+        lit = _smooth_field(w, h - horizon, floor_light) * pattern
+        floor = lit[..., None] * floor_c
+        if scene.reflection > 0 and horizon > 0:
+            # The wall mirrored in the floor about their meeting line, softened: polished, not a mirror.
+            rows = np.clip(2 * horizon - 1 - np.arange(horizon, h), 0, horizon - 1)
+            q = 4
+            small = cv2.resize(img[rows], (w // q, max(1, (h - horizon) // q)), interpolation=cv2.INTER_AREA)
+            blurred = cv2.GaussianBlur(small, (0, 0), max(1.0, 0.004 * h))
+            mirrored = cv2.resize(blurred, (w, h - horizon), interpolation=cv2.INTER_LINEAR)
+            t = np.linspace(0, 1, h - horizon, dtype=np.float32)[:, None, None]
+            fresnel = scene.reflection * (0.35 + 0.65 * (1 - t) ** 2)  # more mirror-like towards grazing
+            floor = floor * (1 - fresnel) + mirrored * fresnel
+        if scene.gloss > 0:
+            # The light's own highlight on the polished floor: a soft streak on the light's side, long
+            # towards the camera (a specular reflection smears along the view direction).
+            gu = 0.5 + 0.38 * lx
+
+            def highlight(u, v):
+                return np.exp(-(((u - gu) * aspect / 0.16) ** 2) - ((v - 0.2) / 0.45) ** 2)
+
+            floor += (scene.gloss * 70.0) * _smooth_field(w, h - horizon, highlight)[..., None]
+        img[horizon:] = floor
+    return img
+
+
+def flatlay(scene: Scene, w: int, h: int, colour: np.ndarray) -> np.ndarray:
+    """A surface seen from straight above, lit from the light's side."""
+    lx, ly = scene.light
+    aspect = w / h
+
+    def light(u, v):
+        return 0.96 + 0.08 * (lx * (u - 0.5) + ly * (v - 0.5)) - 0.06 * (((u - 0.5) * aspect) ** 2 + (v - 0.5) ** 2)
+
+    lit = _smooth_field(w, h, light) * surfaces.flat(scene.wall, w, h)
+    return lit[..., None] * colour
 
 
 # --------------------------------------------------------------------------- shadows
@@ -394,24 +587,31 @@ def _drop_shadow(alpha: np.ndarray, x: int, y: int, w: int, h: int, q: int, ligh
 # --------------------------------------------------------------------------- render
 
 
-def _place(product: Product, scene: Scene, w: int, h: int) -> tuple[float, int, int]:
-    """Scale and top-left corner of the product in the frame."""
-    pw, ph = product.size
-    scale = scene.fill * min(w / pw, h / ph)
-    sw, sh = pw * scale, ph * scale
-    x = round(scene.anchor_x * w - sw / 2)
-    if scene.floor_y is None:
-        y = round((h - sh) / 2)
-    else:
-        y = round(scene.floor_y * h - sh)
-        y = max(round(0.04 * h), y)  # a tall product on a wide frame: keep its top in the picture
-    return scale, x, y
-
-
 @dataclass
 class Sprite:
     rgb: np.ndarray  # premultiplied colour, hxwx3 float32
     alpha: np.ndarray  # hxw float32
+
+
+@dataclass
+class Placement:
+    """Where the product went in one image: what the benchmark's checks measure."""
+
+    x: int  # top-left corner of the drawn product in the frame (may be negative: a close-up)
+    y: int
+    alpha: np.ndarray  # the product's matte as drawn, uint8, sprite-sized
+    scale: float  # output pixels per source pixel (<= 1: never enlarged past the source's resolution)
+    mirror_y: int | None = None  # the row about which the floor mirrors the product (reflective floors)
+    window: tuple[int, int, int, int] | None = None  # a close-up: the window (x, y, w, h) of the product shown
+
+    def frame_alpha(self, h: int, w: int) -> np.ndarray:
+        """The drawn matte in the frame's coordinates, float32 0-1."""
+        out = np.zeros((h, w), np.float32)
+        sh, sw = self.alpha.shape
+        x0, y0, x1, y1 = max(0, self.x), max(0, self.y), min(w, self.x + sw), min(h, self.y + sh)
+        if x0 < x1 and y0 < y1:
+            out[y0:y1, x0:x1] = self.alpha[y0 - self.y : y1 - self.y, x0 - self.x : x1 - self.x] / 255.0
+        return out
 
 
 def _scaled(product: Product, scale: float) -> Sprite:
@@ -423,6 +623,22 @@ def _scaled(product: Product, scale: float) -> Sprite:
         rgb=cv2.resize(product.premult, size, interpolation=interp),
         alpha=cv2.resize(product.alpha, size, interpolation=interp),
     )
+
+
+def _rotated(sprite: Sprite, degrees: float) -> tuple[Sprite, int, int]:
+    """The sprite turned about its centre on a canvas large enough; returns it and the growth (dx, dy)."""
+    sh, sw = sprite.alpha.shape
+    m = cv2.getRotationMatrix2D((sw / 2, sh / 2), degrees, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(sw * c + sh * s)), int(np.ceil(sw * s + sh * c))
+    m[0, 2] += (nw - sw) / 2
+    m[1, 2] += (nh - sh) / 2
+    # Cubic keeps the print crisp (linear interpolation blurs it by half a pixel); its overshoot is
+    # clipped so the premultiplied colour stays within its matte.
+    alpha = np.clip(cv2.warpAffine(sprite.alpha, m, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=0), 0, 1)
+    rgb = cv2.warpAffine(sprite.rgb, m, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=(0, 0, 0))
+    np.clip(rgb, 0, 255 * alpha[..., None], out=rgb)
+    return Sprite(rgb=rgb, alpha=alpha), (nw - sw) // 2, (nh - sh) // 2
 
 
 def _over(dst: np.ndarray, src: Sprite, x: int, y: int) -> None:
@@ -447,54 +663,186 @@ def _shade(sprite: Sprite, light: tuple[float, float], amount: float = 0.06) -> 
     sprite.rgb *= gain[..., None]
 
 
+def _crisp(sprite: Sprite, gain: float = 1.6) -> None:
+    """Steepen the matte's edge about its half-way line at the output scale, in place.
+
+    A photo's outline is often 2-3 px soft; on a set darker or more coloured than the photo's
+    backdrop that soft skirt reads as a faint rim. Pixels above half coverage gain, those below lose;
+    the colour is kept (premultiplied colour rescaled with the matte).
+    """
+    a = sprite.alpha
+    edge = (a > 0.0) & (a < 1.0)
+    old = a[edge]
+    new = np.clip((old - 0.5) * gain + 0.5, 0, 1)
+    sprite.rgb[edge] *= (new / np.maximum(old, 1e-4))[:, None]
+    a[edge] = new
+
+
 def _to_uint8(img: np.ndarray) -> np.ndarray:
     # One pass, rounded and saturated (values are never meaningfully negative here).
     return cv2.convertScaleAbs(img)
 
 
-def render_detail(scene: Scene, product: Product, long_side: int) -> np.ndarray:
+def _reflect(img: np.ndarray, sprite: Sprite, x: int, y: int, mirror_y: int, strength: float, tall: int) -> None:
+    """The product mirrored in the floor about row ``mirror_y``: fading and blurring with distance, in place.
+
+    Frame row ``mirror_y + j`` shows sprite row ``k - j`` (``k``: the mirror line's sprite row; a
+    product hung above the floor has its reflection start below a gap as wide as its own).
+    """
+    h = img.shape[0]
+    sh = sprite.alpha.shape[0]
+    k = mirror_y - y
+    length = max(2, round(0.6 * tall))
+    j0 = max(0, k - (sh - 1))
+    j1 = min(k, h - 1 - mirror_y, length - 1)
+    if j1 < j0:
+        return
+    j = np.arange(j0, j1 + 1)
+    rows = k - j
+    rgb, alpha = sprite.rgb[rows], sprite.alpha[rows]
+    sigma = max(1.0, 0.012 * tall)
+    t = (j / length).astype(np.float32)
+    blur_rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    blur_a = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    mix = np.minimum(1.0, 1.5 * t)[:, None]  # sharp at the contact, fully blurred two thirds down
+    fade = (strength * (1 - t) ** 2)[:, None]
+    refl = Sprite(
+        rgb=(rgb * (1 - mix[..., None]) + blur_rgb * mix[..., None]) * fade[..., None],
+        alpha=(alpha * (1 - mix) + blur_a * mix) * fade,
+    )
+    _over(img, refl, x, mirror_y + j0)
+
+
+def _base_row(alpha: np.ndarray) -> int:
+    return int(np.nonzero((alpha > 0.5).any(axis=1))[0][-1])
+
+
+def _detail_scale(scene: Scene, product: Product, long_side: int) -> tuple[tuple[int, int, int, int], float, int, int]:
+    """The close-up's window (grown towards the output size where the product allows) and output size.
+
+    Never enlarged: a window smaller than the output gives a smaller image.
+    """
     w, h = canvas_size(scene.aspect, long_side)
     x, y, ww, wh = product.details[scene.detail]
-    c1, _ = scene_colours(scene.colours, product.palette)
-    # Composite at the crop's own (small) size, then scale the 8-bit result: full-size float
-    # buffers here were the renderer's peak memory (three 50 MB arrays at 2048 px).
-    crop = product.premult[y : y + wh, x : x + ww] + c1 * (1 - product.alpha[y : y + wh, x : x + ww, None])
-    img = cv2.resize(_to_uint8(crop), (w, h), interpolation=cv2.INTER_CUBIC if ww < w else cv2.INTER_AREA)
+    pw, ph = product.size
     if ww < w:
-        # Upscaled: a mild unsharp mask restores some edge contrast (saturating 8-bit arithmetic).
-        sigma = max(1.0, 0.6 * w / ww)
-        img = cv2.addWeighted(img, 1.5, cv2.GaussianBlur(img, (0, 0), sigma), -0.5, 0)
-    return img
+        # A wider window shows more of the product at full resolution: grow it about its centre.
+        # At most a third larger: past that it is no longer a close-up but the whole product again.
+        grow = min(w / ww, pw / ww, ph / wh, 1.33)
+        nw, nh = int(ww * grow), int(wh * grow)
+        x = int(np.clip(x + ww / 2 - nw / 2, 0, pw - nw))
+        y = int(np.clip(y + wh / 2 - nh / 2, 0, ph - nh))
+        ww, wh = nw, nh
+    scale = min(1.0, w / ww)
+    return (x, y, ww, wh), scale, max(1, round(ww * scale)), max(1, round(wh * scale))
 
 
-def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
-    """One catalog image, RGB uint8, long side ``long_side``."""
-    if scene.detail:
-        return render_detail(scene, product, long_side)
+def render_detail(scene: Scene, product: Product, long_side: int, draw_product: bool = True):
+    (x, y, ww, wh), scale, ow, oh = _detail_scale(scene, product, long_side)
+    c1, _ = scene_colours(scene.colours, product.palette, product.lightness)
+    rgb = product.premult[y : y + wh, x : x + ww]
+    alpha = product.alpha[y : y + wh, x : x + ww]
+    if scale < 1:
+        rgb = cv2.resize(rgb, (ow, oh), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, (ow, oh), interpolation=cv2.INTER_AREA)
+    img = flatlay(scene, ow, oh, c1)
+    if draw_product:
+        _over(img, Sprite(rgb=rgb, alpha=alpha), 0, 0)
+    img += _dither(oh, ow)
+    a8 = (alpha * 255 + 0.5).astype(np.uint8)
+    return _to_uint8(img), Placement(x=0, y=0, alpha=a8, scale=scale, window=(x, y, ww, wh))
+
+
+def output_long_side(scene: Scene, product: Product, long_side: int) -> int:
+    """The scene's long side: the quality's cap, or less where the product would have to be enlarged.
+
+    Rounded down to a multiple of 128 (so surface patterns are shared between products), never below
+    ``MIN_LONG_SIDE`` (or the cap, if smaller).
+    """
     w, h = canvas_size(scene.aspect, long_side)
-    c1, c2 = scene_colours(scene.colours, product.palette)
-    scale, x, y = _place(product, scene, w, h)
-    sprite = _scaled(product, scale)
+    pw, ph = product.size
+    scale = scene.fill * min(w / pw, h / ph)
+    if scale <= 1:
+        return long_side
+    native = int(long_side / scale) // 128 * 128
+    return max(min(long_side, MIN_LONG_SIDE), native)
+
+
+def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool = True):
+    """One catalog image (RGB uint8, long side ``long_side`` or less) and where the product went.
+
+    ``draw_product=False`` draws the same set without the product or its reflection (shadows kept):
+    the backdrop the edge checks compare with.
+    """
+    if scene.detail:
+        return render_detail(scene, product, long_side, draw_product)
+    long_side = output_long_side(scene, product, long_side)
+    w, h = canvas_size(scene.aspect, long_side)
+    wall_c, floor_c = scene_colours(scene.colours, product.palette, product.lightness)
+    pw, ph = product.size
+    scale = scene.fill * min(w / pw, h / ph)
+    if scale > 1 and not scene.fill_rule:
+        # The frame is at its smallest and the product would still be enlarged: give it a little more
+        # room around it instead (down to 80 % of the planned size), enlarging only past that.
+        scale = max(1.0, 0.8 * scale)
+    hung = product.flat and scene.backdrop == "room"
+    horizon = round(scene.horizon * h)
+    if hung:
+        # A garment hangs on the wall, a little above the floor, which stays in view below it.
+        top, gap = 0.05, (0.03 if scene.reflection else 0.05)
+        scale = min(scale, (0.93 - gap - top) * h / ph)
+        # (on a 1/64 grid of the height: the floor's pattern is cached per horizon)
+        horizon = int(np.ceil(((top + gap) * h + ph * scale) / h * 64)) * h // 64
+    if scene.tilt:
+        # Turned at the source's resolution, then reduced: turning the reduced product would soften it.
+        turned, _, _ = _rotated(Sprite(rgb=product.premult, alpha=product.alpha), scene.tilt)
+        size = (max(1, round(pw * scale)), max(1, round(ph * scale)))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        th, tw = turned.alpha.shape
+        tsize = (max(1, round(tw * scale)), max(1, round(th * scale)))
+        sprite = Sprite(
+            rgb=cv2.resize(turned.rgb, tsize, interpolation=interp),
+            alpha=cv2.resize(turned.alpha, tsize, interpolation=interp),
+        )
+        dx, dy = (tsize[0] - size[0]) // 2, (tsize[1] - size[1]) // 2
+    else:
+        sprite = _scaled(product, scale)
+        dx = dy = 0
+    sh, sw = sprite.alpha.shape[0] - 2 * dy, sprite.alpha.shape[1] - 2 * dx  # the product's own size
+    x = round(scene.anchor_x * w - sw / 2)
+    if hung:
+        y = round(0.05 * h)
+    elif scene.floor_y is None:
+        y = round((h - sh) / 2)
+    else:
+        y = max(round(0.04 * h), round(scene.floor_y * h - sh))  # a tall product on a wide frame: top in view
+    x, y = x - dx, y - dy
     if scene.backdrop != "white":
         _shade(sprite, scene.light)
+        _crisp(sprite)
     alpha = sprite.alpha
 
-    bg = backdrop(scene, w, h, c1, c2)
-    img = np.full((h, w, 3), 255.0, np.float32) if bg is None else bg
+    if scene.backdrop == "white":
+        img = np.full((h, w, 3), 255.0, np.float32)
+    elif scene.backdrop == "room":
+        img = room(scene, w, h, horizon, wall_c, floor_c)
+    elif scene.backdrop == "flatlay":
+        img = flatlay(scene, w, h, wall_c)
+    else:
+        raise ValueError(f"unknown backdrop {scene.backdrop!r}")
 
     q = 4  # shadows are smooth: compute them at a quarter of the size
     shadow = np.zeros((h // q + 1, w // q + 1), np.float32)
-    if product.flat and scene.shadow != "none":
-        # Whatever shadow the scene plans for a standing product, a flat one gets a drop shadow.
-        shadow += _drop_shadow(alpha, x, y, w, h, q, scene.light) * (0.75 if scene.colours == "white" else 1.0)
-    else:
-        if scene.shadow in ("contact", "cast_floor"):
-            shadow += _contact_shadow(alpha, x, y, w, h, q) * (0.8 if scene.colours == "white" else 1.0)
-        if scene.shadow == "cast_floor":
-            shadow += _cast_floor_shadow(alpha, x, y, w, h, q, scene.light)
-        elif scene.shadow == "cast_wall":
-            shadow += _cast_wall_shadow(alpha, x, y, w, h, q, scene.light)
     if scene.shadow != "none":
+        if hung:
+            # On the wall just behind it, offset away from the light.
+            shadow += _cast_wall_shadow(alpha, x, y, w, h, q, scene.light)
+        elif product.flat or scene.shadow == "drop":
+            shadow += _drop_shadow(alpha, x, y, w, h, q, scene.light) * (0.75 if scene.colours == "white" else 1.0)
+        else:
+            shadow += _contact_shadow(alpha, x, y, w, h, q) * (0.8 if scene.colours == "white" else 1.0)
+            if scene.shadow == "cast_floor":
+                shadow += _cast_floor_shadow(alpha, x, y, w, h, q, scene.light)
         # Below a visible level the shadow is zero, so a white set stays exactly (255, 255, 255).
         shadow = np.where(shadow < 0.01, 0, np.minimum(shadow, 0.85))
         rows = np.nonzero(shadow.any(axis=1))[0]
@@ -503,19 +851,15 @@ def render(scene: Scene, product: Product, long_side: int) -> np.ndarray:
             full = cv2.resize(shadow, ((w // q + 1) * q, (h // q + 1) * q), interpolation=cv2.INTER_LINEAR)
             img[r0:r1] *= (1 - full[r0:r1, :w])[..., None]
 
-    if scene.reflection > 0 and not product.flat:
-        base = y + np.nonzero((alpha > 0.5).any(axis=1))[0][-1]
-        length = max(1, round(0.35 * (base - y + 1)))
-        fade = scene.reflection * (1 - np.linspace(0, 1, length, dtype=np.float32)) ** 2
-        top = base - y  # the reflection mirrors the rows just above the base
-        mirrored = slice(top, max(top - length, 0) - 1 if top - length >= 0 else None, -1)
-        reflection = Sprite(
-            rgb=sprite.rgb[mirrored][:length] * fade[: sprite.rgb[mirrored].shape[0], None, None],
-            alpha=sprite.alpha[mirrored][:length] * fade[: sprite.alpha[mirrored].shape[0], None],
-        )
-        _over(img, reflection, x, base + 1)
+    mirror_y = None
+    if scene.reflection > 0 and scene.backdrop == "room":
+        mirror_y = horizon if hung else y + _base_row(alpha) + 1
+        if draw_product:
+            _reflect(img, sprite, x, y, mirror_y, scene.reflection, sh)
 
-    if bg is not None:
+    if scene.backdrop != "white":
         img += _dither(h, w)
-    _over(img, sprite, x, y)
-    return _to_uint8(img)
+    if draw_product:
+        _over(img, sprite, x, y)
+    a8 = (alpha * 255 + 0.5).astype(np.uint8)
+    return _to_uint8(img), Placement(x=x, y=y, alpha=a8, scale=scale, mirror_y=mirror_y)

@@ -1,11 +1,12 @@
 import io
-import itertools
+import json
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from imaging.catalog.checks import MIN_DISTANCE, min_pairwise_distance
 from imaging.catalog.engine import run_catalog
 from imaging.catalog.scenes import SET_6, SET_12
 from imaging.errors import PipelineError
@@ -30,9 +31,13 @@ def test_twelve_images_named_and_sized(mug_12):
     assert len(result.images) == 12
     assert result.names == [s.name for s in SET_12]
     assert len(set(result.names)) == 12
-    for img in result.images:
+    for img, scene, placement in zip(result.images, SET_12, result.placements, strict=True):
         assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
-        assert max(img.shape[:2]) == 1024
+        if scene.detail:
+            # A close-up is the source at 1:1 or smaller: the small drawn mug gives a small close-up.
+            assert max(img.shape[:2]) < 1024 and placement.scale <= 1.0
+        else:
+            assert max(img.shape[:2]) == 1024
     ratios = {round(img.shape[1] / img.shape[0], 2) for img in result.images}
     assert {1.0, 0.8, 1.78} <= ratios
 
@@ -57,10 +62,8 @@ def test_main_image_white_background_and_fill(mug_12):
 
 def test_images_pairwise_distinct(mug_12):
     result, _ = mug_12
-    smalls = [small(img) for img in result.images]
-    for (i, a), (j, b) in itertools.combinations(enumerate(smalls), 2):
-        diff = float(np.abs(a - b).mean())
-        assert diff > 6.0, f"{result.names[i]} and {result.names[j]} differ by only {diff:.1f}"
+    distance, a, b = min_pairwise_distance(result.images, result.names)
+    assert distance >= MIN_DISTANCE, f"{a} and {b} differ by only {distance:.1f}"
 
 
 def test_progress_reported_per_image(mug_12):
@@ -74,21 +77,36 @@ def test_progress_reported_per_image(mug_12):
 def test_description_is_measured():
     red_mug = run_catalog(mug()[0], 6, quality="standard")
     navy_bottle = run_catalog(bottle()[0], 6, quality="standard")
-    assert "red" in red_mug.description
-    assert "opening" in red_mug.description  # the handle hole was measured
+    assert red_mug.description.startswith("A red product with a handle")  # the handle hole was measured
     assert "navy" in navy_bottle.description or "blue" in navy_bottle.description
-    assert "Tall" in navy_bottle.description
+    assert "tall" in navy_bottle.description and "bottle" in navy_bottle.description
+    assert "white" in navy_bottle.description  # its label
     assert red_mug.description != navy_bottle.description
+    for text in (red_mug.description, navy_bottle.description):
+        # Sentences for shoppers: no measurement figures, no scene names.
+        assert text.endswith(".") and text[0].isupper()
+        assert not any(ch.isdigit() for ch in text) and "%" not in text and "_" not in text
     assert red_mug.cutout_method == "plain"
 
 
-def test_six_images_high_quality_and_distinct():
-    result = run_catalog(bottle()[0], 6, quality="high")
+def test_high_quality_follows_the_source_resolution():
+    """A large photo fills the 2048 px cap; a small one stops where the product would be enlarged."""
+    large = cv2.resize(bottle()[0], (1800, 2400), interpolation=cv2.INTER_CUBIC)
+    result = run_catalog(large, 6, quality="high")
     assert result.names == [s.name for s in SET_6]
-    assert all(max(img.shape[:2]) == 2048 for img in result.images)
-    smalls = [small(img) for img in result.images]
-    for a, b in itertools.combinations(smalls, 2):
-        assert float(np.abs(a - b).mean()) > 6.0
+    for img, scene, placement in zip(result.images, SET_6, result.placements, strict=True):
+        assert placement.scale <= 1.0
+        if not scene.detail:
+            assert max(img.shape[:2]) == 2048
+    distance, _, _ = min_pairwise_distance(result.images, result.names)
+    assert distance >= MIN_DISTANCE
+
+    medium = cv2.resize(bottle()[0], (900, 1200), interpolation=cv2.INTER_CUBIC)
+    result = run_catalog(medium, 6, quality="high")
+    for placement in result.placements:
+        assert placement.scale <= 1.0  # no scene enlarges this product: the frames are smaller instead
+    sides = [max(img.shape[:2]) for img in result.images]
+    assert sum(side < 2048 for side in sides) >= 3, sides
 
 
 @pytest.mark.parametrize("fmt,magic,mode", [("jpg", b"\xff\xd8", "RGB"), ("png", b"\x89PNG", "RGB")])
@@ -115,6 +133,9 @@ def test_debug_output(tmp_path):
     run_catalog(mug()[0], 6, quality="standard", debug_dir=tmp_path)
     for name in ("cutout.png", "alpha.png", "overlay.jpg", "catalog.json"):
         assert (tmp_path / name).is_file()
+    # The measured figures the description no longer shows stay in the debug output.
+    measured = json.loads((tmp_path / "catalog.json").read_text())["measurements"]
+    assert {"aspect", "fill", "symmetry", "holes", "palette", "kind"} <= set(measured)
     assert Image.open(tmp_path / "cutout.png").mode == "RGBA"
 
 

@@ -1,38 +1,201 @@
-import numpy as np
+import dataclasses
 
+import cv2
+import numpy as np
+import pytest
+
+from imaging.catalog import surfaces
+from imaging.catalog.checks import (
+    MAX_HALO,
+    MIN_REFLECTION,
+    halo,
+    halo_excess,
+    reflection_correlation,
+    sharpness_ratio,
+)
 from imaging.catalog.describe import palette
-from imaging.catalog.scenes import SET_12, prepare_product, render
-from tests.catalog.drawings import white_tee
+from imaging.catalog.scenes import SET_12, Placement, prepare_product, reestimate_edge, render, scene_colours
+from tests.catalog.drawings import bottle, white_tee
 
 
 def scene(name: str):
     return next(s for s in SET_12 if s.name == name)
 
 
-def product(flat: bool):
-    rgb, mask = white_tee(stripes=True)
-    alpha = mask.astype(np.float32)
+def drawn(make, flat: bool, **kw):
+    rgb, mask = make(**kw)
+    alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)
     ys, xs = np.nonzero(mask)
     bbox = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     return prepare_product(rgb, alpha, bbox, palette(rgb, alpha), flat=flat)
 
 
-def test_flat_product_gets_a_drop_shadow_not_a_floor_reflection():
-    standing, flat = product(False), product(True)
-    a = render(scene("reflective_floor"), standing, 1024).astype(np.float32)
-    b = render(scene("reflective_floor"), flat, 1024).astype(np.float32)
-    h, w = a.shape[:2]
-    # Below the floor line the standing product is mirrored (dark stripes), the flat one is not.
-    floor = round(0.84 * h)
-    below = (slice(floor + 4, min(h, floor + 60)), slice(w // 2 - 60, w // 2 + 60))
-    assert a[below].min() < b[below].min() - 40
-    # The flat product's shadow falls below it: just under its lower edge the backdrop is darker
-    # than the same backdrop further down.
-    main = render(scene("white_main"), flat, 1024)
-    non_white = np.nonzero((main < 250).any(axis=2).any(axis=1))[0]
-    assert non_white.size
-    cols = (main < 200).any(axis=2).any(axis=0).nonzero()[0]
-    y_base = np.nonzero((main[:, cols.min() : cols.max()] < 200).any(axis=2).any(axis=1))[0].max()
-    just_below = main[y_base + 3 : y_base + 10, cols.min() + 20 : cols.max() - 20].astype(np.float32)
-    assert just_below.mean() < 250
-    assert (main[:8] == 255).all() and (main[-8:] == 255).all()  # the marketplace background stays white
+@pytest.fixture(scope="module")
+def standing():
+    return drawn(bottle, False)
+
+
+@pytest.fixture(scope="module")
+def tee():
+    return drawn(white_tee, True, stripes=True)
+
+
+def lightness(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def test_floor_is_in_perspective_and_meets_the_wall():
+    w, h, horizon = 1024, 1024, 600
+    wood = surfaces.floor("wood", w, h, horizon, 3.5)
+    assert wood.shape == (h - horizon, w)
+
+    def seams(row: np.ndarray) -> int:  # dark plank seams across one row
+        smooth = cv2.GaussianBlur(row[None, :], (0, 0), 0.7)[0]
+        return int(((smooth < np.median(smooth) - 0.15) & (np.diff(smooth, prepend=smooth[0]) < 0)).sum())
+
+    # Planks converge towards the vanishing point: more seams across a far row than across a near one.
+    assert seams(wood[5]) > 1.5 * seams(wood[-5]) > 0
+
+
+@pytest.mark.parametrize("kind", ["plaster", "concrete", "linen"])
+def test_walls_have_texture_and_are_cached(kind):
+    a = surfaces.wall(kind, 512, 300, 512)
+    assert a.shape == (300, 512) and a.dtype == np.float32
+    assert 0.005 < float(a.std()) < 0.15  # visible texture, not noise that swamps the colour
+    assert surfaces.wall(kind, 512, 300, 512) is a  # one pattern per size and process
+    assert not a.flags.writeable
+
+
+def test_marble_has_veins_and_black_marble_light_ones():
+    white = surfaces.floor("marble", 800, 800, 400, 3.5)
+    black = surfaces.floor("black_marble", 800, 800, 400, 3.5)
+    assert float(np.percentile(white, 1)) < 0.9  # dark veins on white stone
+    assert float(np.percentile(black, 99)) > 1.1  # light veins on black stone
+
+
+def test_reflective_floor_mirrors_the_product(standing):
+    s = scene("reflective_floor")
+    img, placed = render(s, standing, 1024)
+    empty, _ = render(s, standing, 1024, draw_product=False)
+    assert placed.mirror_y is not None
+    assert reflection_correlation(img, empty, placed) >= MIN_REFLECTION
+    # The same set with a matte floor: nothing of the product below the line, whatever is measured.
+    matte = dataclasses.replace(s, reflection=0.0)
+    img0, placed0 = render(matte, standing, 1024)
+    empty0, _ = render(matte, standing, 1024, draw_product=False)
+    probe = dataclasses.replace(placed0, mirror_y=placed.mirror_y)
+    assert abs(reflection_correlation(img0, empty0, probe) or 0.0) < 0.1
+
+
+def test_reflection_fades_with_distance():
+    # A plain light box: what its reflection adds depends on the distance only, not on the print.
+    h, w = 600, 500
+    mask = np.zeros((h, w), bool)
+    mask[100:520, 130:370] = True
+    rgb = np.full((h, w, 3), 236, np.uint8)
+    rgb[mask] = (200, 190, 120)
+    box = drawn(lambda: (rgb, mask), False)
+    s = scene("dark_gloss")
+    img, placed = render(s, box, 1024)
+    empty, _ = render(s, box, 1024, draw_product=False)
+    added = np.abs(lightness(img) - lightness(empty))
+    h, w = img.shape[:2]
+    cols = np.nonzero((placed.frame_alpha(h, w) > 0.5).any(axis=0))[0]
+    m = placed.mirror_y
+    near = added[m + 2 : m + 30, cols].mean()
+    far = added[m + 150 : m + 180, cols].mean()
+    assert near > 4 and far < 0.5 * near
+
+
+def test_gloss_scene_has_the_lights_highlight(standing):
+    s = scene("dark_gloss")
+    empty, placed = render(s, standing, 1024, draw_product=False)
+    h, w = empty.shape[:2]
+    floor = lightness(empty)[placed.mirror_y + 20 :]
+    # Light from the left: its highlight on the polished floor is on the left.
+    left, right = floor[:, : w // 3].mean(), floor[:, -w // 3 :].mean()
+    assert left > right + 8
+    matte = lightness(render(dataclasses.replace(s, gloss=0.0), standing, 1024, draw_product=False)[0])
+    assert floor[:, : w // 3].mean() > matte[placed.mirror_y + 20 :, : w // 3].mean() + 5
+
+
+def test_hung_garment_reflects_about_the_wall_foot(tee):
+    s = scene("reflective_floor")
+    img, placed = render(s, tee, 1024)
+    empty, _ = render(s, tee, 1024, draw_product=False)
+    h, w = img.shape[:2]
+    bottom = placed.y + int(np.nonzero((placed.alpha > 127).any(axis=1))[0][-1])
+    assert bottom < placed.mirror_y  # hung on the wall, above the floor
+    assert reflection_correlation(img, empty, placed) >= MIN_REFLECTION
+
+
+def test_no_halo_of_the_old_backdrop_on_the_darkest_scene(tee):
+    """A white-backdrop Breton top on the darkest set: no light rim outside its outline."""
+    for name in ("dark_gloss", "studio_dark"):
+        s = scene(name)
+        img, placed = render(s, tee, 1024)
+        empty, _ = render(s, tee, 1024, draw_product=False)
+        assert halo(img, empty, placed) < MAX_HALO
+        assert abs(halo_excess(img, empty, placed)) < 1.5
+
+
+def test_edge_colour_reestimated_and_like_matte_tightened():
+    """A navy square photographed on white, its 3 px outline half backdrop: the edge loses the white."""
+    h = w = 120
+    alpha = np.zeros((h, w), np.float32)
+    alpha[30:90, 30:90] = 1.0
+    ring = (cv2.dilate(alpha, np.ones((7, 7), np.uint8)) > 0) & (alpha == 0)
+    alpha[ring] = 0.35
+    rgb = np.full((h, w, 3), 250, np.uint8)
+    rgb[alpha == 1] = (25, 35, 80)
+    rgb[ring] = (200, 200, 220)  # the old backdrop's white still in the edge colour
+    premult, new_alpha = reestimate_edge(rgb, alpha)
+    colour = premult[ring] / new_alpha[ring][:, None]
+    assert float(colour.mean(axis=0)[0]) < 120  # pulled towards navy, away from the contaminated 200
+    # Where product and backdrop were alike (a white shirt on white) the soft edge is tightened.
+    white = np.full((h, w, 3), 246, np.uint8)
+    white[alpha == 1] = 248
+    white[ring] = 247
+    _, tight = reestimate_edge(white, alpha)
+    assert float(tight[ring].mean()) < 0.2 and float(tight[alpha == 1].mean()) == 1.0
+
+
+def test_surface_colours_move_away_from_the_product():
+    dark_rgb = np.zeros((40, 40, 3), np.uint8) + 20
+    light_rgb = np.zeros((40, 40, 3), np.uint8) + 240
+    alpha = np.ones((40, 40), np.float32)
+    for rgb in (dark_rgb, light_rgb):
+        p = palette(rgb, alpha)
+        product_l = p[0].lab[0]
+        for key in ("light", "dark", "cool", "warm", "black", "walnut"):
+            wall, _ = scene_colours(key, p, product_l)
+            wall_l = cv2.cvtColor((wall / 255).reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab)[0, 0, 0]
+            assert abs(float(wall_l) - product_l) >= 15.9, key
+
+
+def test_close_ups_are_never_enlarged(standing):
+    for name in ("detail_closeup", "detail_edge_4x5"):
+        img, placed = render(scene(name), standing, 2048)
+        assert placed.scale <= 1.0 and placed.window is not None
+        x, y, ww, wh = placed.window
+        assert img.shape[:2] == (wh, ww)  # the small drawing: the window at 1:1, not blown up to 2048
+        assert sharpness_ratio(img, placed, standing) >= 0.95
+        # Still a close-up: a part of the product, not all of it.
+        pw, ph = standing.size
+        assert ww * wh < 0.6 * pw * ph
+
+
+def test_flat_lays_are_turned_and_stay_sharp(tee):
+    for name in ("palette_complementary", "walnut_flatlay_4x5"):
+        s = scene(name)
+        assert s.tilt != 0
+        img, placed = render(s, tee, 1024)
+        assert isinstance(placed, Placement)
+        if placed.scale <= 1:
+            assert sharpness_ratio(img, placed, tee) >= 0.9
+
+
+def test_white_main_stays_pure_white(tee):
+    main, _ = render(scene("white_main"), tee, 1024)
+    assert (main[:8] == 255).all() and (main[-8:] == 255).all()
+    assert (main[:, :8] == 255).all() and (main[:, -8:] == 255).all()
