@@ -140,6 +140,10 @@ def inner_back_panel(rgb: np.ndarray, mask: np.ndarray, landmarks: dict[str, np.
     width = x1 - x0
     if width < 8:
         return panel
+    # The corners sit on the collar's top; the inside runs on under the collar beyond them
+    # (a straight cut there leaves a dark sliver at each side of the opening).
+    margin = int(0.15 * width)
+    x0, x1 = max(0, x0 - margin), min(mask.shape[1], x1 + margin)
     h = mask.shape[0]
     top = max(0, int(min(a[1], b[1])))
     y1 = min(h, top + int(0.8 * width))
