@@ -226,3 +226,31 @@ def test_garment_edge_has_no_light_fringe():
     rim = g.mask & ~cv2.erode(g.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     assert rim.sum() > 100
     assert np.percentile(g.rgb[rim].astype(int).sum(axis=1), 95) < sum(RED) + 60
+
+
+def test_inner_back_seen_through_the_neckline_is_left_out_of_the_front():
+    # A light tee whose silhouette dips only a little at the back of the neck, with the
+    # darker inside of the back drawn under it, held off the chest by the front fabric.
+    shape = [(300, 90) if p == (300, 110) else p for p in TSHIRT]
+    plain = draw(shape, colour=(230, 200, 190))
+    with_panel = plain.copy()
+    cv2.ellipse(with_panel, (300, 90), (48, 30), 0, 0, 180, (110, 105, 100), -1)
+    for img, panel in ((plain, False), (with_panel, True)):
+        g = analyze_garment(img)
+        ys, xs = np.nonzero(g.alpha > 0.5)
+        oy, ox = 80 - ys.min(), 60 - xs.min()  # the crop starts this far into the drawing
+        assert g.alpha[105 - oy, 300 - ox] < 0.5 if panel else g.alpha[105 - oy, 300 - ox] > 0.5
+        assert g.alpha[300 - oy, 300 - ox] > 0.5  # the chest stays
+        assert g.alpha[130 - oy, 300 - ox] > 0.5  # the front fabric under the neckline stays
+
+
+def test_dark_print_running_down_from_the_neckline_stays_on_the_front():
+    # A dark graphic from just under the neckline down the chest is not the inside of the
+    # back: no front fabric holds it off the chest, so the front piece keeps all of it.
+    shape = [(300, 90) if p == (300, 110) else p for p in TSHIRT]
+    img = draw(shape, colour=(230, 200, 190))
+    cv2.rectangle(img, (282, 100), (318, 300), (40, 40, 40), -1)
+    g = analyze_garment(img)
+    ys, xs = np.nonzero(g.alpha > 0.5)
+    oy, ox = 80 - ys.min(), 60 - xs.min()
+    assert (g.alpha[100 - oy : 300 - oy, 282 - ox : 318 - ox] > 0.5).all()

@@ -102,6 +102,12 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
         for side, s in outline.sleeves.items()
     }
     torso = cv2.resize(outline.torso.astype(np.uint8), full_size, interpolation=cv2.INTER_NEAREST) > 0
+    # The inside of the back seen through the neckline would be drawn on the chest: on a body
+    # the neck fills that opening, so the front piece leaves it out (measured after the
+    # landmarks, which place the garment from the silhouette that includes it).
+    panel = inner_back_panel(rgb, mask, landmarks)
+    alpha = np.where(panel, 0.0, alpha).astype(np.float32)
+    torso &= ~panel
     return GarmentAnalysis(
         rgb=np.ascontiguousarray(rgb),
         alpha=np.ascontiguousarray(alpha),
@@ -111,3 +117,60 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
         torso_mask=torso,
         cutout_method=method,
     )
+
+
+# The front fabric must be this much lighter (Lab L, 0-255) than the inner back seen
+# through the neckline: the grey inside of a white tee is ~50 darker, shading on the
+# front fabric well under that.
+PANEL_DARKER = 25
+
+
+def inner_back_panel(rgb: np.ndarray, mask: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
+    """The inside of the garment's back seen through its neckline, as a mask of ``rgb``.
+
+    A product photo shows it as a solid region under the middle of the neckline, held off
+    the chest by the front fabric below it, darker than that front fabric.
+    Empty when the garment has no neckline landmarks or no such region.
+    """
+    panel = np.zeros(mask.shape, bool)
+    if "l_neck" not in landmarks or "r_neck" not in landmarks:
+        return panel
+    a, b = landmarks["r_neck"], landmarks["l_neck"]
+    x0, x1 = int(round(min(a[0], b[0]))), int(round(max(a[0], b[0])))
+    width = x1 - x0
+    if width < 8:
+        return panel
+    # The corners sit on the collar's top; the inside runs on under the collar beyond them
+    # (a straight cut there leaves a dark sliver at each side of the opening).
+    margin = int(0.15 * width)
+    x0, x1 = max(0, x0 - margin), min(mask.shape[1], x1 + margin)
+    h = mask.shape[0]
+    top = max(0, int(min(a[1], b[1])))
+    y1 = min(h, top + int(0.8 * width))
+    below = mask[y1 : min(h, y1 + width // 2), x0:x1]
+    if y1 - top < 4 or below.sum() < 0.2 * below.size:
+        return panel
+    light = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    front = float(np.median(light[y1 : min(h, y1 + width // 2), x0:x1][below]))
+    dark = (mask[top:y1, x0:x1] & (light[top:y1, x0:x1] < front - PANEL_DARKER)).astype(np.uint8)
+    # A striped inside is one panel: its light stripes join it, or they would float in the
+    # opening. A print's thin dark lines are no panel: it is a solid region.
+    kv = max(3, int(0.15 * width) | 1)
+    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, np.ones((kv, 1), np.uint8)) * mask[top:y1, x0:x1]
+    k = max(3, int(0.06 * width) | 1)
+    box = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
+    bh, bw = box.shape
+    for i in range(1, n):
+        x, y, w, hh, area = stats[i]
+        # Under the neckline's middle and held off the box's bottom by the front fabric (its
+        # sides may reach past the corners: a tank's straps lean inwards).
+        centred = x < bw // 2 < x + w
+        if centred and y + hh < bh and area >= 0.05 * bh * bw and w >= 0.3 * bw:
+            panel[top:y1, x0:x1] |= labels == i
+    # A label sewn on the inside, or its light stripes, would float in the opening: each row
+    # of the panel runs from its leftmost to its rightmost pixel.
+    for y in np.flatnonzero(panel.any(axis=1)):
+        xs = np.flatnonzero(panel[y])
+        panel[y, xs[0] : xs[-1] + 1] = True
+    return panel & mask
