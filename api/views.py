@@ -98,7 +98,10 @@ class GenerateView(ApiView):
         )
         request.ratelimit_window = submitted.window
         headers = {} if submitted.created else {"Idempotent-Replayed": "true"}
-        return Response(accepted_json(submitted.order), status=202, headers=headers)
+        body = accepted_json(submitted.order)
+        if submitted.warnings:
+            body["warnings"] = list(submitted.warnings)
+        return Response(body, status=202, headers=headers)
 
 
 class OrderDetailView(ApiView):

@@ -388,3 +388,7 @@ API_TRUSTED_PROXIES = env_int("API_TRUSTED_PROXIES", 0)
 # stay); 0 keeps files forever. Swept by beat once an hour.
 MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30)
 CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_media", "schedule": 3600.0}
+
+# The API reference (life cycle, credits, limits, idempotency, webhooks, errors) is the schema's
+# description, so Swagger UI and Redoc show it: written in api/reference.md.
+SPECTACULAR_SETTINGS["DESCRIPTION"] = (BASE_DIR / "api" / "reference.md").read_text(encoding="utf-8")

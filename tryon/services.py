@@ -42,6 +42,7 @@ class Submitted:
     order: Order
     created: bool  # False: an earlier request with the same Idempotency-Key made this order
     window: Window  # the hourly generate window after this call was counted
+    warnings: tuple[str, ...] = ()  # what the request asked for that was ignored (the 202 body's warnings)
 
 
 def order_submit(
@@ -96,7 +97,7 @@ def order_submit(
         base_url=base_url,
         source=source,
     )
-    return Submitted(order, created, window)
+    return Submitted(order, created, window, tuple(serializer.warnings))
 
 
 def order_cost(style: str, quantity: int | None) -> int:
