@@ -72,7 +72,7 @@ def _native_incr() -> bool:
 # The hourly count shown in X-RateLimit-* on every poll is read through a per-process memo at most
 # WINDOW_MEMO_SECONDS old: a shared-cache read per poll cost as much as the order query. The process that
 # counts a POST updates its memo at once; another process shows it at most that much later. Enforcement
-# (generate_hit) always reads the shared counters.
+# (generate_check) always reads the shared counters.
 WINDOW_MEMO_SECONDS = 1.0
 _WINDOW_MEMO_MAX = 10_000
 _window_memo: dict[tuple[int, int], tuple[int, float]] = {}  # (user id, hour) -> (used, monotonic read time)
@@ -94,6 +94,39 @@ def generate_window(user, now: float | None = None) -> Window:
     else:
         used = cache.get(hour_key, 0)
         _remember(user.pk, hour_end, used)
+    return Window(plan_limits(user)["per_hour"], used, hour_end)
+
+
+def generate_check(user) -> Window:
+    """Raise 429 when the hour or day budget is spent (a refused call is one of the counted ones: its
+    budget is full already, so it adds nothing); otherwise return the hourly window. Only a request that
+    creates an order adds to the counters, by generate_count: a request refused for bad input, missing
+    credits or the one-at-a-time rule costs no slot."""
+    now = time.time()
+    limits = plan_limits(user)
+    hour_key, day_key, hour_end, day_end = _keys(user.pk, now)
+    counts = cache.get_many([hour_key, day_key])
+    hour = Window(limits["per_hour"], counts.get(hour_key, 0), hour_end)
+    day = Window(limits["per_day"], counts.get(day_key, 0), day_end)
+    _remember(user.pk, hour_end, hour.used)
+    for window, name in ((hour, "hourly"), (day, "daily")):
+        if window.used >= window.limit:
+            raise RateLimited(
+                f"The {name} limit of {window.limit} generate requests for the {user.plan} plan is reached; "
+                f"retry in {window.retry_after(now)} s.",
+                details={"limit": window.limit, "window": name, "reset": window.reset},
+                headers={"Retry-After": str(window.retry_after(now)), **headers_for(hour)},
+            )
+    return hour
+
+
+def generate_count(user) -> Window:
+    """Count one request that created an order; returns the hourly window after it."""
+    now = time.time()
+    hour_key, day_key, hour_end, _ = _keys(user.pk, now)
+    used = incr_counter(hour_key, 3600 + 60)
+    incr_counter(day_key, 86400 + 60)
+    _remember(user.pk, hour_end, used)
     return Window(plan_limits(user)["per_hour"], used, hour_end)
 
 

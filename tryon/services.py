@@ -25,7 +25,7 @@ from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields,
 from .lifecycle import delete_files, order_fail
 from .models import Order, OrderFile
 from .order_request import IMAGE_ROLES, GenerateRequestSerializer
-from .ratelimit import Window, generate_hit, plan_limits
+from .ratelimit import Window, generate_check, generate_count, plan_limits
 from .tasks import process_order
 from .thumbnails import thumbnail_name
 from .validation import ValidImage, image_input_bytes, validate_image
@@ -56,10 +56,11 @@ def order_submit(
 ) -> Submitted:
     """Accept an order request from either door, checking in this order (the first failure answers):
 
-    1. the plan's hourly and daily generate limits: the call is counted first, so a refused request
-       costs the same slot whichever door it came through (api.md: the limits count calls);
+    1. the plan's hourly and daily generate limits: a spent budget refuses (and counts) the call; any
+       other call is counted only once it has created an order (``generate_count`` at the end), so bad
+       input, missing credits or the one-at-a-time rule cost no slot, through either door;
     2. the Idempotency-Key (API): a repeat of an earlier request answers with that request's order;
-    3. the fields (``read_fields()``, read only now: the door's parse errors are counted calls too):
+    3. the fields (``read_fields()``, read only now, after the limit check):
        style, the images that style needs, quantity, options (tryon.order_request);
     4. the images, in field order: decoded, then checked (format, size, pixels, damage);
     5. credits, orders in flight, storage and the queue (``order_create``).
@@ -67,7 +68,7 @@ def order_submit(
     ``read_body`` gives the raw request for the idempotency fingerprint (only read with a key).
     Raises the ApiError subclasses of tryon.errors.
     """
-    window = generate_hit(user)
+    window = generate_check(user)
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidRequest(f"The Idempotency-Key header is longer than {IDEMPOTENCY_KEY_MAX} characters.")
     request_hash = ""
@@ -97,6 +98,8 @@ def order_submit(
         base_url=base_url,
         source=source,
     )
+    if created:
+        window = generate_count(user)
     return Submitted(order, created, window, tuple(serializer.warnings))
 
 

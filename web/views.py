@@ -22,7 +22,6 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,7 +33,7 @@ from tryon.errors import ApiError, InvalidFields
 from tryon.models import Order, OrderFile
 from tryon.presenters import base_url_for
 from tryon.ratelimit import generate_window, plan_limits
-from tryon.selectors import order_of, orders_of
+from tryon.selectors import account_counts, order_of, orders_of
 from tryon.services import order_submit
 from tryon.thumbnails import ensure_thumbnail, thumbnail_source
 
@@ -109,15 +108,16 @@ def pricing(request):
 def dashboard(request):
     user = request.user
     orders = orders_of(user)
-    start_of_day = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     window = generate_window(user)
     limits = plan_limits(user)
+    # The same numbers as GET /api/v1/account (credits_remaining, api_calls_today, api_calls_total).
+    balance, orders_today, orders_total = account_counts(user.pk)
     context = {
-        "credits": credits_balance(user),
+        "credits": balance,
         "plan": user.get_plan_display(),
         "limits": limits,
-        "orders_today": orders.filter(created_at__gte=start_of_day).count(),
-        "orders_total": orders.count(),
+        "orders_today": orders_today,
+        "orders_total": orders_total,
         "in_flight": orders.in_flight().count(),
         "hour_used": window.used,
         "hour_limit": window.limit,
