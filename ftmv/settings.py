@@ -210,8 +210,10 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "manda
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 
-# Free credits granted to every new account.
-SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 10)
+# Free credits granted to every new account: by default enough to try each style once on a fresh install
+# (billing is off by default): one try-on (CREDIT_COST_TRYON, 1) and one 6-image catalog
+# (CREDIT_COST_CATALOG[6], 24). tests/web/test_credit_gate.py holds the default to that rule.
+SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 25)
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
