@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +53,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute URLs in API responses (result_url...) are built from the request;
 # behind a proxy set SITE_URL so they point at the public address.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# The address printed by `make run` (bootstrap) and named in e-mails (the Sites framework's domain, which
+# allauth puts in subjects and bodies): SITE_DOMAIN, else SITE_URL's host, else the local address gunicorn
+# listens on (WEB_PORT, as in the Procfile). The one place that decides it: nothing may assume port 8000.
+WEB_PORT = env_int("WEB_PORT", 8000)
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "") or urlsplit(SITE_URL).netloc or f"127.0.0.1:{WEB_PORT}"
+PUBLIC_BASE_URL = SITE_URL or f"http://{SITE_DOMAIN}"
+# Links in allauth's e-mails use the request's scheme unless told: https when SITE_URL is https.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
