@@ -200,6 +200,48 @@ def order_create(
     return order, True
 
 
+def order_cancel(order_id: int, *, by: str) -> Order | None:
+    """Staff cancel an order not finished yet: failed with code CANCELLED and refunded through the ledger
+    (tryon.lifecycle.order_fail). None when it had finished already (nothing to cancel)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.is_finished:
+        return None
+    logger.info("order %s cancelled by %s", order_id, by)
+    return order_fail(
+        order_id, code="CANCELLED", message="The order was cancelled by the site's staff; your credits were refunded."
+    )
+
+
+def order_retry(order: Order, *, by: str) -> Order:
+    """Staff retry a failed order: a new order with the same photos and options, charged through the ledger
+    like any order (the failed one stays failed and refunded). Raises ApiError subclasses
+    (InsufficientCreditsError, ConcurrencyLimited, InvalidRequest when its photos are gone)."""
+    if order.status != Order.Status.FAILED:
+        raise InvalidRequest(f"Order {order.pk} has not failed; only failed orders are retried.")
+    images: dict[str, ValidImage] = {}
+    for record in order.files.filter(role__in=list(IMAGE_ROLES.values())):
+        try:
+            with record.file.open("rb") as f:
+                data = f.read()
+        except (OSError, ValueError):
+            raise InvalidRequest(f"The photos of order {order.pk} are no longer stored.") from None
+        images[record.role] = ValidImage(data, record.file.name.rsplit(".", 1)[-1], record.width, record.height)
+    if not images:
+        raise InvalidRequest(f"The photos of order {order.pk} are no longer stored.")
+    logger.info("order %s retried by %s", order.pk, by)
+    new, _ = order_create(
+        user=order.user,
+        style=order.style,
+        images=images,
+        quantity=order.quantity,
+        options=dict(order.options),
+        webhook_url=order.webhook_url,
+        base_url=order.base_url,
+        source="admin",
+    )
+    return new
+
+
 def _enqueue(order_id: int) -> None:
     try:
         process_order.delay(order_id)

@@ -48,7 +48,7 @@ def run_tryon(
     if category not in CATEGORY_CHOICES:
         raise PipelineError("BAD_CATEGORY", f"Unknown category {category!r}; use {', '.join(CATEGORY_CHOICES)}.")
     progress = progress or no_progress
-    stage = [Stage.PERSON]
+    stage: list[str] = [Stage.PERSON]
     try:
         return _run(person_rgb, garment_rgb, category, quality, progress, debug_dir, stage)
     except NUMERIC_FAILURES as exc:

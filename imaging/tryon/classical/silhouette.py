@@ -174,7 +174,7 @@ def classify_silhouette(mask: np.ndarray) -> Category:
         return Category.BOTTOMS  # shorts
     if two_legs > 0.85 and top_fill > 0.5:
         return Category.BOTTOMS  # flares whose hems meet at the centre, or shorts
-    if aspect <= 1.6 and top_fill > 0.4 and _runs(top_rows.any(axis=0)) == 1:
+    if aspect <= 1.6 and top_fill > 0.4 and _runs(np.asarray(top_rows.any(axis=0))) == 1:
         # A skirt: a straight waistband that widens steadily to the hem (a top's widest rows are
         # its shoulders or sleeves; a camisole's top rows are two straps).
         width = [mask[ys.min() + int(f * (h - 1))].sum() / w for f in (0.05, 0.5, 0.9)]
