@@ -406,3 +406,10 @@ CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_
 # The API reference (life cycle, credits, limits, idempotency, webhooks, errors) is the schema's
 # description, so Swagger UI and Redoc show it: written in api/reference.md.
 SPECTACULAR_SETTINGS["DESCRIPTION"] = (BASE_DIR / "api" / "reference.md").read_text(encoding="utf-8")
+
+# The site's own 404/500 pages with DEBUG on too, for everyone but staff (core.error_pages); outside the
+# authentication middleware, so that the user is known when the response passes.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "core.error_pages.SiteErrorPagesMiddleware",
+)
