@@ -3,19 +3,29 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run` installs only what runs (requirements.txt); `make test`, `make check` and CI (`make install`)
+# add the development requirements (tests, linters, type stubs, browser driver) on top.
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test install node-deps migrate lint format check
 
 # Reinstall only when a requirements file changed.
-$(STAMP): requirements-base.txt requirements.txt requirements-dev.txt
+$(RUN_STAMP): requirements-base.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-migrate: install
+.PHONY: install-run
+install-run: $(RUN_STAMP)
+
+migrate: install-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 

@@ -27,6 +27,12 @@ class AcceptedSerializer(serializers.Serializer):
     message = serializers.CharField()
     estimated_time = serializers.CharField()
     created_at = serializers.DateTimeField()
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only when something in the request was ignored: unknown option keys, fields the style "
+        "does not use. The order was accepted without them.",
+    )
 
 
 class OrderResultsSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from tryon.presenters import base_url_for, order_json, webhook_secret
 from tryon.selectors import account_counts, find_order, orders_of
 from tryon.services import order_submit
 
+from . import docs
 from .authentication import ApiKeyAuthentication
 from .exceptions import OUTAGES, api_exception_handler
 from .parsers import BoundedJSONParser
@@ -74,6 +75,17 @@ class GenerateView(ApiView):
 
     @extend_schema(
         operation_id="generate",
+        summary="Create a try-on or catalog order",
+        description=docs.GENERATE,
+        examples=[
+            docs.TRYON_REQUEST,
+            docs.CATALOG_REQUEST,
+            docs.ACCEPTED,
+            docs.ACCEPTED_WITH_WARNINGS,
+            docs.INVALID,
+            docs.INSUFFICIENT,
+            docs.RATE_LIMITED,
+        ],
         request={"application/json": GenerateRequestSerializer, "multipart/form-data": GenerateRequestSerializer},
         parameters=[
             OpenApiParameter(
@@ -110,7 +122,13 @@ class GenerateView(ApiView):
 
 
 class OrderDetailView(ApiView):
-    @extend_schema(operation_id="order", responses={200: OrderResponseSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="order",
+        summary="Get an order's status and results",
+        description=docs.ORDER,
+        examples=[docs.IN_PROGRESS, docs.COMPLETED, docs.FAILED],
+        responses={200: OrderResponseSerializer, **ERRORS},
+    )
     def get(self, request, order_id: int):
         order, files = find_order(request.user.pk, order_id)
         if order is None:
@@ -123,6 +141,8 @@ class OrderListView(ApiView):
 
     @extend_schema(
         operation_id="orders",
+        summary="List your orders",
+        description=docs.ORDERS,
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="1-100, 20")],
         responses={200: OrderListSerializer, **ERRORS},
     )
@@ -159,7 +179,13 @@ class OrderListView(ApiView):
 
 
 class AccountView(ApiView):
-    @extend_schema(operation_id="account", responses={200: AccountSerializer, 401: ErrorSerializer})
+    @extend_schema(
+        operation_id="account",
+        summary="Your credits, usage, limits and webhook secret",
+        description=docs.ACCOUNT,
+        examples=[docs.ACCOUNT_EXAMPLE],
+        responses={200: AccountSerializer, 401: ErrorSerializer},
+    )
     def get(self, request):
         user = request.user
         balance, today, total = account_counts(user.pk)

@@ -69,15 +69,24 @@ CHECKS: dict[str, Callable[[], dict]] = {
 }
 
 
+# Beat schedules a heartbeat every 30 s: four missed in a row and the workers are taken for gone.
+WORKER_STALE_AFTER = 120
+NO_WORKER_YET = "no worker yet"
+WORKER_STALE = "worker stale"
+
+
 def worker_state() -> dict:
-    """The last heartbeat a worker wrote (informational: a web node may run without a local worker)."""
+    """The last heartbeat a worker wrote, and ``state``: "ok", "no worker yet" (none has ever checked in:
+    a fresh install whose worker is still starting, or none was started) or "worker stale"."""
     try:
-        beat = WorkerHeartbeat.objects.first()
+        beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
     except Exception:  # noqa: BLE001 - the database check reports the cause
-        return {"last_heartbeat": None}
+        return {"state": NO_WORKER_YET, "last_heartbeat": None}
     if beat is None:
-        return {"last_heartbeat": None}
+        return {"state": NO_WORKER_YET, "last_heartbeat": None}
+    age = (timezone.now() - beat.seen_at).total_seconds()
     return {
+        "state": "ok" if age <= WORKER_STALE_AFTER else WORKER_STALE,
         "last_heartbeat": beat.seen_at.isoformat(),
         "seconds_ago": round((timezone.now() - beat.seen_at).total_seconds()),
         "hostname": beat.hostname,
@@ -85,9 +94,7 @@ def worker_state() -> dict:
     }
 
 
-@never_cache
-@require_GET
-def healthz(request):
+def run_checks() -> tuple[bool, dict[str, dict]]:
     results: dict[str, dict] = {}
     healthy = True
     for name, check in CHECKS.items():
@@ -96,5 +103,30 @@ def healthz(request):
         except Exception as exc:  # noqa: BLE001 - any failure makes the part unusable
             healthy = False
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    body = {"status": "ok" if healthy else "unavailable", "checks": results, "worker": worker_state()}
+    return healthy, results
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """The web's own health (liveness, what a load balancer asks): 503 only when a part this process needs
+    is unusable. ``status`` also says when no worker has checked in yet, or none recently ("no worker yet",
+    "worker stale"), still with 200: the web itself is fine, and /readyz is the check that needs a worker."""
+    healthy, results = run_checks()
+    worker = worker_state()
+    status = ("ok" if worker["state"] == "ok" else worker["state"]) if healthy else "unavailable"
+    body = {"status": status, "checks": results, "worker": worker}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: can an order placed now be processed? Every part healthy and a worker seen recently;
+    otherwise 503 with the reason (a deploy waits for this before sending traffic)."""
+    healthy, results = run_checks()
+    worker = worker_state()
+    ready = healthy and worker["state"] == "ok"
+    reason = "" if ready else ("a part is unavailable" if not healthy else worker["state"])
+    body = {"ready": ready, "reason": reason, "checks": results, "worker": worker}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +53,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute URLs in API responses (result_url...) are built from the request;
 # behind a proxy set SITE_URL so they point at the public address.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# The address printed by `make run` (bootstrap) and named in e-mails (the Sites framework's domain, which
+# allauth puts in subjects and bodies): SITE_DOMAIN, else SITE_URL's host, else the local address gunicorn
+# listens on (WEB_PORT, as in the Procfile). The one place that decides it: nothing may assume port 8000.
+WEB_PORT = env_int("WEB_PORT", 8000)
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "") or urlsplit(SITE_URL).netloc or f"127.0.0.1:{WEB_PORT}"
+PUBLIC_BASE_URL = SITE_URL or f"http://{SITE_DOMAIN}"
+# Links in allauth's e-mails use the request's scheme unless told: https when SITE_URL is https.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -208,10 +217,15 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
+# Confirming the e-mail address logs the new user in (allauth does so only in the browser session that
+# signed up): no second log-in right after sign-up.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 
-# Free credits granted to every new account.
-SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 10)
+# Free credits granted to every new account: by default enough to try each style once on a fresh install
+# (billing is off by default): one try-on (CREDIT_COST_TRYON, 1) and one 6-image catalog
+# (CREDIT_COST_CATALOG[6], 24). tests/web/test_credit_gate.py holds the default to that rule.
+SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 25)
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -377,7 +391,7 @@ CREDIT_PACKS = json.loads(os.environ.get("CREDIT_PACKS") or "null") or [
 ]
 SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["api.schema.canonical_endpoints"]
 
-# --- Reliability and security (issue 8) ----------------------------------------------------------
+# --- Reliability and security ----------------------------------------------------------
 # Failed API-key attempts per client address (api.auth_throttle): past the limit within the
 # window every API call from that address gets 429. Behind N trusted proxies the client address is
 # the N-th entry from the right of X-Forwarded-For.
@@ -389,7 +403,7 @@ API_TRUSTED_PROXIES = env_int("API_TRUSTED_PROXIES", 0)
 MEDIA_RETENTION_DAYS = env_int("MEDIA_RETENTION_DAYS", 30)
 CELERY_BEAT_SCHEDULE["purge-old-media"] = {"task": "tryon.maintenance.purge_old_media", "schedule": 3600.0}
 
-# --- Hardening round 2 (issue 15) -------------------------------------------------------------------
+# --- Client addresses, abuse limits, webhooks, body and image limits ---
 # The client address behind TLS proxies: the number of proxies in front of the web processes that the
 # operator controls. The client is then the address the outermost of them saw (X-Forwarded-For, counted
 # from the right). 0 (default): REMOTE_ADDR, X-Forwarded-For ignored (a client could forge it). Used by
@@ -416,10 +430,21 @@ CELERY_BEAT_SCHEDULE["resume-webhooks"] = {"task": "tryon.webhooks.resume_webhoo
 # Every request body, multipart uploads included, is limited to MAX_REQUEST_BYTES (core.security); first,
 # so nothing reads a body that is refused.
 MIDDLEWARE.insert(0, "core.security.RequestSizeLimitMiddleware")
-# A load balancer's plain-http health check is answered, not redirected to https.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# A load balancer's plain-http health and readiness checks are answered, not redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # One decoded image's memory at its own bit depth (tryon.validation), checked from the header before
 # decoding: 40 Mpx of 8-bit RGBA fit; a 16-bit RGBA image (8 bytes a pixel) must be half that. More -> 413.
 API_MAX_IMAGE_DECODED_BYTES = env_int("API_MAX_IMAGE_DECODED_BYTES", 160_000_000)
 # Sign-up answers in the same time for registered and new e-mail addresses (accounts.forms.SignupForm).
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+
+# The API reference (life cycle, credits, limits, idempotency, webhooks, errors) is the schema's
+# description, so Swagger UI and Redoc show it: written in api/reference.md.
+SPECTACULAR_SETTINGS["DESCRIPTION"] = (BASE_DIR / "api" / "reference.md").read_text(encoding="utf-8")
+
+# The site's own 404/500 pages with DEBUG on too, for everyone but staff (core.error_pages); outside the
+# authentication middleware, so that the user is known when the response passes.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "core.error_pages.SiteErrorPagesMiddleware",
+)

@@ -31,7 +31,8 @@ def test_healthz_reports_every_part(client):
     response = client.get("/healthz")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["status"] == "ok"
+    # No worker has checked in here: said distinctly, still 200 (issue 14); /readyz needs a worker.
+    assert body["status"] == "no worker yet" and body["worker"]["state"] == "no worker yet"
     assert set(body["checks"]) == {"database", "broker", "storage", "onnx", "tryon_engine"}
     assert all(check["ok"] for check in body["checks"].values())
     assert "CPUExecutionProvider" in body["checks"]["onnx"]["available_providers"]
@@ -131,3 +132,26 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_healthz_and_readyz_tell_no_worker_yet_from_a_live_one(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import WorkerHeartbeat
+
+    assert client.get("/healthz").json()["status"] == "no worker yet"
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.json()["reason"] == "no worker yet"
+
+    beat = WorkerHeartbeat.objects.create(hostname="h", pid=1, token="", onnx_providers=[])
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+    WorkerHeartbeat.objects.filter(pk=beat.pk).update(seen_at=timezone.now() - timedelta(minutes=5))
+    assert client.get("/healthz").json()["status"] == "worker stale"
+    assert client.get("/readyz").status_code == 503

@@ -1,11 +1,13 @@
 from datetime import timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.files.storage import default_storage
 from django.db.models import DurationField, ExpressionWrapper, F
 from django.utils.html import format_html
 
+from .errors import ApiError
 from .models import Order, OrderFile
+from .services import order_cancel, order_retry
 from .thumbnails import order_thumbnail
 
 
@@ -77,8 +79,46 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["=id", "user__email", "error_code"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["preview", "created_at", "started_at", "completed_at", "timings", "request_hash", "attempts"]
     inlines = [OrderFileInline]
+    actions = ["cancel_and_refund", "retry"]
+
+    # Orders are read-only here: an order's status and credits move only with the ledger (charge, refund),
+    # so staff change them through the actions below, which go through the order services. No adding (an
+    # order without its charge) and no deleting (its ledger entries point at it).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        # Django shows actions to users who may change; these are allowed to staff who may view orders.
+        actions = super().get_actions(request)
+        if not self.has_view_permission(request):
+            return {}
+        return actions
+
+    @admin.action(description="Cancel and refund the selected unfinished orders")
+    def cancel_and_refund(self, request, queryset):
+        done = [pk for pk in queryset.values_list("pk", flat=True) if order_cancel(pk, by=request.user.email)]
+        skipped = queryset.count() - len(done)
+        if done:
+            self.message_user(request, f"Cancelled and refunded: {', '.join(map(str, done))}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} order(s) had finished already: left as they are.", messages.WARNING)
+
+    @admin.action(description="Retry the selected failed orders (a new order each, charged)")
+    def retry(self, request, queryset):
+        for order in queryset.select_related("user"):
+            try:
+                new = order_retry(order, by=request.user.email)
+            except ApiError as exc:
+                self.message_user(request, f"Order {order.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Order {order.pk} retried as order {new.pk}.", messages.SUCCESS)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("files")

@@ -42,13 +42,53 @@ class ImageInputField(serializers.Field):
         return value
 
 
+# Common names a client may send for options.category (the web form says "Dress / one-piece"; other
+# services use "dresses", "upper_body"...): taken as their canonical value, which is what is stored and
+# returned. Matched case-insensitively, with "_" and " " read as "-".
+CATEGORY_ALIASES = {
+    **dict.fromkeys(["top", "shirt", "t-shirt", "tshirt", "blouse", "upper", "upper-body"], "tops"),
+    **dict.fromkeys(
+        ["bottom", "pants", "trousers", "jeans", "shorts", "skirt", "skirts", "lower", "lower-body"], "bottoms"
+    ),
+    **dict.fromkeys(["one-piece", "onepiece", "dress", "dresses", "jumpsuit", "full-body", "overall"], "one-pieces"),
+}
+
+
+class CategoryField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            name = data.strip().lower().replace("_", "-").replace(" ", "-")
+            data = CATEGORY_ALIASES.get(name, name)
+        return super().to_internal_value(data)
+
+
+class FormatField(serializers.ChoiceField):
+    """The seed page's clients may say "jpeg" (or "JPG"): the same format as "jpg"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().lower()
+            data = "jpg" if data == "jpeg" else data
+        return super().to_internal_value(data)
+
+
+def _warn(serializer: serializers.Field, message: str) -> None:
+    """Record something the request asked for that was ignored; the 202 body lists it in ``warnings``.
+    (The root serializer collects them: nested fields share it.)"""
+    root = serializer.root
+    if isinstance(root, GenerateRequestSerializer):
+        root.warnings.append(message)
+
+
 class OptionsSerializer(serializers.Serializer):
     quality = serializers.ChoiceField(["standard", "high"], default="high")
-    format = serializers.ChoiceField(["jpg", "png", "webp"], default="jpg")
-    category = serializers.ChoiceField(
+    format = FormatField(["jpg", "png", "webp"], default="jpg", help_text='"jpeg" is accepted as "jpg".')
+    category = CategoryField(
         ["auto", "tops", "bottoms", "one-pieces"],
         default="auto",
-        help_text="Virtual try-on only: the garment type, or auto-detect.",
+        help_text="Virtual try-on only: the garment type, or auto-detect. Canonical values: auto, tops, "
+        "bottoms (trousers, skirts, shorts), one-pieces (dresses, jumpsuits). Also accepted, and stored as "
+        "their canonical value: " + ", ".join(f"{k}={v}" for k, v in CATEGORY_ALIASES.items()) + ".",
     )
 
     def get_value(self, dictionary):
@@ -65,10 +105,12 @@ class OptionsSerializer(serializers.Serializer):
                 raise serializers.ValidationError("Must be a JSON object.") from None
         if not isinstance(data, Mapping):
             raise serializers.ValidationError("Must be a JSON object.")
+        # A client written to the seed page may send options this service does not have: ignored, and
+        # named in the 202 body's warnings, rather than refusing the whole order.
         unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown option."] for name in unknown})
-        return super().to_internal_value(data)
+        for name in unknown:
+            _warn(self, f"options.{name} is not an option of this service and was ignored.")
+        return super().to_internal_value({k: v for k, v in data.items() if k in self.fields})
 
 
 def option_values(name: str) -> list[str]:
@@ -91,7 +133,7 @@ class GenerateRequestSerializer(serializers.Serializer):
     clothing_image = ImageInputField(required=False, help_text="virtual_tryon: base64 clothing photo")
     product_image = ImageInputField(required=False, help_text="product_catalog: base64 product photo")
     quantity = serializers.IntegerField(required=False, allow_null=True, help_text="product_catalog: 6 or 12")
-    options = OptionsSerializer(required=False)
+    options = OptionsSerializer(required=False, allow_null=True, help_text="null is the same as leaving it out.")
     webhook_url = serializers.URLField(
         required=False,
         allow_blank=True,
@@ -106,6 +148,10 @@ class GenerateRequestSerializer(serializers.Serializer):
         if refusal:
             raise serializers.ValidationError(refusal)
         return value
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: list[str] = []  # what the request asked for that was ignored (the 202 body's warnings)
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
@@ -126,10 +172,25 @@ class GenerateRequestSerializer(serializers.Serializer):
             if attrs.get("quantity") not in (6, 12):
                 errors["quantity"] = ["Must be 6 or 12 for product_catalog."]
         else:
+            if attrs.get("quantity") is not None:
+                self.warnings.append(f"quantity is not used by style {style} and was ignored.")
             attrs["quantity"] = None
         if errors:
             raise serializers.ValidationError(errors)
-        attrs.setdefault("options", OptionsSerializer().to_internal_value({}))
+        given = attrs.get("options") or {}
+        if style == Order.Style.PRODUCT_CATALOG and "category" in self.initial_options():
+            self.warnings.append(f"options.category is not used by style {style} and was ignored.")
+        attrs["options"] = {**OptionsSerializer().to_internal_value({}), **given}
         if style == Order.Style.PRODUCT_CATALOG:
             attrs["options"].pop("category", None)
         return attrs
+
+    def initial_options(self) -> Mapping:
+        """The options as the client sent them (before defaults), to tell what it asked for."""
+        raw = self.initial_data.get("options") if isinstance(self.initial_data, Mapping) else None
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return {}
+        return raw if isinstance(raw, Mapping) else {}

@@ -84,7 +84,7 @@ def _native_incr() -> bool:
 # The hourly count shown in X-RateLimit-* on every poll is read through a per-process memo at most
 # WINDOW_MEMO_SECONDS old: a shared-cache read per poll cost as much as the order query. The process that
 # counts a POST updates its memo at once; another process shows it at most that much later. Enforcement
-# (generate_hit) always reads the shared counters.
+# (generate_hit) always goes through the shared counters.
 WINDOW_MEMO_SECONDS = 1.0
 _WINDOW_MEMO_MAX = 10_000
 _window_memo: dict[tuple[int, int], tuple[int, float]] = {}  # (user id, hour) -> (used, monotonic read time)
@@ -110,11 +110,12 @@ def generate_window(user, now: float | None = None) -> Window:
 
 
 def generate_hit(user) -> Window:
-    """Count one POST /generate call, or raise 429 when the hour or day budget is spent.
+    """Take one slot of the hourly and daily generate budgets, or raise 429 when either is spent.
 
     Counted first and checked on the value the atomic increment returned: of N parallel calls exactly the
     ones that fit the limit pass (a read, then a write, let a burst through). A refused call's counts are
-    taken back."""
+    taken back. A call that then creates no order gives its slot back with :func:`generate_release`, so
+    only calls that create an order use the budget."""
     now = time.time()
     limits = plan_limits(user)
     hour_key, day_key, hour_end, day_end = _keys(user.pk, now)
@@ -142,6 +143,17 @@ def generate_hit(user) -> Window:
             headers={"Retry-After": str(window.retry_after(now)), **headers_for(hour)},
         )
     return hour
+
+
+def generate_release(user) -> Window:
+    """Give back the slot :func:`generate_hit` took for a call that created no order (bad input, missing
+    credits, one order at a time...); returns the hourly window after it."""
+    now = time.time()
+    hour_key, day_key, hour_end, _ = _keys(user.pk, now)
+    _undo(day_key, 86400 + 60)
+    _undo(hour_key, 3600 + 60)
+    _window_memo.pop((user.pk, hour_end), None)
+    return generate_window(user, now)
 
 
 def headers_for(window: Window) -> dict[str, str]:

@@ -72,22 +72,23 @@ def _column(model: type[Model], name: str) -> str:
 
 @functools.cache
 def _account_sql() -> str:
-    # The balance as billing.services.credits_balance reads it, and the API calls, in one round trip.
+    # The balance as billing.services.credits_balance reads it, and the order counts, in one round trip.
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     balance, owner = (quote(_column(CreditBalance, name)) for name in ("balance", "user"))
     return (
         f"SELECT (SELECT {balance} FROM {table(CreditBalance)} WHERE {owner} = %s), "  # noqa: S608
         f"COUNT(*), COALESCE(SUM(CASE WHEN {_ORDER_ROWS.column('created_at')} >= %s THEN 1 ELSE 0 END), 0) "
         f"FROM {table(Order)} {_ORDER_ROWS.alias} "
-        f"WHERE {_ORDER_ROWS.column('user')} = %s AND {_ORDER_ROWS.column('source')} = %s"
+        f"WHERE {_ORDER_ROWS.column('user')} = %s"
     )
 
 
 def account_counts(user_id: int) -> tuple[int, int, int]:
-    """(credits balance, API orders created since midnight UTC, API orders in all)."""
+    """(credits balance, orders created since midnight UTC, orders in all): both doors, as both count
+    against the same generate limits; the dashboard and GET /account show these same numbers."""
     connection = connections[DEFAULT_DB_ALIAS]
     midnight = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
     with connection.cursor() as cursor:
-        cursor.execute(_account_sql(), [user_id, connection.ops.adapt_datetimefield_value(midnight), user_id, "api"])
+        cursor.execute(_account_sql(), [user_id, connection.ops.adapt_datetimefield_value(midnight), user_id])
         balance, total, today = cursor.fetchone()
     return balance or 0, int(today), int(total)

@@ -29,7 +29,7 @@ from .lifecycle import delete_files, order_fail
 from .models import Order, OrderFile
 from .order_request import IMAGE_ROLES, GenerateRequestSerializer
 from .presenters import accepted_json
-from .ratelimit import Window, generate_hit, generate_window, plan_limits
+from .ratelimit import Window, generate_hit, generate_release, generate_window, plan_limits
 from .tasks import process_order
 from .thumbnails import thumbnail_name
 from .validation import ValidImage, image_input_bytes, validate_image
@@ -47,6 +47,7 @@ class Submitted:
     created: bool  # False: an earlier request with the same Idempotency-Key made this order
     window: Window  # the hourly generate window after this call was counted
     response: dict  # the 202 body: for a replay, the first response's, not the order's current state
+    warnings: tuple[str, ...] = ()  # what the request asked for that was ignored (the 202 body's warnings)
 
 
 def order_submit(
@@ -59,17 +60,17 @@ def order_submit(
 ) -> Submitted:
     """Accept an order request from either door, checking in this order (the first failure answers):
 
-    1. the plan's hourly and daily generate limits: the call is counted first, so a refused request
-       costs the same slot whichever door it came through (api.md: the limits count calls);
-    2. the Idempotency-Key (API): a repeat of an earlier request answers with that request's order;
-    3. the fields (``read_fields()``, read only now: the door's parse errors are counted calls too):
-       style, the images that style needs, quantity, options (tryon.order_request);
+    1. the Idempotency-Key (API), as Stripe documents it: the same key with the same request (compared by
+       content, so a multipart retry with a new boundary is the same request) answers the first response
+       and is not a new call (no quota spent); the same key with a different request is refused with 422;
+    2. the plan's hourly and daily generate limits: a spent budget refuses the call; otherwise a slot is
+       taken atomically (bursts cannot pass the limit) and given back unless the call creates an order, so
+       bad input, missing credits or the one-at-a-time rule cost no slot, through either door;
+    3. the fields (``read_fields()``): style, the images that style needs, quantity, options
+       (tryon.order_request); what does not apply to the style is ignored and listed as a warning;
     4. the images, in field order: decoded, then checked (format, size, pixels, damage);
     5. credits, orders in flight, storage and the queue (``order_create``).
 
-    With an Idempotency-Key, as Stripe documents it: the same key with the same request (compared by
-    content, so a multipart retry with a new boundary is the same request) answers the first response and
-    is not a new call (no quota spent); the same key with a different request is refused with 422.
     Raises the ApiError subclasses of tryon.errors.
     """
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
@@ -87,32 +88,43 @@ def order_submit(
             if replay is not None:
                 return Submitted(replay, False, generate_window(user), first_response(replay))
     window = generate_hit(user)
-    if isinstance(data, BaseException):
-        raise data
-    serializer = GenerateRequestSerializer(data=read_fields() if data is _UNREAD else data)
-    if not serializer.is_valid():
-        raise InvalidFields(serializer.errors)
-    fields = serializer.validated_data
-    raw = {role: (name, image_input_bytes(fields[name], name)) for name, role in IMAGE_ROLES.items() if name in fields}
-    checks = {role: _VALIDATORS.submit(validate_image, data, name) for role, (name, data) in raw.items()}
-    images = {role: future.result() for role, future in checks.items()}
+    try:
+        if isinstance(data, BaseException):
+            raise data
+        serializer = GenerateRequestSerializer(data=read_fields() if data is _UNREAD else data)
+        if not serializer.is_valid():
+            raise InvalidFields(serializer.errors)
+        fields = serializer.validated_data
+        raw = {
+            role: (name, image_input_bytes(fields[name], name)) for name, role in IMAGE_ROLES.items() if name in fields
+        }
+        checks = {role: _VALIDATORS.submit(validate_image, data, name) for role, (name, data) in raw.items()}
+        images = {role: future.result() for role, future in checks.items()}
 
-    order, created = order_create(
-        user=user,
-        style=fields["style"],
-        images=images,
-        quantity=fields["quantity"],
-        options=dict(fields["options"]),
-        webhook_url=fields.get("webhook_url", ""),
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        base_url=base_url,
-        source=source,
-    )
+        order, created = order_create(
+            user=user,
+            style=fields["style"],
+            images=images,
+            quantity=fields["quantity"],
+            options=dict(fields["options"]),
+            webhook_url=fields.get("webhook_url", ""),
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            base_url=base_url,
+            source=source,
+        )
+    except BaseException:
+        generate_release(user)  # refused: no order, no slot used
+        raise
+    if not created:  # a parallel request with the same key made the order: this one is its replay
+        window = generate_release(user)
+    warnings = tuple(serializer.warnings)
     response = accepted_json(order)
+    if warnings:
+        response["warnings"] = list(warnings)
     if idempotency_key and created:
         cache.set(_first_response_key(order.pk), response, settings.IDEMPOTENCY_WINDOW_HOURS * 3600)
-    return Submitted(order, created, window, response if created else first_response(order))
+    return Submitted(order, created, window, response if created else first_response(order), warnings)
 
 
 _UNREAD = object()
@@ -257,6 +269,48 @@ def order_create(
         delete_files(saved)
         raise
     return order, True
+
+
+def order_cancel(order_id: int, *, by: str) -> Order | None:
+    """Staff cancel an order not finished yet: failed with code CANCELLED and refunded through the ledger
+    (tryon.lifecycle.order_fail). None when it had finished already (nothing to cancel)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.is_finished:
+        return None
+    logger.info("order %s cancelled by %s", order_id, by)
+    return order_fail(
+        order_id, code="CANCELLED", message="The order was cancelled by the site's staff; your credits were refunded."
+    )
+
+
+def order_retry(order: Order, *, by: str) -> Order:
+    """Staff retry a failed order: a new order with the same photos and options, charged through the ledger
+    like any order (the failed one stays failed and refunded). Raises ApiError subclasses
+    (InsufficientCreditsError, ConcurrencyLimited, InvalidRequest when its photos are gone)."""
+    if order.status != Order.Status.FAILED:
+        raise InvalidRequest(f"Order {order.pk} has not failed; only failed orders are retried.")
+    images: dict[str, ValidImage] = {}
+    for record in order.files.filter(role__in=list(IMAGE_ROLES.values())):
+        try:
+            with record.file.open("rb") as f:
+                data = f.read()
+        except (OSError, ValueError):
+            raise InvalidRequest(f"The photos of order {order.pk} are no longer stored.") from None
+        images[record.role] = ValidImage(data, record.file.name.rsplit(".", 1)[-1], record.width, record.height)
+    if not images:
+        raise InvalidRequest(f"The photos of order {order.pk} are no longer stored.")
+    logger.info("order %s retried by %s", order.pk, by)
+    new, _ = order_create(
+        user=order.user,
+        style=order.style,
+        images=images,
+        quantity=order.quantity,
+        options=dict(order.options),
+        webhook_url=order.webhook_url,
+        base_url=order.base_url,
+        source="admin",
+    )
+    return new
 
 
 def _enqueue(order_id: int) -> None:

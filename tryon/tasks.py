@@ -11,9 +11,10 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_shutting_down
 from celery.worker import state as worker_state
+from django.conf import settings
 from django.db import DatabaseError
 
-from imaging.errors import PipelineError
+from imaging.errors import PipelineCannotProcess, PipelineError
 from imaging.image_io import encode_image, load_rgb
 from imaging.stages import Stage
 
@@ -61,6 +62,20 @@ def process_order(order_id: int) -> None:
             "task_total": round(time.monotonic() - started, 3),
         }
         order_complete(order_id, results=results, timings=timings, product_description=output.description)
+    except PipelineCannotProcess as exc:
+        # Deterministic: never "please retry". Logged with what reproduces it (the stored inputs are kept
+        # until MEDIA_RETENTION_DAYS; the options and the engine are what the pipeline was run with).
+        logger.error(
+            "order %s: pipeline cannot process its inputs (%s); style=%s options=%s TRYON_ENGINE=%s inputs=%s",
+            order_id,
+            exc.detail,
+            order.style,
+            order.options,
+            settings.TRYON_ENGINE,
+            {r.role: (r.file.name, r.width, r.height) for r in order.files.filter(role__in=INPUT_ROLES)},
+            exc_info=exc,
+        )
+        order_fail(order_id, code=exc.code, message=exc.message)
     except PipelineError as exc:
         order_fail(order_id, code=exc.code, message=exc.message)
     except DatabaseError:

@@ -22,19 +22,19 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import ApiKey
 from billing.packs import credit_packs
 from billing.services import credits_balance, credits_refunded
+from billing.stripe_services import billing_enabled
 from imaging import stages
 from tryon.errors import ApiError, InvalidFields
 from tryon.models import Order, OrderFile
 from tryon.presenters import base_url_for
 from tryon.ratelimit import generate_window, plan_limits
-from tryon.selectors import order_of, orders_of
+from tryon.selectors import account_counts, order_of, orders_of
 from tryon.services import order_submit
 from tryon.thumbnails import ensure_thumbnail, thumbnail_source
 
@@ -109,15 +109,16 @@ def pricing(request):
 def dashboard(request):
     user = request.user
     orders = orders_of(user)
-    start_of_day = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     window = generate_window(user)
     limits = plan_limits(user)
+    # The same numbers as GET /api/v1/account (credits_remaining, api_calls_today, api_calls_total).
+    balance, orders_today, orders_total = account_counts(user.pk)
     context = {
-        "credits": credits_balance(user),
+        "credits": balance,
         "plan": user.get_plan_display(),
         "limits": limits,
-        "orders_today": orders.filter(created_at__gte=start_of_day).count(),
-        "orders_total": orders.count(),
+        "orders_today": orders_today,
+        "orders_total": orders_total,
         "in_flight": orders.in_flight().count(),
         "hour_used": window.used,
         "hour_limit": window.limit,
@@ -185,8 +186,20 @@ def _fields_to_form(form, fields) -> None:
             form.add_error(target, str(error))
 
 
-def _form_context(request, form, **extra) -> dict:
-    return {"form": form, "credits": credits_balance(request.user), **_costs_context(), **extra}
+def _form_context(request, form, *, cheapest: int, **extra) -> dict:
+    """The form with the user's balance and what the order costs, shown before anything is uploaded: a
+    user who cannot afford the cheapest order sees why, and the way forward, instead of an upload
+    refused afterwards."""
+    credits = credits_balance(request.user)
+    return {
+        "form": form,
+        "credits": credits,
+        "cheapest": cheapest,
+        "short_by": max(0, cheapest - credits),
+        "billing_enabled": billing_enabled(),
+        **_costs_context(),
+        **extra,
+    }
 
 
 @login_required
@@ -199,7 +212,8 @@ def tryon_new(request):
             messages.success(request, f"Order {order.pk} accepted: {order.credits_used} credit used.")
             return redirect("order_detail", pk=order.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "web/tryon_form.html", _form_context(request, form), status=status)
+    context = _form_context(request, form, cheapest=settings.CREDIT_COST_TRYON)
+    return render(request, "web/tryon_form.html", context, status=status)
 
 
 @login_required
@@ -213,7 +227,8 @@ def catalog_new(request):
             return redirect("order_detail", pk=order.pk)
     status = 400 if form.is_bound else 200
     cost_map = json.dumps({str(q): c for q, c in settings.CREDIT_COST_CATALOG.items()})
-    return render(request, "web/catalog_form.html", _form_context(request, form, cost_map=cost_map), status=status)
+    context = _form_context(request, form, cheapest=min(settings.CREDIT_COST_CATALOG.values()), cost_map=cost_map)
+    return render(request, "web/catalog_form.html", context, status=status)
 
 
 # --- Orders -----------------------------------------------------------------------------------------

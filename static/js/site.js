@@ -31,23 +31,92 @@
     });
   });
 
-  // Catalog form: show the credit cost of the selected quantity.
-  document.querySelectorAll("[data-cost-map]").forEach(function (form) {
+  // Catalog form: show the credit cost of the selected quantity; quantities the balance cannot pay for
+  // are disabled (and the first affordable one chosen) before anything is uploaded.
+  function initCosts(form) {
     var costs = JSON.parse(form.getAttribute("data-cost-map"));
+    var credits = parseInt(form.getAttribute("data-credits") || "0", 10);
     var out = form.querySelector("[data-cost-output]");
+    var affordable = [];
+    form.querySelectorAll("input[name=quantity]").forEach(function (radio) {
+      var cost = costs[radio.value];
+      if (cost > credits) {
+        radio.disabled = true;
+        radio.closest("label").title = "Costs " + cost + " credits; you have " + credits;
+        radio.closest("label").classList.add("is-disabled");
+      } else {
+        affordable.push(radio);
+      }
+    });
+    var current = form.querySelector("input[name=quantity]:checked");
+    if (affordable.length && (!current || current.disabled)) affordable[0].checked = true;
     function update() {
       var checked = form.querySelector("input[name=quantity]:checked");
       if (checked && out) out.textContent = costs[checked.value] + " credits";
     }
     form.addEventListener("change", update);
     update();
-  });
+  }
+  document.querySelectorAll("[data-cost-map]").forEach(initCosts);
 
   // Disable submit buttons while a form is uploading (prevents double orders).
   document.querySelectorAll("form[data-busy-text]").forEach(function (form) {
     form.addEventListener("submit", function () {
       var button = form.querySelector("button[type=submit]");
       if (button) { button.disabled = true; button.textContent = form.getAttribute("data-busy-text"); }
+    });
+  });
+
+  // Upload forms keep the user's chosen files when the server sends the form back with an error: the form
+  // is sent with fetch, and on an error page the new form (with its messages) replaces the old one but
+  // keeps the old file inputs, whose selected files a page load would have dropped. Without fetch the
+  // form posts as usual.
+  document.querySelectorAll("form[data-keep-files]").forEach(function bind(form) {
+    if (!window.fetch || !window.FormData || !window.DOMParser) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var label = button ? button.textContent : "";
+      if (button) { button.disabled = true; button.textContent = form.getAttribute("data-busy-text"); }
+      fetch(form.action || window.location.href, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (response) {
+          if (response.redirected || response.ok) { window.location.href = response.url; return null; }
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) return;
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var fresh = page.querySelector("form[data-keep-files]");
+          if (!fresh) { document.open(); document.write(html); document.close(); return; }
+          form.querySelectorAll("input[type=file]").forEach(function (old) {
+            var slot = fresh.querySelector("input[type=file][name='" + old.name + "']");
+            if (slot && old.files && old.files.length) {
+              old.removeAttribute("aria-invalid");
+              ["aria-invalid", "aria-describedby"].forEach(function (a) {
+                if (slot.hasAttribute(a)) old.setAttribute(a, slot.getAttribute(a));
+              });
+              var box = slot.closest(".upload");
+              var oldBox = old.closest(".upload");
+              slot.replaceWith(old);
+              // Keep the preview of the kept file too.
+              var preview = oldBox && oldBox.querySelector("img.preview");
+              var freshPreview = box && box.querySelector("img.preview");
+              if (preview && freshPreview) { freshPreview.replaceWith(preview); box.classList.add("has-preview"); }
+              var name = fresh.querySelector("#" + old.id + "_name");
+              if (name) name.textContent = old.files[0].name;
+            }
+          });
+          form.replaceWith(fresh);
+          var top = page.querySelector(".page-head");
+          var shownTop = document.querySelector(".page-head");
+          if (top && shownTop) shownTop.replaceWith(top);
+          bind(fresh);
+          if (fresh.hasAttribute("data-cost-map")) initCosts(fresh);
+          fresh.scrollIntoView({ block: "start" });
+        })
+        .catch(function () {
+          if (button) { button.disabled = false; button.textContent = label; }
+        });
     });
   });
 

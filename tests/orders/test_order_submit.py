@@ -1,6 +1,7 @@
 """order_submit is the one use case behind both doors: the same bad upload, sent to POST /api/v1/generate
 (multipart) and through the web form, is refused by the same rule, found in the same order, and costs the
-same: one counted call (api.md: the limits count calls), no credit, no order, no stored file."""
+same: no counted call (only a request that creates an order counts against the limits, issue 14), no
+credit, no order, no stored file."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def refused_alike(files: dict[str, bytes], **kwargs) -> dict:
     web_user, web = through_web(files, **kwargs)
     assert web == {"field": api["field"], "message": api["message"]}, (api, web)
     for user in (api_user, web_user):
-        assert counted(user) == (1, 1)  # the refused call is counted once, whichever door
+        assert counted(user) == (0, 0)  # a refused call costs no slot, whichever door
         assert credits_balance(user) == kwargs.get("credits", 10)
         assert not Order.objects.filter(user=user).exists()
     assert not OrderFile.objects.exists()
@@ -140,18 +141,18 @@ def test_the_photos_are_checked_before_the_credits(clean_cache):
     assert (api["status"], api["code"], api["field"]) == (400, "INVALID_IMAGE", "person_image")
 
 
-def test_without_credits_both_doors_say_so_and_count_the_call(clean_cache):
+def test_without_credits_both_doors_say_so_and_count_nothing(clean_cache):
     api = refused_alike({"person_image": GOOD_PERSON, "clothing_image": GOOD_GARMENT}, credits=0)
     assert (api["status"], api["code"], api["field"]) == (402, "INSUFFICIENT_CREDITS", None)
 
 
-def test_a_missing_photo_is_counted_alike(clean_cache):
+def test_a_missing_photo_is_refused_alike(clean_cache):
     # Each door words a missing field its own way (the form: Django's "This field is required."), but
-    # both refuse it for that field and count the call.
+    # both refuse it for that field, and neither counts it.
     api_user, api = through_api({"person_image": GOOD_PERSON})
     web_user, web = through_web({"person_image": GOOD_PERSON})
     assert (api["status"], api["code"], api["field"]) == (400, "INVALID_REQUEST", None)
     assert api["message"] == "clothing_image: Required for style virtual_tryon."
     assert web["field"] == "clothing_image"
-    assert counted(api_user) == counted(web_user) == (1, 1)
+    assert counted(api_user) == counted(web_user) == (0, 0)
     assert not Order.objects.exists()

@@ -62,3 +62,31 @@ def test_stuck_orders_are_failed_and_refunded(api, owner, tryon_body, catalog_bo
     assert Order.objects.get(pk=stuck).error_code == "PROCESSING_TIMEOUT"
     assert Order.objects.get(pk=fresh).status == "in_progress"
     assert credits_balance(user) == 100 - 24
+
+
+def test_unfixable_pipeline_failure_has_its_own_code_refunds_and_logs(
+    api, owner, tryon_body, monkeypatch, caplog, settings
+):
+    """Issue 14: "SVD did not converge" was answered PROCESSING_FAILED "Please retry", and retries failed
+    the same way. The engine turns a numerical breakdown into CANNOT_PROCESS_IMAGES; the task refunds it,
+    never says retry, and logs what reproduces it."""
+    import numpy as np
+
+    import imaging.tryon.classical.engine as engine
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(engine, "analyze_person", broken)
+    settings.TRYON_ENGINE = "classical"
+    user, _ = owner
+    order_id = api.post("/api/v1/generate", tryon_body, format="json").json()["order_id"]
+    with caplog.at_level("ERROR", logger="tryon.tasks"):
+        process_order(order_id)
+    order = Order.objects.get(pk=order_id)
+    assert order.status == "failed" and order.error_code == "CANNOT_PROCESS_IMAGES"
+    assert "retry" not in order.error_message.lower() and "same way" in order.error_message
+    assert credits_balance(user) == 100
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"order {order_id}" in logged and "SVD did not converge" in logged
+    assert "'person': (" in logged and "'clothing': (" in logged  # the stored inputs, with their sizes

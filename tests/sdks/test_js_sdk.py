@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import JS_SDK, check_image, node, run
+from .conftest import JS_SDK, check_image, counted_orders, node, run
 
 pytestmark = pytest.mark.skipif(node() is None, reason="needs Node.js (18+) for the JavaScript SDK")
 
@@ -51,7 +51,16 @@ def test_tryon_and_catalog_to_completion(built, api_base, make_account, sdk_work
 
 def test_typed_errors(same_rate_window, built, api_base, make_account, photos, tmp_path):
     rich, broke = make_account(credits=100, plan="free"), make_account(credits=0)
-    summary = scenario("errors", api_base, rich.api_key, photos, tmp_path, FTMV_BROKE_API_KEY=broke.api_key)
+    nearly_spent = counted_orders(make_account(credits=100, plan="free"), 9)
+    summary = scenario(
+        "errors",
+        api_base,
+        rich.api_key,
+        photos,
+        tmp_path,
+        FTMV_BROKE_API_KEY=broke.api_key,
+        FTMV_NEARLY_SPENT_API_KEY=nearly_spent.api_key,
+    )
     assert summary["codes"] == {
         "UNAUTHORIZED": "AuthenticationError",
         "NOT_FOUND": "NotFoundError",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PHP_SDK, check_image, php, run
+from .conftest import PHP_SDK, check_image, counted_orders, php, run
 
 pytestmark = pytest.mark.skipif(php() is None, reason="needs php-cli and php-curl (apt-get install php-cli php-curl)")
 
@@ -60,7 +60,16 @@ def test_tryon_and_catalog_to_completion(php_ready, api_base, make_account, sdk_
 
 def test_typed_errors(same_rate_window, php_ready, api_base, make_account, photos, tmp_path):
     rich, broke = make_account(credits=100, plan="free"), make_account(credits=0)
-    summary = scenario("errors", api_base, rich.api_key, photos, tmp_path, FTMV_BROKE_API_KEY=broke.api_key)
+    nearly_spent = counted_orders(make_account(credits=100, plan="free"), 9)
+    summary = scenario(
+        "errors",
+        api_base,
+        rich.api_key,
+        photos,
+        tmp_path,
+        FTMV_BROKE_API_KEY=broke.api_key,
+        FTMV_NEARLY_SPENT_API_KEY=nearly_spent.api_key,
+    )
     assert summary["codes"] == EXPECTED_CODES
 
 

@@ -34,7 +34,7 @@ from ftmv_client import (
 )
 from PIL import Image
 
-from .conftest import PYTHON_SDK, check_image, mug_png, person_jpeg, shirt_jpeg
+from .conftest import PYTHON_SDK, check_image, counted_orders, mug_png, person_jpeg, shirt_jpeg
 
 
 @pytest.mark.worker
@@ -170,14 +170,14 @@ def test_typed_errors(same_rate_window, api_base, make_account, settings):
     assert time.monotonic() - started >= 4.5
     assert client.get_order(first).status == "pending"
 
-    # The free plan's 10 generate calls per hour are spent (7 above, the retry included; invalid ones count too).
-    used = 10 - client.rate_limit.remaining
-    assert used == 7, client.rate_limit
-    for _ in range(10 - used):
-        with pytest.raises(ValidationError):
-            client.generate(style="product_catalog", product_image=mug_png(), quantity=5)
+    # Only the order created counts against the free plan's 10 per hour (refused requests do not).
+    assert client.rate_limit.remaining == 9, client.rate_limit
+    # An account with 9 orders this hour: the 10th is accepted, the next is refused by the limit itself.
+    spent = Client(counted_orders(make_account(credits=100, plan="free"), 9).api_key, api_base, max_retries=0)
+    spent.generate(person_image=person_jpeg(), clothing_image=shirt_jpeg())
+    assert spent.rate_limit.remaining == 0
     with pytest.raises(RateLimitError) as caught:
-        client.generate(person_image=person_jpeg(), clothing_image=shirt_jpeg())
+        spent.generate(person_image=person_jpeg(), clothing_image=shirt_jpeg())
     error = caught.value
     assert error.code == "RATE_LIMIT_EXCEEDED" and not isinstance(error, ConcurrencyLimitError)
     assert 0 < error.retry_after <= 3600 and error.rate_limit.remaining == 0 and error.rate_limit.limit == 10

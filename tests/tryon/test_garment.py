@@ -254,3 +254,43 @@ def test_dark_print_running_down_from_the_neckline_stays_on_the_front():
     ys, xs = np.nonzero(g.alpha > 0.5)
     oy, ox = 80 - ys.min(), 60 - xs.min()
     assert (g.alpha[100 - oy : 300 - oy, 282 - ox : 318 - ox] > 0.5).all()
+
+
+# Flared trousers were once taken for a top (the hems meet at the centre, so the centre
+# column is filled to the bottom), and skirts and shorts had no rule of their own.
+# Flares with the right leg wider (one leg's hem swings out): the centre column runs down a leg.
+FLARES_TOUCHING = [
+    (200, 40),
+    (400, 40),
+    (420, 300),
+    (560, 580),
+    (315, 580),
+    (300, 270),
+    (285, 580),
+    (150, 580),
+    (200, 300),
+]
+SKIRT = [(220, 100), (380, 100), (470, 460), (130, 460)]
+SHORTS = [(170, 150), (430, 150), (460, 420), (320, 420), (300, 300), (280, 420), (140, 420)]
+
+
+@pytest.mark.parametrize(
+    "points,category",
+    [
+        (FLARES_TOUCHING, "bottoms"),
+        (SKIRT, "bottoms"),
+        (SHORTS, "bottoms"),
+        (TSHIRT, "tops"),
+        (TANK, "tops"),
+        (DRESS, "one-pieces"),
+    ],
+)
+def test_classify_silhouette_trousers_skirts_shorts(points, category):
+    m = np.zeros((600, 600), np.uint8)
+    cv2.fillPoly(m, [np.array(points, np.int32)], 1)
+    assert classify_silhouette(m.astype(bool)) == category
+
+
+def test_flared_trousers_photo_is_bottoms():
+    assert analyze_garment(draw(FLARES_TOUCHING)).category == "bottoms"
+    assert analyze_garment(draw(SKIRT)).category == "bottoms"

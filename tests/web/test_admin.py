@@ -82,3 +82,50 @@ def test_api_key_admin_shows_no_secret(staff):
         body = staff.get(url).content.decode()
         assert key.prefix in body
         assert raw not in body and key.hashed_key not in body
+
+
+def test_orders_are_read_only_except_through_the_ledger_actions(staff, settings):
+    """Issue 14 point 7: staff could edit an order's status and credits or add orders without the ledger."""
+    settings.API_PLANS = {"free": {"per_hour": 100, "per_day": 100, "concurrent": 100}}
+    owner = make_user("o@example.com", credits=10)
+    running = tryon_order(owner)
+    failed = tryon_order(owner)
+    order_fail(failed.pk, code="NO_PERSON", message="No person.")
+    assert credits_balance(owner) == 9
+
+    # No add, no edit, no delete: the change page shows the order read-only.
+    assert staff.get("/admin/tryon/order/add/").status_code == 403
+    page = staff.get(f"/admin/tryon/order/{running.pk}/change/")
+    assert (
+        page.status_code == 200 and b'name="status"' not in page.content and b'name="credits_used"' not in page.content
+    )
+    staff.post(f"/admin/tryon/order/{running.pk}/change/", {"status": "completed", "credits_used": "0"})
+    running.refresh_from_db()
+    assert running.status == "pending" and running.credits_used == 1
+    assert staff.post(f"/admin/tryon/order/{running.pk}/delete/", {"post": "yes"}).status_code == 403
+
+    # Cancel and refund: through order_fail, a refund entry in the ledger.
+    done = staff.post(
+        "/admin/tryon/order/", {"action": "cancel_and_refund", "_selected_action": [running.pk, failed.pk]}
+    )
+    assert done.status_code == 302
+    running.refresh_from_db()
+    assert running.status == "failed" and running.error_code == "CANCELLED" and running.credits_used == 0
+    assert CreditEntry.objects.filter(order_id=running.pk, kind="refund", amount=1).exists()
+    assert credits_balance(owner) == 10
+
+    # Retry: a new order with the same photos, charged through the ledger; the failed one stays as it was.
+    assert staff.post("/admin/tryon/order/", {"action": "retry", "_selected_action": [failed.pk]}).status_code == 302
+    new = Order.objects.exclude(pk__in=[running.pk, failed.pk]).get()
+    assert new.status == "pending" and new.style == failed.style and new.options == failed.options
+    assert sorted(new.files.values_list("role", flat=True)) == ["clothing", "person"]
+    assert CreditEntry.objects.filter(order_id=new.pk, kind="spend", amount=-1).exists()
+    assert credits_balance(owner) == 9
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+
+
+def test_admin_sidebar_sections_have_distinct_names(staff):
+    index = staff.get("/admin/")
+    names = [app["name"] for app in index.context["app_list"]]
+    assert len(names) == len(set(names)), names

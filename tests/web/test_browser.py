@@ -57,17 +57,19 @@ def test_signup_to_download(live_server, celery_worker, pages, tmp_path):
     page.goto(link)
     pages.capture(page, "05-confirm-email")
     submit(page)
-    page.wait_for_url("**/accounts/login/")  # confirmed: allauth sends an anonymous visitor to log in
+    page.wait_for_url("**/dashboard/")  # confirmed: the new user is logged in (no second log-in)
     from allauth.account.models import EmailAddress
 
     assert EmailAddress.objects.get(email=EMAIL).verified
 
-    # --- log in ---
-    pages.capture(page, "06-login")
-    page.fill("#id_login", EMAIL)
-    page.fill("#id_password", PASSWORD)
-    submit(page)
-    page.wait_for_url("**/dashboard/")
+    # --- log in (another browser: the log-in page itself) ---
+    login = pages.new_page()
+    login.goto(base + "/accounts/login/")
+    pages.capture(login, "06-login")
+    login.fill("#id_login", EMAIL)
+    login.fill("#id_password", PASSWORD)
+    submit(login)
+    login.wait_for_url("**/dashboard/")
     user = User.objects.get(email=EMAIL)
     assert page.inner_text("[data-testid=credits]") == str(credits_balance(user)) != "0"
     pages.capture(page, "07-dashboard-empty")

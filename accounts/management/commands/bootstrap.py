@@ -18,9 +18,8 @@ class Command(BaseCommand):
     help = "Create the demo user (first run) and, if DJANGO_SUPERUSER_EMAIL/PASSWORD are set, a superuser."
 
     def handle(self, *args, **options) -> None:
-        Site.objects.update_or_create(
-            id=settings.SITE_ID, defaults={"domain": os.environ.get("SITE_DOMAIN", "127.0.0.1:8000"), "name": "ftmv"}
-        )
+        # E-mails (allauth) name the site by this domain: the real address (settings.SITE_DOMAIN).
+        Site.objects.update_or_create(id=settings.SITE_ID, defaults={"domain": settings.SITE_DOMAIN, "name": "ftmv"})
         self.create_superuser()
         demo, created = User.objects.get_or_create(email=DEMO_EMAIL)
         if created:
@@ -37,7 +36,7 @@ class Command(BaseCommand):
             if credits > 0:
                 credits_grant(demo, credits, reason="demo account")
             _, raw = apikey_create(user=demo, name="demo")
-        base = os.environ.get("SITE_URL") or f"http://{os.environ.get('SITE_DOMAIN', '127.0.0.1:8000')}"
+        base = settings.PUBLIC_BASE_URL
         line = "=" * 78
         self.stdout.write(
             self.style.SUCCESS(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from imaging.debug import save
-from imaging.errors import PipelineError
+from imaging.errors import PipelineCannotProcess, PipelineError
 from imaging.image_io import QUALITY_LONG_SIDE, resize_long_side
 from imaging.options import CATEGORY_CHOICES, DEFAULT_CATEGORY, DEFAULT_QUALITY
 from imaging.progress import ProgressCallback, no_progress
@@ -58,6 +59,24 @@ def run_tryon(
     if category not in CATEGORY_CHOICES:
         raise PipelineError("BAD_CATEGORY", f"Unknown category {category!r}; use {', '.join(CATEGORY_CHOICES)}.")
     progress = progress or no_progress
+    stage: list[str] = [Stage.PERSON]
+    try:
+        return _run(person_rgb, garment_rgb, category, quality, progress, debug_dir, stage, min_score)
+    except NUMERIC_FAILURES as exc:
+        # A numerical breakdown inside the pipeline (e.g. numpy's "SVD did not converge") is a
+        # property of these inputs, not a passing fault: say so, with its own code.
+        raise PipelineCannotProcess(stage[0], exc) from exc
+
+
+# What the pipeline's maths raises when a fit breaks down on an input; any other exception is a bug
+# and stays one (the task reports it as PROCESSING_FAILED).
+NUMERIC_FAILURES: tuple[type[BaseException], ...] = (np.linalg.LinAlgError, cv2.error, FloatingPointError)
+
+
+def _run(
+    person_rgb, garment_rgb, category, quality, progress, debug_dir, stage: list[str], min_score: float | None
+) -> TryonResult:
+    """run_tryon's stages; ``stage[0]`` names the one running (for the error's detail)."""
     timings: dict[str, float] = {}
     debug = Path(debug_dir) if debug_dir else None
     if debug:
@@ -74,6 +93,7 @@ def run_tryon(
         save(debug, "1_person", draw_person_debug(person))
         save(debug, "1_regions", draw_regions(person_rgb, person.regions))
 
+    stage[0] = Stage.GARMENT
     t = time.perf_counter()
     garment_side = int(np.clip(GARMENT_SCALE * max(person_rgb.shape[:2]), *GARMENT_LONG_SIDE))
     garment = analyze_garment(np.ascontiguousarray(resize_long_side(garment_rgb, garment_side)), category=category)
@@ -82,6 +102,7 @@ def run_tryon(
     if debug:
         save(debug, "2_garment", draw_garment_debug(garment))
 
+    stage[0] = Stage.WARP
     t = time.perf_counter()
     kind = garment_category(garment.category)
     body = body_from_person(person)
@@ -91,6 +112,7 @@ def run_tryon(
     if debug:
         save(debug, "3_warp", draw_warp_debug(person_rgb, garment, warp))
 
+    stage[0] = Stage.COMPOSE
     t = time.perf_counter()
     comp = compose(person_rgb, person.regions, body, warp, kind)
     timings[Stage.COMPOSE] = time.perf_counter() - t

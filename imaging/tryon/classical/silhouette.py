@@ -136,11 +136,21 @@ def centre_runs(mask: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def _runs(row: np.ndarray) -> int:
+    """How many separate runs of mask pixels a row holds."""
+    return int((np.diff(np.concatenate(([0], row.astype(np.int8), [0]))) == 1).sum())
+
+
 def classify_silhouette(mask: np.ndarray) -> Category:
     """tops / bottoms / one-pieces from the cut-out silhouette alone.
 
     Trousers have two legs: a gap below the crotch in the centre column that runs to the
-    bottom edge. Dresses and jumpsuits are much taller than wide; tops are not.
+    bottom edge; or, where flared hems touch or overlap at the centre (the centre column is
+    then filled to the bottom), rows in the lower part split into exactly two runs under a
+    waistband that fills the top rows straight across. Dresses and jumpsuits are much taller
+    than wide; tops are not. Thresholds from the 42 dev product photos (tops, trousers,
+    skirts, dresses): a top's hanging sleeves also split its lower rows, but into three runs
+    and under a neckline, not a waistband.
     """
     ys, xs = np.nonzero(mask)
     h = ys.max() - ys.min() + 1
@@ -154,11 +164,22 @@ def classify_silhouette(mask: np.ndarray) -> Category:
     # shoulders do not.
     top_rows = mask[ys.min() : ys.min() + max(2, h // 40)]
     top_fill = top_rows.any(axis=0).sum() / w
+    # Share of the lower 40% of rows made of exactly two runs: two legs.
+    lower = range(ys.min() + int(0.6 * h), ys.max() + 1)
+    two_legs = float(np.mean([_runs(mask[y]) == 2 for y in lower]))
     aspect = h / w
     if leg_gap > 0.25 and aspect > 1.2:
         return Category.BOTTOMS
     if leg_gap > 0.08 and top_fill > 0.55 and aspect > 1.2:
         return Category.BOTTOMS  # shorts
-    if aspect > 1.45:
+    if two_legs > 0.85 and top_fill > 0.5:
+        return Category.BOTTOMS  # flares whose hems meet at the centre, or shorts
+    if aspect <= 1.6 and top_fill > 0.4 and _runs(np.asarray(top_rows.any(axis=0))) == 1:
+        # A skirt: a straight waistband that widens steadily to the hem (a top's widest rows are
+        # its shoulders or sleeves; a camisole's top rows are two straps).
+        width = [mask[ys.min() + int(f * (h - 1))].sum() / w for f in (0.05, 0.5, 0.9)]
+        if width[0] < 0.7 * width[2] and width[0] <= width[1] <= width[2] + 0.05:
+            return Category.BOTTOMS
+    if aspect > 1.5:
         return Category.ONE_PIECES
     return Category.TOPS

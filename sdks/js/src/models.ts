@@ -16,6 +16,8 @@ export interface Accepted {
   message: string;
   estimated_time: string;
   created_at: string;
+  /** Only when the server ignored part of the request (unknown option keys, fields the style does not use). */
+  warnings?: string[];
 }
 
 /** Absolute, fetchable URLs of a completed order's images. */

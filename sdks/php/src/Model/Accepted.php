@@ -15,6 +15,8 @@ final class Accepted
         public readonly string $message,
         public readonly string $estimated_time,
         public readonly string $created_at,
+        /** @var list<string>|null only when the server ignored part of the request */
+        public readonly ?array $warnings = null,
         public readonly array $raw = [],
     ) {
     }
@@ -29,6 +31,7 @@ final class Accepted
             (string) ($data['message'] ?? ''),
             (string) ($data['estimated_time'] ?? ''),
             (string) $data['created_at'],
+            isset($data['warnings']) && is_array($data['warnings']) ? array_values(array_map('strval', $data['warnings'])) : null,
             $data,
         );
     }

@@ -54,6 +54,8 @@ class Accepted(Model):
     message: str
     estimated_time: str
     created_at: datetime
+    # Only when the server ignored part of the request (unknown option keys, fields the style does not use).
+    warnings: list[str] | None = None
 
     @classmethod
     def _convert(cls, name: str, value: Any) -> Any:
