@@ -31,7 +31,7 @@ def test_healthz_reports_every_part(client):
     response = client.get("/healthz")
     assert response.status_code == 200, response.content
     body = response.json()
-    # No worker has checked in here: said distinctly, still 200 (issue 14); /readyz needs a worker.
+    # No worker has checked in here: said distinctly, still 200; /readyz needs a worker.
     assert body["status"] == "no worker yet" and body["worker"]["state"] == "no worker yet"
     assert set(body["checks"]) == {"database", "broker", "storage", "onnx", "tryon_engine"}
     assert all(check["ok"] for check in body["checks"].values())

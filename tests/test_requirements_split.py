@@ -1,4 +1,4 @@
-"""Issue 14 point 8: `make run` installs only what runs (requirements.txt); `make test` / `make check` / CI's
+"""`make run` installs only what runs (requirements.txt); `make test` / `make check` / CI's
 `make install` add the development requirements; nothing the service runs imports a development-only
 package."""
 

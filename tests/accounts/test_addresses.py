@@ -1,4 +1,4 @@
-"""Issue 14 point 4: with WEB_PORT (or SITE_URL / SITE_DOMAIN) set, everything printed or mailed names the
+"""With WEB_PORT (or SITE_URL / SITE_DOMAIN) set, everything printed or mailed names the
 real address; every setting the code reads is in the README's table."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14 point 8: confirming the e-mail address logs the new user in (it used to send them to log in)."""
+"""Confirming the e-mail address logs the new user in (it used to send them to log in)."""
 
 from __future__ import annotations
 

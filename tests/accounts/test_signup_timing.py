@@ -1,4 +1,4 @@
-"""Sign-up answers a registered e-mail as slowly as a new one (issue 15, point 14): with the real
+"""Sign-up answers a registered e-mail as slowly as a new one: with the real
 password hasher, the registered path is not measurably faster."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14 point 6: the OpenAPI document is the reference a client developer needs: a real description and
+"""The OpenAPI document is the reference a client developer needs: a real description and
 examples per endpoint, and the overview (life cycle and polling, credits and refunds, plans and limits,
 idempotency, webhooks with signature verification code that works, error codes); Swagger UI and Redoc
 show it (their screenshots: tests/web/test_credit_gate.py's browser test)."""

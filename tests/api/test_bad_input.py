@@ -161,7 +161,7 @@ def test_base64_variants_accepted(api, owner):
     assert response.status_code == 202, response.content
 
 
-# --- inputs that used to answer 500 (issue 15, point 11) ------------------------------------------------
+# --- inputs that used to answer 500 ------------------------------------------------
 
 
 @pytest.mark.parametrize("depth", [40, 900, 100_000])

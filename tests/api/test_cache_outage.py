@@ -1,5 +1,5 @@
 """The shared cache (Redis) unreachable: every /api/v1 call answers the documented JSON 503, never an
-HTML 500 (issue 15, point 4). The cache points at a loopback port nobody listens on."""
+HTML 500. The cache points at a loopback port nobody listens on."""
 
 from __future__ import annotations
 

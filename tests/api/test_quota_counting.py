@@ -1,4 +1,4 @@
-"""Issue 14 point 2: only requests that create an order (or are refused by the quota itself) count against
+"""Only requests that create an order (or are refused by the quota itself) count against
 the plan's hourly limit; bad input, missing credits and the one-at-a-time rule cost no slot, through either
 door. The dashboard and GET /account show the same counts."""
 

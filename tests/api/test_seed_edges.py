@@ -1,4 +1,4 @@
-"""What a client written to the seed page may send (issue 14 points 1 and 5, issue 15 point 16): common
+"""What a client written to the seed page may send: common
 category names, ``options: null``, ``format: "jpeg"``, unknown option keys and fields the style does not
 use (accepted, and named in the 202 body's ``warnings``), chunked bodies, and what a 401 carries."""
 
@@ -72,7 +72,7 @@ def test_unknown_option_keys_are_ignored_and_listed(api, tryon_body):
 
 
 def test_fields_the_style_does_not_use_are_warned(api, tryon_body, catalog_body):
-    """Issue 15 point 16: quantity on a try-on, options.category on a catalog were silently ignored."""
+    """Quantity on a try-on, options.category on a catalog were silently ignored."""
     tryon = post(api, {**tryon_body, "quantity": 7}).json()
     assert tryon["warnings"] == ["quantity is not used by style virtual_tryon and was ignored."]
     Order.objects.update(status="completed")  # one order at a time
@@ -99,7 +99,7 @@ def test_multipart_unknown_option_warned(api):
 
 
 def wsgi_app():
-    """ftmv.wsgi's middleware around Django's test handler (the real handler closes the test database)."""
+    """Ftmv.wsgi's middleware around Django's test handler (the real handler closes the test database)."""
     from django.test.client import ClientHandler
 
     from core.chunked import ChunkedBodyMiddleware

@@ -1,4 +1,4 @@
-"""Rate-limit counters under bursts (issue 15, point 13): atomic on the configured cache backend (the
+"""Rate-limit counters under bursts: atomic on the configured cache backend (the
 database by default, Redis when REDIS_URL is set). Threads with their own database connections, released
 together by a barrier."""
 

@@ -1,6 +1,6 @@
-"""order_submit is the one use case behind both doors: the same bad upload, sent to POST /api/v1/generate
+"""Order_submit is the one use case behind both doors: the same bad upload, sent to POST /api/v1/generate
 (multipart) and through the web form, is refused by the same rule, found in the same order, and costs the
-same: no counted call (only a request that creates an order counts against the limits, issue 14), no
+same: no counted call (only a request that creates an order counts against the limits), no
 credit, no order, no stored file."""
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def test_stuck_orders_are_failed_and_refunded(api, owner, tryon_body, catalog_bo
 def test_unfixable_pipeline_failure_has_its_own_code_refunds_and_logs(
     api, owner, tryon_body, monkeypatch, caplog, settings
 ):
-    """Issue 14: "SVD did not converge" was answered PROCESSING_FAILED "Please retry", and retries failed
+    """ "SVD did not converge" was answered PROCESSING_FAILED "Please retry", and retries failed
     the same way. The engine turns a numerical breakdown into CANNOT_PROCESS_IMAGES; the task refunds it,
     never says retry, and logs what reproduces it."""
     import numpy as np

@@ -1,4 +1,4 @@
-"""Behind a TLS proxy (issue 15, point 1), with a real gunicorn started as the README says for that case
+"""Behind a TLS proxy, with a real gunicorn started as the README says for that case
 (TRUSTED_PROXY_COUNT=1): every request comes from the proxy's address, the client's is in
 X-Forwarded-For. One client's bad keys and failed logins do not lock other clients out."""
 

@@ -1,4 +1,4 @@
-"""`make run` survives one crashed process (issue 15, point 12): honcho stops everything when one process
+"""`make run` survives one crashed process: honcho stops everything when one process
 exits, so every Procfile process runs under tools/keepalive.py, which starts a crashed one again; Ctrl-C
 still stops them all promptly. Real honcho, real processes."""
 

@@ -1,4 +1,4 @@
-"""Redis unreachable, with a real gunicorn process configured for it (issue 15, point 4): every /api/v1
+"""Redis unreachable, with a real gunicorn process configured for it: every /api/v1
 call answers the documented JSON 503, never an HTML 500. (A poll within a second of the last one may not
 need the cache at all: the polling budget is batched per process. It is then answered normally.)"""
 

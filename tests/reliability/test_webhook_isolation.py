@@ -1,4 +1,4 @@
-"""Webhooks against hostile receivers (issue 15, points 2, 3 and 7): a trickling receiver is cut off at
+"""Webhooks against hostile receivers: a trickling receiver is cut off at
 the total deadline; DNS rebinding cannot redirect the POST; non-public addresses in every IPv6 disguise
 are refused at order creation and at delivery; a retry lost with a SIGKILLed worker is delivered by
 another worker once beat's sweep runs."""

@@ -45,7 +45,7 @@ class Account:
 
 @pytest.fixture
 def make_account(transactional_db):
-    """make_account(credits=30, plan="paid") -> an account with an API key and that many credits."""
+    """Make_account(credits=30, plan="paid") -> an account with an API key and that many credits."""
     cache.clear()  # rate-limit counters live in the shared cache: every test starts from zero
     counter = iter(range(1000))
 
@@ -62,7 +62,7 @@ def make_account(transactional_db):
 
 def counted_orders(account: Account, orders: int) -> Account:
     """Count ``orders`` orders against the account's hourly generate window, as order_submit does for each
-    order it creates (the typed-error scenarios spend the free plan's 10 this way: since issue 14 a refused
+    order it creates (the typed-error scenarios spend the free plan's 10 this way: now a refused
     request no longer uses a slot, and a free account can only have one order at a time)."""
     from tryon.ratelimit import generate_hit
 
@@ -181,7 +181,7 @@ def webhook_receiver():
 
 @pytest.fixture
 def sdk_worker(celery_worker_env, celery_worker):
-    """tests/conftest.py's real worker, started after celery_worker_env set what it must inherit."""
+    """Tests/conftest.py's real worker, started after celery_worker_env set what it must inherit."""
     return celery_worker
 
 

@@ -72,7 +72,7 @@ def _nested(depth: int) -> object:
 
 
 def test_api_hostile_cases(api_schema, settings):
-    """Cases random generation rarely reaches (issue 15): deep nesting, pages far past the end,
+    """Cases random generation rarely reaches: deep nesting, pages far past the end,
     Idempotency-Key reuse, webhook URLs in every non-public disguise; each validated like the fuzz run
     (documented status, documented body) and none a 500."""
     settings.API_AUTH_FAILURE_LIMIT = 10_000

@@ -217,7 +217,7 @@ def test_refused_images_are_refused_in_multipart_too(api, owner):
     assert response.status_code == 400 and response.json()["error"]["code"] == "INVALID_IMAGE"
 
 
-# --- large 16-bit images: bounded by decoded bytes, checked without decoding (issue 15, points 6, 17) ----
+# --- large 16-bit images: bounded by decoded bytes, checked without decoding ----
 
 
 def png_flat(width: int, height: int, depth: int = 8, colour: int = 6) -> bytes:

@@ -357,7 +357,7 @@ def test_web_isolation_orders_files_keys_purchases(tenants):
     assert Order.objects.for_user(tenants["other"]).count() == 0
 
 
-# --- one request-size limit everywhere (issue 15, point 5) ------------------------------------------------
+# --- one request-size limit everywhere ------------------------------------------------
 
 
 @pytest.mark.parametrize("url", ["/accounts/login/", "/tryon/new/", "/catalog/new/", "/accounts/signup/"])
@@ -382,7 +382,7 @@ def test_oversized_api_body_is_json_413(owner, settings):
     shapes.check(response.json(), shapes.error("PAYLOAD_TOO_LARGE"))
 
 
-# --- /healthz answered over plain http in production (issue 15, point 10) ---------------------------------
+# --- /healthz answered over plain http in production ---------------------------------
 
 
 def test_healthz_not_redirected_to_https_in_production(tmp_path):
@@ -406,7 +406,7 @@ def test_healthz_not_redirected_to_https_in_production(tmp_path):
     assert codes[0] in ("200", "503") and codes[1] == "301", result.stdout + result.stderr
 
 
-# --- wrong passwords slow the guesser, never lock the owner out (issue 15, point 15) -----------------------
+# --- wrong passwords slow the guesser, never lock the owner out -----------------------
 
 
 def _member(password: str = "correct horse battery"):

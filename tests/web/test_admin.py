@@ -85,7 +85,7 @@ def test_api_key_admin_shows_no_secret(staff):
 
 
 def test_orders_are_read_only_except_through_the_ledger_actions(staff, settings):
-    """Issue 14 point 7: staff could edit an order's status and credits or add orders without the ledger."""
+    """Staff could edit an order's status and credits or add orders without the ledger."""
     settings.API_PLANS = {"free": {"per_hour": 100, "per_day": 100, "concurrent": 100}}
     owner = make_user("o@example.com", credits=10)
     running = tryon_order(owner)

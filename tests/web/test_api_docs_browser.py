@@ -1,4 +1,4 @@
-"""Issue 14 point 6: Swagger UI and Redoc render the reference (overview, per-endpoint descriptions and
+"""Swagger UI and Redoc render the reference (overview, per-endpoint descriptions and
 examples) in Chromium; screenshots at 1280 and 390 px under artifacts/screenshots/. (Not the site's own
 accessibility check: both pages are third-party apps.)"""
 

@@ -1,4 +1,4 @@
-"""Issue 14 point 3: the forms show the cost and the balance before anything is uploaded, disable what the
+"""The forms show the cost and the balance before anything is uploaded, disable what the
 balance cannot pay for with a way forward, keep the chosen files when the form comes back with an error;
 the sign-up grant lets a new user try each style once."""
 

@@ -1,4 +1,4 @@
-"""Issue 14 point 8: with DEBUG on, the 404 page was Django's technical one (unstyled, every URL pattern
+"""With DEBUG on, the 404 page was Django's technical one (unstyled, every URL pattern
 listed) and a 500 showed the traceback; now visitors get the site's own pages, staff the technical ones."""
 
 from __future__ import annotations
