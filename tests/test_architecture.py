@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source import parse_source
+
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", ".git", "node_modules", "migrations", "var", "artifacts", "__pycache__", ".ruff_cache"}
 
@@ -72,7 +74,7 @@ def imports_of(name: str, path: Path, known: Iterable[str]) -> set[str]:
                 return candidate
         return parts[0]
 
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_source(path)):
         if isinstance(node, ast.Import):
             found.update(resolve(alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source import parse_source
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "imaging"
 # The web side: the Django project and apps, and what only they may use.
@@ -27,7 +29,7 @@ def imports_of(path: Path) -> set[str]:
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_source(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -75,7 +77,7 @@ def test_modules_imported_by_name_exist():
     module otherwise fails only when that code path runs)."""
     missing = []
     for name, path in MODULES.items():
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(parse_source(path)):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)

@@ -32,4 +32,4 @@ def test_a_worker_registers_and_routes_every_task():
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert queues.get(entry["task"]) == "default", entry["task"]
     assert queues["tryon.tasks.process_order"] == "images"
-    assert queues["tryon.webhooks.deliver_webhook"] == "default"
+    assert queues["tryon.webhooks.deliver_webhook"] == settings.WEBHOOK_QUEUE == "webhooks"
