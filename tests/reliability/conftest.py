@@ -3,17 +3,70 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import requests
 from django.core.cache import cache
 from PIL import Image
 
 from tests.api.conftest import clean_cache  # noqa: F401 - shared fixture
-from tests.conftest import WorkerProcess
+from tests.conftest import ROOT, WorkerProcess, database_url_for_tests
 from tryon.models import Order
+
+
+def free_port() -> int:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@contextmanager
+def gunicorn_web(log_path: Path, **env: str) -> Iterator[str]:
+    """A real gunicorn (one worker) on the test database with ``env`` added; yields its base URL once it
+    answers, and stops it after."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url_for_tests(),
+        **env,
+    }
+    log = log_path.open("wb")
+    web = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "ftmv.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/api/v1/nothing", timeout=5)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        web.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture

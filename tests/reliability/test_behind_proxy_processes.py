@@ -4,64 +4,21 @@ X-Forwarded-For. One client's bad keys and failed logins do not lock other clien
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
 from tests.api.conftest import make_user
-from tests.conftest import database_url_for_tests
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+from tests.reliability.conftest import gunicorn_web
 
 
 @pytest.fixture
 def web_behind_proxy(transactional_db, tmp_path, clean_cache):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url_for_tests(),
-        "TRUSTED_PROXY_COUNT": "1",
-        "API_AUTH_FAILURE_LIMIT": "20",  # the old default: a guesser's burst is well past it
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    web = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "ftmv.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/api/v1/nothing", timeout=5)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    try:
+    with gunicorn_web(
+        tmp_path / "gunicorn.log",
+        TRUSTED_PROXY_COUNT="1",
+        API_AUTH_FAILURE_LIMIT="20",  # the old default: a guesser's burst is well past it
+    ) as base:
         yield base
-    finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        web.wait(timeout=20)
-        log.close()
 
 
 def test_one_clients_failures_do_not_lock_out_others_behind_the_proxy(web_behind_proxy):

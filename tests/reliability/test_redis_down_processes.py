@@ -4,65 +4,25 @@ need the cache at all: the polling budget is batched per process. It is then ans
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.api import shapes
 from tests.api.conftest import make_user
-from tests.conftest import database_url_for_tests
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+from tests.reliability.conftest import free_port, gunicorn_web
 
 
 @pytest.fixture
 def web_with_redis_down(transactional_db, tmp_path):
-    port, dead = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url_for_tests(),
-        "REDIS_URL": f"redis://127.0.0.1:{dead}/0",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{dead}/0",
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    web = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "ftmv.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/api/v1/nothing", timeout=5)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    try:
+    dead = free_port()  # nothing listens there: Redis is down
+    with gunicorn_web(
+        tmp_path / "gunicorn.log",
+        REDIS_URL=f"redis://127.0.0.1:{dead}/0",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{dead}/0",
+    ) as base:
         yield base
-    finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        web.wait(timeout=20)
-        log.close()
 
 
 def test_every_api_call_is_a_json_503_while_redis_is_down(web_with_redis_down):
