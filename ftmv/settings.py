@@ -247,17 +247,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
-# S3-compatible storage when a bucket is configured (django-storages).
+# S3-compatible storage when a bucket is configured (django-storages): uploads, results, thumbnails and
+# catalog zips then live in the bucket, so web and workers on different machines share no folder. Objects
+# are private (no ACL is sent: the bucket's own policy, which must block public access, applies); the API
+# hands out signed URLs valid for AWS_QUERYSTRING_EXPIRE seconds, and the site serves files through its
+# own views. Keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the machine's IAM role: boto3's
+# usual chain). AWS_S3_ENDPOINT_URL names a non-AWS server (MinIO, Ceph, moto), usually with
+# AWS_S3_ADDRESSING_STYLE=path. README "Production on two hosts" lists them all.
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 if AWS_STORAGE_BUCKET_NAME:
-    _default_storage = {
+    _default_storage: dict = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "location": os.environ.get("AWS_LOCATION", "").strip("/"),
             "querystring_auth": True,
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600),
             "file_overwrite": False,
-            "default_acl": "private",
+            "default_acl": None,
         },
     }
 else:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import credits_refund
+from core.storage import STORAGE_ERRORS
 from imaging.stages import Stage
 
 from .models import Order, OrderFile
@@ -96,7 +97,7 @@ def order_complete(
                 record.file.save(f"{role}.{ext}", ContentFile(data), save=False)
                 saved.append(record.file.name)
                 record.save()
-        except OSError as exc:
+        except STORAGE_ERRORS as exc:
             delete_files(saved)  # the rows roll back with the transaction; the files must go too
             raise StorageFailed(f"could not store the results of order {order_id}") from exc
         except BaseException:
@@ -143,5 +144,5 @@ def delete_files(names: list[str]) -> None:
     for name in names:
         try:
             default_storage.delete(name)
-        except OSError:
+        except STORAGE_ERRORS:
             logger.warning("could not delete %s", name)

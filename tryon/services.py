@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.services import InsufficientCredits, credits_spend
+from core.storage import STORAGE_ERRORS
 
+from .archives import catalog_records, catalog_zip_name
 from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields, InvalidRequest, ServiceUnavailable
 from .lifecycle import delete_files, order_fail
 from .models import Order, OrderFile
@@ -215,7 +217,8 @@ def order_create(
     """Accept an order: charge its credits, store its photos and queue it, all or nothing.
 
     Returns (order, created); created is False when ``idempotency_key`` matched an earlier order.
-    Raises InsufficientCreditsError, ConcurrencyLimited, ServiceUnavailable (queue down; nothing charged).
+    Raises InsufficientCreditsError, ConcurrencyLimited, ServiceUnavailable (queue or media storage down;
+    nothing charged).
     """
     cost = order_cost(style, quantity)
     saved: list[str] = []
@@ -249,11 +252,18 @@ def order_create(
                     details={"limit": limit},
                     headers={"Retry-After": "5"},
                 )
-            for role, image in images.items():
-                record = OrderFile(order=order, role=role, width=image.width, height=image.height)
-                record.file.save(f"{role}.{image.ext}", ContentFile(image.data), save=False)
-                saved.append(record.file.name)
-                record.save()
+            try:
+                for role, image in images.items():
+                    record = OrderFile(order=order, role=role, width=image.width, height=image.height)
+                    record.file.save(f"{role}.{image.ext}", ContentFile(image.data), save=False)
+                    saved.append(record.file.name)
+                    record.save()
+            except STORAGE_ERRORS as exc:
+                # The media storage (a local disk or an S3 bucket) is down: the transaction rolls the charge
+                # back; the photos written so far go too.
+                delete_files(saved)
+                logger.exception("order %s: could not store its photos", order.pk)
+                raise ServiceUnavailable("The image storage is unavailable; nothing was charged. Retry later.") from exc
             transaction.on_commit(lambda: _enqueue(order.pk))
     except IntegrityError:
         delete_files(saved)
@@ -264,7 +274,9 @@ def order_create(
                 return existing, False
         raise
     except ServiceUnavailable:
-        raise  # committed, then failed and refunded: its records stay
+        # The queue was down after the commit (the order failed and was refunded: its records stay), or the
+        # storage was down before it (rolled back, its photos deleted above).
+        raise
     except BaseException:
         delete_files(saved)
         raise
@@ -294,7 +306,7 @@ def order_retry(order: Order, *, by: str) -> Order:
         try:
             with record.file.open("rb") as f:
                 data = f.read()
-        except (OSError, ValueError):
+        except (*STORAGE_ERRORS, ValueError):
             raise InvalidRequest(f"The photos of order {order.pk} are no longer stored.") from None
         images[record.role] = ValidImage(data, record.file.name.rsplit(".", 1)[-1], record.width, record.height)
     if not images:
@@ -389,7 +401,7 @@ def _order_requeue(order_id: int) -> bool:
 
 
 def orders_purge_media(days: int | None = None) -> int:
-    """Delete the photos, results and thumbnails of orders finished more than ``days`` ago (default
+    """Delete the photos, results, thumbnails and catalog zips of orders finished more than ``days`` ago (default
     MEDIA_RETENTION_DAYS); the orders and their metadata stay. Returns how many orders were purged."""
     days = settings.MEDIA_RETENTION_DAYS if days is None else days
     if days <= 0:
@@ -401,8 +413,12 @@ def orders_purge_media(days: int | None = None) -> int:
     purged = 0
     for order_id in list(orders.iterator()):
         files = list(OrderFile.objects.filter(order_id=order_id))
-        names = [f.file.name for f in files if f.file.name]
-        delete_files(names + [thumbnail_name(f) for f in files if f.file.name])
+        stored = [f for f in files if f.file.name]
+        names = [f.file.name for f in stored] + [thumbnail_name(f) for f in stored]
+        catalog = catalog_records(stored)
+        if catalog:
+            names.append(catalog_zip_name(catalog))
+        delete_files(names)
         with transaction.atomic():
             OrderFile.objects.filter(pk__in=[f.pk for f in files]).delete()
             Order.objects.filter(pk=order_id).update(files_purged_at=timezone.now())

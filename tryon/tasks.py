@@ -14,6 +14,7 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import DatabaseError
 
+from core.storage import STORAGE_ERRORS
 from imaging.errors import PipelineCannotProcess, PipelineError
 from imaging.image_io import encode_image, load_rgb
 from imaging.stages import Stage
@@ -117,7 +118,7 @@ def _read_input(record: OrderFile) -> bytes:
     try:
         with record.file.open("rb") as f:
             return f.read()
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         raise StorageFailed(f"could not read {record.file.name}") from exc
 
 

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
 
+from core.storage import STORAGE_ERRORS
 from imaging.image_io import to_8bit
 
 from .models import Order, OrderFile
@@ -84,6 +85,6 @@ def order_thumbnail(order: Order) -> str | None:
         return None
     try:
         return ensure_thumbnail(record)
-    except (OSError, ValueError):
+    except (*STORAGE_ERRORS, ValueError):
         logger.exception("could not make the thumbnail of order %s", order.pk)
         return None

@@ -7,11 +7,8 @@ owner (tryon.selectors), so another user's ids answer 404.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +27,7 @@ from billing.packs import credit_packs
 from billing.services import credits_balance, credits_refunded
 from billing.stripe_services import billing_enabled
 from imaging import stages
+from tryon.archives import catalog_records, download_name, ensure_catalog_zip
 from tryon.errors import ApiError, InvalidFields
 from tryon.models import Order, OrderFile
 from tryon.presenters import base_url_for
@@ -291,12 +289,6 @@ def order_status(request, pk: int):
     )
 
 
-def _download_name(order: Order, record: OrderFile) -> str:
-    ext = PurePosixPath(record.file.name).suffix or ".jpg"
-    suffix = f"-{record.position:02d}-{record.name}" if record.role == OrderFile.Role.CATALOG else ""
-    return f"ftmv-order-{order.pk}-{record.role}{suffix}{ext}".replace("_", "-")
-
-
 @login_required
 @require_GET
 def order_file(request, pk: int, file_id: int):
@@ -306,7 +298,7 @@ def order_file(request, pk: int, file_id: int):
     if record is None:
         raise Http404
     attachment = request.GET.get("download") == "1"
-    response = FileResponse(record.file.open("rb"), as_attachment=attachment, filename=_download_name(order, record))
+    response = FileResponse(record.file.open("rb"), as_attachment=attachment, filename=download_name(order, record))
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -327,21 +319,16 @@ def order_file_thumb(request, pk: int, file_id: int):
 @login_required
 @require_GET
 def order_zip(request, pk: int):
-    """All catalog images of a completed order in one zip (stored, not deflated: they are JPEG/PNG/WebP)."""
+    """All catalog images of a completed order in one zip (built once and stored: tryon.archives)."""
     order = _own_order(request, pk)
-    records = sorted((f for f in order.files.all() if f.role == OrderFile.Role.CATALOG), key=lambda f: f.position)
+    records = catalog_records(list(order.files.all()))
     if order.status != Order.Status.COMPLETED or not records:
         raise Http404
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for record in records:
-            with record.file.open("rb") as f:
-                archive.writestr(_download_name(order, record), f.read())
-        if order.product_description:
-            archive.writestr("description.txt", order.product_description + "\n")
-    buffer.seek(0)
     return FileResponse(
-        buffer, as_attachment=True, filename=f"ftmv-order-{order.pk}-catalog.zip", content_type="application/zip"
+        default_storage.open(ensure_catalog_zip(order, records), "rb"),
+        as_attachment=True,
+        filename=f"ftmv-order-{order.pk}-catalog.zip",
+        content_type="application/zip",
     )
 
 
