@@ -301,7 +301,12 @@ SESSION_COOKIE_HTTPONLY = True
 # Content-Security-Policy (core.security): no inline scripts anywhere on the site; style attributes
 # carry dynamic widths. Media may come from an S3 endpoint. No form-action: Chrome applies it to the
 # redirect to Stripe Checkout after the buy form, whose address depends on configuration.
-_media_origin = os.environ.get("CSP_MEDIA_ORIGIN", "")
+# Only the admin's previews link to the bucket (the site serves files through its own views): by default the
+# custom S3 endpoint's origin; on AWS itself set CSP_MEDIA_ORIGIN (https://<bucket>.s3.<region>.amazonaws.com).
+_endpoint = urlsplit(os.environ.get("AWS_S3_ENDPOINT_URL", "")) if AWS_STORAGE_BUCKET_NAME else None
+_media_origin = os.environ.get("CSP_MEDIA_ORIGIN", "") or (
+    f"{_endpoint.scheme}://{_endpoint.netloc}" if _endpoint and _endpoint.netloc else ""
+)
 CSP_DEFAULT = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     f"img-src 'self' data: blob: {_media_origin}".rstrip()

@@ -6,6 +6,10 @@ raises NotImplementedError), so every flow here passing shows that none of them 
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import zipfile
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +22,7 @@ from storages.backends.s3 import S3Storage
 
 from billing.services import credits_balance
 from tests.api.conftest import make_user
+from tests.conftest import ROOT
 from tests.web.images import person_jpeg, product_png, tshirt_jpeg
 from tryon.archives import catalog_records, catalog_zip_name
 from tryon.errors import ServiceUnavailable
@@ -36,37 +41,75 @@ BUCKET = "ftmv-unit-media"
 ENDPOINT = "https://s3.amazonaws.com"
 
 
-def s3_storages(bucket: str = BUCKET) -> dict:
-    """STORAGES as ftmv.settings builds them for an S3 endpoint."""
+def settings_under(env: dict[str, str]) -> dict:
+    """The media storage and CSP that ftmv.settings builds from ``env`` (in a fresh interpreter)."""
+    code = "import json, ftmv.settings as s; print(json.dumps([s.STORAGES['default'], s.CSP_DEFAULT]))"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CSP_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    storage, csp = json.loads(result.stdout.splitlines()[-1])
+    return {"storage": storage, "csp": csp}
+
+
+@pytest.fixture(scope="module")
+def s3_settings() -> dict:
+    """STORAGES["default"] as the settings build it for a bucket on AWS (which moto intercepts)."""
+    env = {
+        "AWS_STORAGE_BUCKET_NAME": BUCKET,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_S3_ADDRESSING_STYLE": "path",
+        "AWS_QUERYSTRING_EXPIRE": "600",
+    }
+    return settings_under(env)["storage"]
+
+
+def s3_storages(storage: dict, bucket: str = BUCKET) -> dict:
     from django.conf import settings
 
-    return {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": None,
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-                "querystring_auth": True,
-                "querystring_expire": 600,
-                "file_overwrite": False,
-                "default_acl": None,
-            },
-        },
-    }
+    options = {**storage["OPTIONS"], "bucket_name": bucket}
+    return {**settings.STORAGES, "default": {**storage, "OPTIONS": options}}
 
 
 @pytest.fixture
-def bucket():
+def bucket(s3_settings):
     """The S3 client of a mocked endpoint whose bucket the default storage writes to."""
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
-        with override_settings(STORAGES=s3_storages()):
+        with override_settings(STORAGES=s3_storages(s3_settings)):
             yield client
+
+
+def test_settings_select_private_s3_storage_for_a_custom_endpoint():
+    built = settings_under(
+        {
+            "AWS_STORAGE_BUCKET_NAME": "media",
+            "AWS_S3_ENDPOINT_URL": "http://minio.internal:9000",
+            "AWS_S3_REGION_NAME": "eu-west-1",
+            "AWS_S3_ADDRESSING_STYLE": "path",
+            "AWS_LOCATION": "/site-a/",
+        }
+    )
+    assert built["storage"] == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "media",
+            "endpoint_url": "http://minio.internal:9000",
+            "region_name": "eu-west-1",
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "location": "site-a",
+            "querystring_auth": True,
+            "querystring_expire": 3600,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+    # The admin's previews come from the endpoint: the Content-Security-Policy allows its origin for images.
+    assert "img-src 'self' data: blob: http://minio.internal:9000;" in built["csp"]
+    assert settings_under({})["storage"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
 
 def keys(client) -> list[str]:
@@ -168,18 +211,21 @@ def test_local_media_urls_are_not_served_for_s3_keys(bucket, clean_cache):
     assert Client().get(f"/media/{name}").status_code == 404
 
 
-def test_s3_refusing_an_upload_is_a_503_with_nothing_charged(bucket, clean_cache):
+def test_s3_refusing_an_upload_is_a_503_with_nothing_charged(bucket, s3_settings, clean_cache):
     user, _ = make_user("s3-down@example.com", credits=5)
-    with override_settings(STORAGES=s3_storages(bucket="no-such-bucket")), pytest.raises(ServiceUnavailable):
+    with (
+        override_settings(STORAGES=s3_storages(s3_settings, bucket="no-such-bucket")),
+        pytest.raises(ServiceUnavailable),
+    ):
         tryon_order(user)
     assert credits_balance(user) == 5 and not Order.objects.filter(user=user).exists()
     assert keys(bucket) == []
 
 
-def test_s3_refusing_a_result_fails_the_store_cleanly(bucket, clean_cache):
+def test_s3_refusing_a_result_fails_the_store_cleanly(bucket, s3_settings, clean_cache):
     user, _ = make_user("s3-results@example.com", credits=5)
     order = tryon_order(user)
-    with override_settings(STORAGES=s3_storages(bucket="no-such-bucket")), pytest.raises(StorageFailed):
+    with override_settings(STORAGES=s3_storages(s3_settings, bucket="no-such-bucket")), pytest.raises(StorageFailed):
         order_complete(order.pk, results=[("result", "", b"\xff\xd8\xff result", 64, 64)])
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING and not order.files.filter(role=OrderFile.Role.RESULT).exists()
