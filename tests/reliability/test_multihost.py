@@ -106,6 +106,9 @@ def test_web_and_workers_on_separate_hosts_share_only_database_redis_and_s3(topo
     owner, key = make_user("multihost@example.com", credits=100, plan="paid")
     web = topology.start_web("host-a")
     worker_b = topology.start_worker("host-b")
+    # The web's health check writes, reads back and deletes an object of the bucket (README: "Check it").
+    health = requests.get(f"{web.url}/healthz", timeout=60).json()
+    assert health["checks"]["storage"] == {"ok": True, "backend": "S3Storage"}, health
     tryon = {
         "person_image": b64(person_jpeg()),
         "clothing_image": b64(tshirt_jpeg()),
