@@ -18,10 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.conf import settings
 from django.test import Client
 from PIL import Image
 
 from bench.hosts import Host, Topology
+from ftmv.celery import app as celery_app
 from tests.api.conftest import make_user
 from tests.conftest import database_url_for_tests
 from tests.web.images import person_jpeg, product_png, tshirt_jpeg
@@ -40,6 +42,10 @@ pytestmark = [
 
 @pytest.fixture
 def topology(transactional_db, clean_cache, tmp_path):
+    # Messages an earlier test left in the shared test broker name orders that are gone: drop them, so that
+    # what the workers here run is this test's orders only.
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(settings.CELERY_IMAGE_QUEUE)
     with Topology(
         tmp_path / "hosts",
         database_url=database_url_for_tests(),
@@ -88,6 +94,7 @@ def download_signed(topology: Topology, url: str) -> bytes:
     assert "X-Amz-Signature" in query and int(query["X-Amz-Expires"][0]) <= 3600, url
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    assert response.headers["Content-Type"] == "image/jpeg", response.headers
     return response.content
 
 
@@ -97,9 +104,16 @@ def image_format(data: bytes) -> str:
         return str(image.format)
 
 
-def processed_by(host: Host) -> int:
-    """How many orders the worker on ``host`` has run to the end (Celery logs each task it finishes)."""
-    return sum(1 for line in host.logs().splitlines() if "tryon.tasks.process_order[" in line and "succeeded" in line)
+def processed_by(host: Host, expected: int, timeout: float = 20) -> int:
+    """How many orders the worker on ``host`` has run to the end (Celery logs each task it finishes, just
+    after the order is completed: waits up to ``timeout`` for ``expected``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = host.logs().splitlines()
+        count = sum(1 for line in lines if "tryon.tasks.process_order[" in line and "succeeded" in line)
+        if count >= expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
 
 
 def test_web_and_workers_on_separate_hosts_share_only_database_redis_and_s3(topology):
@@ -145,14 +159,14 @@ def test_web_and_workers_on_separate_hosts_share_only_database_redis_and_s3(topo
     images = [name for name in archive.namelist() if name.endswith(".jpg")]
     assert len(images) == 6 and "description.txt" in archive.namelist()
     assert image_format(archive.read(images[0])) == "JPEG"
-    assert processed_by(worker_b) == 2
+    assert processed_by(worker_b, 2) == 2
 
     # A third host joins while the others run; the second host goes away: the third takes the next order.
     worker_c = topology.start_worker("host-c")
     topology.stop("host-b")
     third = completed(topology, key, submit(web, key, tryon))["results"]
     assert image_format(download_signed(topology, third["result_url"])) == "JPEG"
-    assert processed_by(worker_c) == 1 and processed_by(worker_b) == 2
+    assert processed_by(worker_c, 1) == 1 and processed_by(worker_b, 2, timeout=0) == 2
 
     # Everything lives in the bucket, privately; no host wrote a media file to its own disk.
     keys = topology.s3.keys()
