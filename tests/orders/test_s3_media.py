@@ -158,7 +158,14 @@ def test_uploads_and_the_worker_results_go_through_the_bucket(bucket, clean_cach
     assert order.status == Order.Status.COMPLETED, (order.error_code, order.error_message)
     result = order.files.get(role=OrderFile.Role.RESULT)
     assert result.file.name in keys(bucket)
-    assert bucket.get_object(Bucket=BUCKET, Key=result.file.name)["Body"].read()[:3] == b"\xff\xd8\xff"
+    stored = bucket.get_object(Bucket=BUCKET, Key=result.file.name)["Body"].read()
+    assert stored[:3] == b"\xff\xd8\xff"
+    # The site's download view streams the object from the bucket.
+    browser = Client()
+    browser.force_login(user)
+    download = browser.get(f"/orders/{order.pk}/files/{result.pk}/?download=1")
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content) == stored
 
 
 def test_api_result_urls_are_short_lived_signed_urls_of_the_bucket(bucket, clean_cache):
