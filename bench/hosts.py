@@ -14,11 +14,11 @@ benchmark can run its clients against the same topology:
         database_url="postgres://postgres@127.0.0.1:5432/ftmv_load",  # migrated already
         redis_url="redis://127.0.0.1:6379/13",
         env={"DJANGO_SETTINGS_MODULE": "ftmv.settings", "DEBUG": "false", "SECRET_KEY": "...",
-             "ALLOWED_HOSTS": "127.0.0.1"},
+             "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false"},  # plain http on loopback
     ) as hosts:
         web = hosts.start_web("host-a")          # gunicorn; web.url is its base URL
         hosts.start_worker("host-b")             # an image worker (queue "images")
-        hosts.start_worker("host-c", queues="default,webhooks")
+        hosts.start_worker("host-a-jobs", queues="default,webhooks")  # one name (folder) per process
         ...                                      # clients talk to web.url; results live in hosts.s3
         hosts.stop("host-b")                     # one host goes away mid-run
 
