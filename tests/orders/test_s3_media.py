@@ -236,3 +236,15 @@ def test_s3_refusing_a_result_fails_the_store_cleanly(bucket, s3_settings, clean
         order_complete(order.pk, results=[("result", "", b"\xff\xd8\xff result", 64, 64)])
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING and not order.files.filter(role=OrderFile.Role.RESULT).exists()
+
+
+def test_admin_previews_link_to_signed_urls_of_the_bucket(bucket, clean_cache):
+    user, _ = make_user("s3-admin@example.com", credits=5)
+    order = tryon_order(user)
+    staff = type(user).objects.create_superuser(email="s3-staff@example.com", password="pw-for-the-test-only")
+    browser = Client()
+    browser.force_login(staff)
+    page = browser.get("/admin/tryon/order/").content.decode()
+    thumb = thumbnail_name(order.files.get(role=OrderFile.Role.PERSON))
+    assert f'src="{ENDPOINT}/{BUCKET}/{thumb}?' in page and "X-Amz-Signature=" in page
+    assert thumb in keys(bucket)
