@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,10 @@ import requests
 from django.core.cache import cache
 from PIL import Image
 
+from bench.hosts import free_port
 from tests.api.conftest import clean_cache  # noqa: F401 - shared fixture
 from tests.conftest import ROOT, WorkerProcess, database_url_for_tests
 from tryon.models import Order
-
-
-def free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 @contextmanager
