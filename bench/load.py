@@ -1,15 +1,45 @@
-"""Load run: simulated API clients against gunicorn + real Celery workers on PostgreSQL and Redis.
+"""Load run: simulated API clients against the real processes, on several setups side by side in one run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ftmv_load REDIS_URL=redis://127.0.0.1:6379/13 \\
-        .venv/bin/python bench/load.py --clients 8 --duration 75
+    .venv/bin/python bench/load.py --setups defaults,pg-redis --clients 8 --duration 75 --rounds 3
+    .venv/bin/python bench/load.py --setups defaults,pg-redis --rounds 3 --baseline-rev 4d4f01c
 
-Creates the database if needed and migrates it, starts gunicorn and the workers (production settings:
-DEBUG off), gives each client its own paid account with credits and an API key, and runs the clients
-on loopback for --duration seconds: each submits an order (alternating try-on of scikit-image's
-astronaut with a drawn T-shirt, and a 6-image catalog of a drawn mug), polls it every --poll seconds
-until it finishes, then submits the next. Afterwards it waits (bounded) for the orders still running,
-then prints orders/min completed, API latency percentiles, error counts, and checks that every order
-is completed or failed-and-refunded and that every account's ledger balances.
+A *setup* is one way of running the service. Each run of a setup gets its own scratch folder (FTMV_VAR_DIR:
+media, logs, beat schedule) and its own fresh database, and runs every process of the Procfile (web,
+image worker, housekeeping, webhooks when the code has it, beat) with production settings (DEBUG off):
+
+- ``defaults``: the embedded backends exactly as `make run` uses them: SQLite database, the SQLite-backed
+  Celery broker and the database cache, all in the scratch folder (DATABASE_URL, REDIS_URL and
+  CELERY_BROKER_URL removed from the environment).
+- ``pg-redis``: PostgreSQL ``postgres://postgres@127.0.0.1:5432/<scratch database>`` (created for the run,
+  dropped afterwards unless --keep) and Redis ``redis://127.0.0.1:6379/13`` as broker and cache (db 13 is
+  the bench's own: it is emptied before each run). --pg-url and --redis-url change the servers.
+
+Each run gives every client its own paid account with credits and an API key, and runs the clients on
+loopback for --duration seconds: each submits an order (alternating try-on of scikit-image's astronaut
+with a drawn T-shirt, and a 6-image catalog of a drawn mug), polls it every --poll seconds until it
+finishes, then submits the next. Afterwards it waits (bounded by --grace) for the orders still running,
+stops the processes, and checks every order and ledger in the database.
+
+--rounds N interleaves the setups (A B A B ...) so that a noisy machine spreads its noise over all of
+them; the table shows the median per setup of throughput and latencies, and the totals of errors and
+orders over all rounds. --baseline-rev REV also runs every setup from a ``git worktree`` of REV (an older
+revision, e.g. the commit before a change), interleaved with the current tree, and prints both columns;
+--candidate-rev REV runs a revision instead of the working tree (e.g. a merge against its first
+parent, to see exactly what one merge changed). Both use this tree's virtual environment.
+
+Output: the side-by-side table (orders/min completed over the wall time, p50/p99 of POST /generate and
+of polling, HTTP errors by status, orders completed / failed-and-refunded / lost, ledgers balanced),
+the problems found, and with --json PATH every run's figures. An order counts as lost when it is neither
+completed (charged once) nor failed and refunded once when the run ends, --grace included.
+
+Adding a setup (e.g. web and two workers on separate hosts over PostgreSQL, Redis and S3): subclass
+``Setup`` with a ``name`` and a ``start(code, scratch, opts)`` that starts the processes wherever they
+run and returns a ``Running``: the base URL clients call, ``env`` (the Django environment with which
+*this* machine reaches the same database, for the accounts before and the check after), ``stop()``
+(stops the processes; returns problems seen, such as a process that died) and ``cleanup()`` (drops
+scratch data once the check is done). Register it in SETUPS. ``procfile_commands(code, env)`` gives the
+Procfile's commands for a code tree, so remote processes start exactly as local ones; ``LocalSetup``
+shows the whole life of a run on this machine, and a subclass only chooses the backends (backend_env).
 """
 
 from __future__ import annotations
@@ -17,8 +47,11 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
 import os
+import re
 import secrets
+import shlex
 import signal
 import socket
 import statistics
@@ -27,6 +60,8 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,7 +72,13 @@ from PIL import Image
 from skimage import data as skdata
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+VENV_BIN = Path(sys.executable).parent
+CREDITS = 2000
+# Settings the setups decide: never inherited from the caller's environment.
+BACKEND_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_KEY_PREFIX", "FTMV_VAR_DIR")
+
+
+# --- requests the clients send ------------------------------------------------------------------------
 
 
 def jpeg_b64(rgb: np.ndarray) -> str:
@@ -66,32 +107,294 @@ def request_bodies() -> list[dict]:
     ]
 
 
+# --- code trees ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Code:
+    """A source tree to run: this working tree, or a ``git worktree`` of a revision."""
+
+    label: str
+    root: Path
+    worktree: bool = False
+
+    def remove(self) -> None:
+        if self.worktree:
+            subprocess.run(["git", "worktree", "remove", "--force", str(self.root)], cwd=ROOT, check=False)
+
+
+def code_at(rev: str, scratch: Path) -> Code:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    root = scratch / f"tree-{commit}"
+    subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)  # trees of interrupted runs
+    subprocess.run(["git", "worktree", "add", "--detach", str(root), commit], cwd=ROOT, check=True)
+    return Code(label=commit if rev == commit else f"{rev} ({commit})", root=root, worktree=True)
+
+
+def procfile_commands(code: Code, env: dict[str, str], scratch: Path) -> dict[str, list[str]]:
+    """Each Procfile process of ``code`` as an argv: ``${VAR:-default}`` from ``env``, this virtual
+    environment's programs, without the keepalive wrapper (a crash must show, not be restarted), and
+    beat's schedule file in the scratch folder."""
+    commands = {}
+    for line in (code.root / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if not command.strip():
+            continue
+        expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m[1]) or m[2], command)
+        words = shlex.split(expanded)
+        if "--" in words and any(w.endswith("keepalive.py") for w in words[: words.index("--")]):
+            words = words[words.index("--") + 1 :]
+        words = [str(VENV_BIN / w.rsplit("/", 1)[1]) if w.startswith(".venv/bin/") else w for w in words]
+        if "--schedule" in words:
+            words[words.index("--schedule") + 1] = str(scratch / "celerybeat-schedule")
+        commands[name.strip()] = words
+    return commands
+
+
+# --- setups -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    clients: int
+    web_workers: int
+    workers: int
+    pg_url: str
+    redis_url: str
+    keep: bool
+    run: str
+
+
+@dataclass
+class Running:
+    base_url: str
+    env: dict[str, str]
+    stop: Callable[[], list[str]]
+    cleanup: Callable[[], None] = lambda: None
+
+
+class Setup:
+    """How the service runs: subclasses set ``name`` and implement ``start``."""
+
+    name = ""
+    describe = ""
+
+    def start(self, code: Code, scratch: Path, opts: Options) -> Running:
+        raise NotImplementedError
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
+class LocalSetup(Setup):
+    """Every Procfile process on this machine, on the backends ``backend_env`` chooses."""
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+    def backend_env(self, scratch: Path, opts: Options) -> dict[str, str]:
+        """Settings that choose the backends (creating what they need); default: the embedded ones."""
+        return {}
+
+    def discard(self, scratch: Path, opts: Options, env: dict[str, str]) -> None:
+        """Drop what backend_env created (after the check)."""
+
+    def start(self, code: Code, scratch: Path, opts: Options) -> Running:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "ftmv.settings",
+                "FTMV_VAR_DIR": str(scratch),
+                "DEBUG": "false",
+                "SECRET_KEY": secrets.token_urlsafe(50),
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SECURE_SSL_REDIRECT": "false",
+                "CACHE_KEY_PREFIX": f"load{secrets.token_hex(3)}",
+                "ONNX_PROVIDERS": os.environ.get("ONNX_PROVIDERS", "CPUExecutionProvider"),
+                "API_AUTH_FAILURE_LIMIT": "1000",
+                "WEB_PORT": str(port),
+                "WEB_CONCURRENCY": str(opts.web_workers),
+                "WORKER_CONCURRENCY": str(opts.workers),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.backend_env(scratch, opts))
+        logs = scratch / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        processes: dict[str, subprocess.Popen] = {}
+
+        def stop() -> list[str]:
+            problems = [
+                f"{name} exited early (code {p.returncode}); see {logs / name}.log"
+                for name, p in processes.items()
+                if p.poll() is not None
+            ]
+            for p in processes.values():
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+            for p in processes.values():
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+            return problems
+
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
+                subprocess.run([sys.executable, "manage.py", *command], cwd=code.root, env=env, check=True)
+            for name, argv in procfile_commands(code, env, scratch).items():
+                processes[name] = subprocess.Popen(
+                    argv,
+                    cwd=code.root,
+                    env=env,
+                    stdout=(logs / f"{name}.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            wait_until_up(base, logs, processes)
+        except BaseException:
+            stop()
+            if not opts.keep:
+                self.discard(scratch, opts, env)
+            raise
+        return Running(base, env, stop, lambda: None if opts.keep else self.discard(scratch, opts, env))
+
+
+def wait_until_up(base: str, logs: Path, processes: dict[str, subprocess.Popen], timeout: float = 180) -> None:
+    """The web answers /healthz and every Celery worker has logged that it is ready."""
+    workers = [name for name, p in processes.items() if "worker" in p.args]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited while starting; see {logs}")
+        try:
+            web = requests.get(f"{base}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            web = False
+        if web and all(" ready." in (logs / f"{n}.log").read_text(errors="replace") for n in workers):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the processes did not come up within {timeout:.0f} s; see {logs}")
+
+
+class Defaults(LocalSetup):
+    name = "defaults"
+    describe = "SQLite + SQLite broker + database cache"
+
+
+class PgRedis(LocalSetup):
+    name = "pg-redis"
+    describe = "PostgreSQL + Redis"
+
+    def backend_env(self, scratch: Path, opts: Options) -> dict[str, str]:
+        import psycopg
+        import redis
+
+        redis.Redis.from_url(opts.redis_url).flushdb()  # the bench's own db: no queue left from a run before
+        name = f"ftmv_load_{opts.run}_{scratch.name}".replace("-", "_").lower()
+        with psycopg.connect(admin_url(opts.pg_url), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
+        return {"DATABASE_URL": urlsplit(opts.pg_url)._replace(path=f"/{name}").geturl(), "REDIS_URL": opts.redis_url}
+
+    def discard(self, scratch: Path, opts: Options, env: dict[str, str]) -> None:
+        import psycopg
+
+        if "DATABASE_URL" not in env:
+            return  # backend_env failed before making one
+        name = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+        with psycopg.connect(admin_url(opts.pg_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admin_url(url: str) -> str:
+    return urlsplit(url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+
+
+SETUPS: dict[str, type[Setup]] = {s.name: s for s in (Defaults, PgRedis)}
+
+
+# --- accounts before, check after: run in the code tree, on the setup's database ----------------------
+
+HELPER = r"""
+import json, sys
+import django
+django.setup()
+from collections import Counter
+from accounts.models import User
+from accounts.services import apikey_create
+from billing.models import CreditEntry
+from billing.services import credits_balance, credits_grant
+from tryon.models import Order
+
+mode, arg = sys.argv[1], json.loads(sys.argv[2])
+if mode == "prepare":
+    out = []
+    for i in range(arg["clients"]):
+        user = User.objects.create_user(email=f"load-{arg['run']}-{i}@example.com", plan="paid")
+        credits_grant(user, arg["credits"], reason="load test")
+        out.append({"user": user.pk, "key": apikey_create(user=user, name="load")[1]})
+else:
+    orders = list(Order.objects.filter(user__in=arg["users"]))
+    completed, refunded, problems = 0, 0, []
+    for order in orders:
+        kinds = Counter(CreditEntry.objects.filter(order=order).values_list("kind", flat=True))
+        if order.status == "completed" and (kinds["spend"], kinds["refund"]) == (1, 0):
+            completed += 1
+        elif order.status == "failed" and kinds["refund"] == 1 and order.credits_used == 0:
+            refunded += 1
+        else:
+            entries = f"{kinds['spend']}/{kinds['refund']}"
+            problems.append(f"order {order.pk}: {order.status}, spend/refund entries {entries}")
+    ledger_ok = True
+    for user in User.objects.filter(pk__in=arg["users"]):
+        ledger = sum(CreditEntry.objects.filter(user=user).values_list("amount", flat=True))
+        charged = sum(o.credits_used for o in orders if o.user_id == user.pk)
+        balance = credits_balance(user)
+        if not (balance == ledger == arg["credits"] - charged):
+            ledger_ok = False
+            expected = arg["credits"] - charged
+            problems.append(f"user {user.pk}: balance {balance}, ledger sum {ledger}, credits - charged {expected}")
+    out = {
+        "submitted": len(orders),
+        "completed": completed,
+        "refunded": refunded,
+        "lost": len(orders) - completed - refunded,
+        "ledger_ok": ledger_ok,
+        "by_style": {f"{s}/{st}": n for (s, st), n in Counter((o.style, o.status) for o in orders).items()},
+        "order_seconds": [o.processing_seconds for o in orders if o.status == "completed"],
+        "problems": problems,
+    }
+with open(arg["out"], "w") as f:
+    json.dump(out, f)
+"""
+
+
+def helper(code: Code, env: dict[str, str], mode: str, arg: dict, scratch: Path):
+    arg = {**arg, "out": str(scratch / f"{mode}.json")}
+    subprocess.run(
+        [sys.executable, "-c", HELPER, mode, json.dumps(arg)],
+        cwd=code.root,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return json.loads((scratch / f"{mode}.json").read_text())
+
+
+# --- the clients --------------------------------------------------------------------------------------
 
 
 class Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
-        self.statuses: Counter = Counter()
         self.errors: Counter = Counter()
-        self.order_ids: list[int] = []
-        self.finished: Counter = Counter()
-        self.first_submit = self.last_finish = None
 
     def call(self, session: requests.Session, kind: str, method: str, url: str, **kwargs):
         started = time.perf_counter()
@@ -99,15 +402,13 @@ class Stats:
             response = session.request(method, url, timeout=60, **kwargs)
         except requests.RequestException as exc:
             with self.lock:
-                self.errors[f"{kind}: {type(exc).__name__}"] += 1
+                self.errors[f"{kind} {type(exc).__name__}"] += 1
             return None
         elapsed = time.perf_counter() - started
         with self.lock:
             self.latency[kind].append(elapsed)
-            self.statuses[(kind, response.status_code)] += 1
             if response.status_code >= 400:
-                code = response.json().get("error", {}).get("code", "?") if response.content else "?"
-                self.errors[f"{kind}: {response.status_code} {code}"] += 1
+                self.errors[f"{kind} {response.status_code}"] += 1
         return response
 
 
@@ -118,216 +419,195 @@ def client_loop(base: str, key: str, bodies: list[dict], stats: Stats, stop_at: 
     while time.monotonic() < stop_at:
         body = bodies[turn % len(bodies)]
         turn += 1
-        response = stats.call(session, "POST /generate", "POST", f"{base}/api/v1/generate", json=body)
+        response = stats.call(session, "POST", "POST", f"{base}/api/v1/generate", json=body)
         if response is None or response.status_code != 202:
             time.sleep(poll)
             continue
         order_id = response.json()["order_id"]
-        with stats.lock:
-            stats.order_ids.append(order_id)
-            stats.first_submit = stats.first_submit or time.monotonic()
         while time.monotonic() < grace_until:
             time.sleep(poll)
-            got = stats.call(session, "GET /orders/{id}", "GET", f"{base}/api/v1/orders/{order_id}")
+            got = stats.call(session, "poll", "GET", f"{base}/api/v1/orders/{order_id}")
             if got is not None and got.status_code == 200 and got.json()["order"]["status"] in ("completed", "failed"):
-                with stats.lock:
-                    stats.finished[got.json()["order"]["status"]] += 1
-                    stats.last_finish = time.monotonic()
                 break
         if turn % 5 == 0:
-            stats.call(session, "GET /account", "GET", f"{base}/api/v1/account")
+            stats.call(session, "account", "GET", f"{base}/api/v1/account")
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] * 1000
 
 
+# --- one run of one setup -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    setup: str
+    code: str
+    round: int
+    wall: float = 0.0
+    figures: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+
+def run_once(setup: Setup, code: Code, scratch: Path, opts: Options, args, bodies, round_: int) -> Result:
+    result = Result(setup.name, code.label, round_)
+    scratch.mkdir(parents=True)
+    print(f"round {round_}: {setup.name} on {code.label} (scratch {scratch})", flush=True)
+    running = setup.start(code, scratch, opts)
+    try:
+        try:
+            prepare = {"clients": opts.clients, "run": opts.run, "credits": CREDITS}
+            accounts = helper(code, running.env, "prepare", prepare, scratch)
+            stats = Stats()
+            started = time.monotonic()
+            stop_at, grace_until = started + args.duration, started + args.duration + args.grace
+            threads = [
+                threading.Thread(
+                    target=client_loop,
+                    args=(running.base_url, a["key"], bodies, stats, stop_at, grace_until, args.poll),
+                )
+                for a in accounts
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            result.wall = time.monotonic() - started
+        finally:
+            result.problems += running.stop()
+        check = {"users": [a["user"] for a in accounts], "credits": CREDITS}
+        report = helper(code, running.env, "report", check, scratch)
+    finally:
+        running.cleanup()
+    result.problems += report.pop("problems")
+    result.errors = dict(stats.errors)
+    result.figures = {
+        "orders/min completed": report["completed"] / (result.wall / 60),
+        "POST p50 ms": percentile(stats.latency["POST"], 50),
+        "POST p99 ms": percentile(stats.latency["POST"], 99),
+        "poll p50 ms": percentile(stats.latency["poll"], 50),
+        "poll p99 ms": percentile(stats.latency["poll"], 99),
+        "order s (median)": statistics.median(report["order_seconds"]) if report["order_seconds"] else None,
+        **{k: report[k] for k in ("submitted", "completed", "refunded", "lost", "ledger_ok", "by_style")},
+    }
+    f = result.figures
+    print(
+        f"  {f['orders/min completed']:.1f} orders/min; {f['completed']} completed, {f['refunded']} refunded, "
+        f"{f['lost']} lost; errors {result.errors or 'none'}; problems {len(result.problems)}",
+        flush=True,
+    )
+    return result
+
+
+# --- the table ----------------------------------------------------------------------------------------
+
+MEDIANS = ["orders/min completed", "POST p50 ms", "POST p99 ms", "poll p50 ms", "poll p99 ms", "order s (median)"]
+TOTALS = ["submitted", "completed", "refunded", "lost"]
+
+
+def table(results: list[Result], columns: list[tuple[str, str]], rounds: int) -> str:
+    rows: list[tuple[str, list[str]]] = []
+    by = {c: [r for r in results if (r.setup, r.code) == c] for c in columns}
+    for name in MEDIANS:
+        cells = []
+        for c in columns:
+            values = [r.figures[name] for r in by[c] if r.figures.get(name) is not None]
+            cells.append(f"{statistics.median(values):.1f}" if values else "-")
+        rows.append((f"{name}{' (median)' if rounds > 1 and 'median' not in name else ''}", cells))
+    for name in TOTALS:
+        rows.append(
+            (
+                name + (f" ({rounds} rounds)" if rounds > 1 else ""),
+                [str(sum(r.figures.get(name, 0) for r in by[c])) for c in columns],
+            )
+        )
+    kinds = sorted({k for r in results for k in r.errors})
+    rows.append(("HTTP errors", ["none" if not any(r.errors for r in by[c]) else "" for c in columns]))
+    for kind in kinds:
+        rows.append((f"  {kind}", [str(sum(r.errors.get(kind, 0) for r in by[c])) for c in columns]))
+    rows.append(
+        ("ledger balanced", ["yes" if all(r.figures.get("ledger_ok") for r in by[c]) else "NO" for c in columns])
+    )
+    rows.append(("processes and orders OK", ["yes" if not any(r.problems for r in by[c]) else "NO" for c in columns]))
+    head = [c[0] for c in columns]
+    sub = [c[1] for c in columns]
+    width = max(12, *(len(x) for x in head + sub), *(len(x) for _, cells in rows for x in cells))
+    label = max(len(name) for name, _ in rows)
+    lines = [" " * label + "  " + "  ".join(x.rjust(width) for x in head)]
+    lines.append(" " * label + "  " + "  ".join(x.rjust(width) for x in sub))
+    lines += [name.ljust(label) + "  " + "  ".join(x.rjust(width) for x in cells) for name, cells in rows]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setups", default="defaults,pg-redis", help=f"comma-separated, of: {', '.join(SETUPS)}")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each setup, interleaved (A B A B ...)")
+    parser.add_argument("--baseline-rev", help="also run every setup from a git worktree of this revision")
+    parser.add_argument("--candidate-rev", help="run this revision instead of the working tree")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=75, help="seconds during which clients submit orders")
     parser.add_argument("--poll", type=float, default=3.0, help="seconds between status polls")
     parser.add_argument("--grace", type=float, default=120, help="most seconds to wait for running orders after")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency 1 each)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--workers", type=int, default=1, help="image worker concurrency (WORKER_CONCURRENCY)")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="emptied before each run")
+    parser.add_argument("--scratch", default="/tmp/ftmv-load", help="folder for the runs' scratch folders")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--json", help="write every run's figures here")
     args = parser.parse_args()
-    if not (1 <= args.clients <= 64 and 5 <= args.duration <= 600):
-        parser.error("keep the run bounded: 1-64 clients, 5-600 s")
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url.startswith("postgres") or not redis_url.startswith("redis"):
-        parser.error("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the module docstring)")
+    names = [s.strip() for s in args.setups.split(",") if s.strip()]
+    if not names or any(n not in SETUPS for n in names):
+        parser.error(f"--setups: choose from {', '.join(SETUPS)}")
+    if not (1 <= args.clients <= 64 and 5 <= args.duration <= 600 and 1 <= args.rounds <= 20):
+        parser.error("keep the run bounded: 1-64 clients, 5-600 s, 1-20 rounds")
 
-    var = Path(os.environ.get("FTMV_VAR_DIR", "/tmp/ftmv-load"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ftmv.settings",
-        "FTMV_VAR_DIR": str(var),
-        "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "CACHE_KEY_PREFIX": f"load{secrets.token_hex(3)}",
-        "ONNX_PROVIDERS": os.environ.get("ONNX_PROVIDERS", "CPUExecutionProvider"),
-        "API_AUTH_FAILURE_LIMIT": "1000",
-    }
-    os.environ.update(env)
-    ensure_database(database_url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-
-    import django
-
-    django.setup()
-    from accounts.models import User
-    from accounts.services import apikey_create
-    from billing.models import CreditEntry
-    from billing.services import credits_balance, credits_grant
-    from tryon.models import Order
-
-    run = secrets.token_hex(4)
-    users, keys = [], []
-    for i in range(args.clients):
-        user = User.objects.create_user(email=f"load-{run}-{i}@example.com", plan="paid")
-        credits_grant(user, 2000, reason="load test")
-        keys.append(apikey_create(user=user, name="load")[1])
-        users.append(user)
-
-    port = free_port()
-    logs = var / f"load-{run}"
-    logs.mkdir(parents=True, exist_ok=True)
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ftmv.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=(logs / "web.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    ]
-    for n in range(args.workers):
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "ftmv",
-                    "worker",
-                    "-Q",
-                    "images,default,webhooks",
-                    "--concurrency",
-                    "1",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    f"load{n}-{run}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=(logs / f"worker{n}.log").open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    base = f"http://127.0.0.1:{port}"
+    run = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
+    scratch = Path(args.scratch) / run
+    scratch.mkdir(parents=True)
+    opts = Options(args.clients, args.web_workers, args.workers, args.pg_url, args.redis_url, args.keep, run)
+    codes: list[Code] = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit(f"the server did not become healthy; see {logs}")
-
+        codes.append(code_at(args.candidate_rev, scratch) if args.candidate_rev else Code("working tree", ROOT))
+        if args.baseline_rev:
+            codes.append(code_at(args.baseline_rev, scratch))
+        setups = [SETUPS[n]() for n in names]
         bodies = request_bodies()
-        stats = Stats()
-        started = time.monotonic()
-        stop_at, grace_until = started + args.duration, started + args.duration + args.grace
-        threads = [
-            threading.Thread(target=client_loop, args=(base, key, bodies, stats, stop_at, grace_until, args.poll))
-            for key in keys
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.monotonic() - started
+        results: list[Result] = []
+        for round_ in range(1, args.rounds + 1):
+            for setup in setups:
+                for n, code in enumerate(codes):
+                    where = scratch / f"{setup.name}-{'ab'[n]}-r{round_}"
+                    try:
+                        results.append(run_once(setup, code, where, opts, args, bodies, round_))
+                    except Exception as exc:  # noqa: BLE001 - one failed run must not lose the others
+                        print(f"  run failed: {type(exc).__name__}: {exc}", flush=True)
+                        results.append(Result(setup.name, code.label, round_, problems=[f"run failed: {exc}"]))
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        for code in codes:
+            code.remove()
 
-    # --- report ---
-    orders = list(Order.objects.filter(user__in=users))
-    by_status = Counter(o.status for o in orders)
-    completed = by_status["completed"]
-    minutes = wall / 60
+    columns = [(s.name, c.label) for s in setups for c in codes]
+    print()
     print(
-        f"load run: {args.clients} clients, {args.duration:.0f} s submitting (+ up to {args.grace:.0f} s to finish), "
-        f"{args.web_workers} gunicorn workers, {args.workers} Celery worker(s); wall {wall:.0f} s"
+        f"load: {args.clients} clients, {args.duration:.0f} s submitting (+ up to {args.grace:.0f} s to finish), "
+        f"{args.web_workers} gunicorn workers, image worker concurrency {args.workers}, {args.rounds} round(s); "
+        f"scratch {scratch}"
     )
-    print(f"orders: submitted {len(orders)}, {dict(by_status)}")
-    print(f"throughput: {completed / minutes:.1f} orders/min completed over the wall time")
-    by_style = Counter((o.style, o.status) for o in orders)
-    print("by style: " + ", ".join(f"{s}/{st}={n}" for (s, st), n in sorted(by_style.items())))
-    times = [o.processing_seconds for o in orders if o.status == "completed"]
-    if times:
-        print(f"order time (accept to completed): median {statistics.median(times):.0f} s, max {max(times)} s")
-    for kind, values in sorted(stats.latency.items()):
-        print(f"API {kind}: n={len(values)} p50={percentile(values, 50):.1f} ms p99={percentile(values, 99):.1f} ms")
-    every = [v for values in stats.latency.values() for v in values]
-    if every:
-        print(f"API all: n={len(every)} p50={percentile(every, 50):.1f} ms p99={percentile(every, 99):.1f} ms")
-    print(f"HTTP errors: {dict(stats.errors) or 'none'}")
-
-    problems = []
-    for order in orders:
-        if order.status == "completed":
-            spent = CreditEntry.objects.filter(order=order, kind="spend").count()
-            refunded = CreditEntry.objects.filter(order=order, kind="refund").count()
-            if (spent, refunded) != (1, 0):
-                problems.append(f"order {order.pk} completed with spend/refund entries {spent}/{refunded}")
-        elif order.status == "failed":
-            refunded = CreditEntry.objects.filter(order=order, kind="refund").count()
-            if refunded != 1 or order.credits_used != 0:
-                problems.append(f"order {order.pk} failed but refunds={refunded}, credits_used={order.credits_used}")
-        else:
-            problems.append(f"order {order.pk} still {order.status} after the grace period")
-    for user in users:
-        ledger = sum(CreditEntry.objects.filter(user=user).values_list("amount", flat=True))
-        charged = sum(o.credits_used for o in orders if o.user_id == user.pk)
-        balance = credits_balance(user)
-        if not (balance == ledger == 2000 - charged):
-            problems.append(f"user {user.pk}: balance {balance}, ledger sum {ledger}, 2000 - charged {2000 - charged}")
-    print(
-        "consistency: every order completed or failed-and-refunded, every ledger balances: "
-        + ("OK" if not problems else "FAILED")
-    )
-    for problem in problems[:20]:
+    for s in setups:
+        print(f"  {s.name}: {s.describe}")
+    print(table(results, columns, args.rounds))
+    problems = [f"{r.setup} on {r.code}, round {r.round}: {p}" for r in results for p in r.problems]
+    for problem in problems[:30]:
         print("  " + problem)
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=1, default=str))
     return 1 if problems else 0
 
 

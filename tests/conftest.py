@@ -32,9 +32,10 @@ def database_url_for_tests() -> str:
 
 
 class WorkerProcess:
-    """A `celery worker` subprocess consuming the test broker with the test database."""
+    """A `celery worker` subprocess consuming the test broker with the test database: one prefork process
+    on every queue, or ``celery_args`` (what follows `celery`, e.g. a Procfile line's) instead."""
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None, celery_args: list[str] | None = None):
         self.log_path = log_path
         env = {
             **os.environ,
@@ -50,19 +51,24 @@ class WorkerProcess:
                 sys.executable,
                 "-m",
                 "celery",
-                "-A",
-                "ftmv",
-                "worker",
-                "-Q",
-                "images,default,webhooks",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"test-{uuid.uuid4().hex[:8]}@%h",
+                *(
+                    celery_args
+                    or [
+                        "-A",
+                        "ftmv",
+                        "worker",
+                        "-Q",
+                        "images,default,webhooks",
+                        "--concurrency",
+                        "1",
+                        "--loglevel",
+                        "INFO",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "-n",
+                        f"test-{uuid.uuid4().hex[:8]}@%h",
+                    ]
+                ),
             ],
             cwd=ROOT,
             env=env,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +26,22 @@ from bench.hosts import free_port
 from tests.api.conftest import clean_cache  # noqa: F401 - shared fixture
 from tests.conftest import ROOT, WorkerProcess, database_url_for_tests
 from tryon.models import Order
+
+
+def procfile_celery_args(process: str) -> list[str]:
+    """The arguments after `celery` in the Procfile's line for ``process`` (``${VAR:-default}`` expanded
+    from the environment), with a node name of its own: the worker exactly as `make run` starts it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() != process:
+            continue
+        expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], command)
+        words = shlex.split(expanded)
+        args = words[next(i for i, word in enumerate(words) if word.endswith("/celery")) + 1 :]
+        node = args.index("-n") + 1
+        args[node] = f"{process}-{uuid.uuid4().hex[:8]}@%h"
+        return args
+    raise LookupError(f"no {process!r} line in the Procfile")
 
 
 @contextmanager
