@@ -23,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.services import InsufficientCredits, credits_spend
+from core.logs import order_id_var
+from core.metrics import ORDERS_CREATED, after_commit
 
 from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields, InvalidRequest, ServiceUnavailable
 from .lifecycle import delete_files, order_fail
@@ -254,6 +256,7 @@ def order_create(
                 record.file.save(f"{role}.{image.ext}", ContentFile(image.data), save=False)
                 saved.append(record.file.name)
                 record.save()
+            after_commit(lambda: ORDERS_CREATED.labels(style).inc())
             transaction.on_commit(lambda: _enqueue(order.pk))
     except IntegrityError:
         delete_files(saved)
@@ -268,6 +271,15 @@ def order_create(
     except BaseException:
         delete_files(saved)
         raise
+    # The rest of the request's lines (and the task it queued, through its request id) belong to this order.
+    order_id_var.set(order.pk)
+    logger.info(
+        "order %s created: %s, %s credits",
+        order.pk,
+        style,
+        cost,
+        extra={"order_id": order.pk, "style": style, "credits": cost, "source": source},
+    )
     return order, True
 
 

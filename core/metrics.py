@@ -1,0 +1,162 @@
+"""Prometheus metrics, served at /metrics.
+
+Counts and durations are prometheus_client metrics in multiprocess mode: each process (gunicorn's workers,
+Celery's pool) writes its own to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. Business
+counts (orders, credits) move only once their transaction commits, so a rolled-back order counts nothing.
+
+What must be true at the moment of the scrape (queue depth, workers alive) is not a count any process
+keeps: ``LiveCollector`` reads it from the broker and the database when /metrics is asked.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from .health import WORKER_STALE_AFTER
+from .models import WorkerHeartbeat
+from .security import client_address
+
+logger = logging.getLogger(__name__)
+
+ORDERS_CREATED = Counter("ftmv_orders_created", "Orders accepted (charged and queued), by style.", ["style"])
+ORDERS_COMPLETED = Counter("ftmv_orders_completed", "Orders completed, by style.", ["style"])
+ORDERS_FAILED = Counter(
+    "ftmv_orders_failed", "Orders failed (and refunded), by style and error code.", ["style", "error_code"]
+)
+CREDITS_SPENT = Counter("ftmv_credits_spent", "Credits charged for orders.")
+CREDITS_REFUNDED = Counter("ftmv_credits_refunded", "Credits given back for failed orders.")
+# From tens of milliseconds (encoding a small image) to the task's hard limit (minutes).
+STAGE_SECONDS = Histogram(
+    "ftmv_stage_duration_seconds",
+    "Duration of each pipeline stage of completed orders, by engine.",
+    ["engine", "stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300),
+)
+HTTP_SECONDS = Histogram(
+    "ftmv_http_request_duration_seconds",
+    "Time to answer a request, by route pattern (never the raw path: bounded labels), method and status.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+# The route label of requests no URL pattern matched (404s, refusals before routing).
+UNMATCHED_ROUTE = "(unmatched)"
+
+
+def after_commit(count: Callable[[], None]) -> None:
+    """Count when the surrounding transaction commits (at once outside one): nothing for a rollback."""
+    transaction.on_commit(count)
+
+
+class HttpMetricsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match is not None and match.route else UNMATCHED_ROUTE
+        HTTP_SECONDS.labels(route, request.method, str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+
+def queue_names() -> list[str]:
+    return list(
+        dict.fromkeys([settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_IMAGE_QUEUE, settings.WEBHOOK_QUEUE])
+    )
+
+
+def queue_depths() -> dict[str, int]:
+    """Messages waiting in each queue, through kombu (Redis: the lists at every priority; the embedded broker:
+    its visible rows), the same connection the tasks are sent on."""
+    with current_app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        channel = conn.default_channel
+        return {name: channel.queue_declare(queue=name, passive=False).message_count for name in queue_names()}
+
+
+class LiveCollector:
+    """Gauges read at scrape time in the web process: queue depth per queue, and workers alive."""
+
+    def collect(self) -> Iterator[Metric]:
+        broker_up = GaugeMetricFamily("ftmv_broker_up", "1 when the broker answered this scrape, else 0.")
+        depth = GaugeMetricFamily("ftmv_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
+        try:
+            depths = queue_depths()
+        except Exception:  # noqa: BLE001 - a broker outage is what the scrape must report, not fail on
+            logger.warning("metrics: the broker did not answer", exc_info=True)
+            broker_up.add_metric([], 0)
+        else:
+            broker_up.add_metric([], 1)
+            for name, count in depths.items():
+                depth.add_metric([name], count)
+        yield broker_up
+        yield depth
+
+        alive = GaugeMetricFamily(
+            "ftmv_workers_alive",
+            f"Worker hosts whose heartbeat (beat, every 30 s) ran in the last {WORKER_STALE_AFTER} s.",
+        )
+        age = GaugeMetricFamily("ftmv_worker_heartbeat_age_seconds", "Seconds since the newest worker heartbeat.")
+        recent = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=WORKER_STALE_AFTER))
+        alive.add_metric([], recent.values("hostname").distinct().count())
+        newest = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
+        if newest is not None:
+            age.add_metric([], max(0.0, (timezone.now() - newest).total_seconds()))
+        yield alive
+        yield age
+
+
+def metrics_registry() -> CollectorRegistry:
+    """Every process's counts (multiprocess files) plus the live gauges."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(LiveCollector())
+    return registry
+
+
+def _refusal(request) -> HttpResponse | None:
+    """None when the caller may read the metrics: the bearer token when METRICS_TOKEN is set, else a
+    loopback client (after TRUSTED_PROXY_COUNT: a proxy's own loopback address is not the client's)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+            return None
+        response = HttpResponse("A valid bearer token (METRICS_TOKEN) is required.\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    try:
+        loopback = ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    return HttpResponse("Metrics are served to loopback clients only unless METRICS_TOKEN is set.\n", status=403)
+
+
+@never_cache
+@require_GET
+def metrics(request) -> HttpResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        refusal["Content-Type"] = "text/plain; charset=utf-8"
+        return refusal
+    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)
