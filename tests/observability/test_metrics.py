@@ -85,7 +85,9 @@ def test_order_and_credit_counters_match_the_database(
     assert orders.filter(status="completed").exists() and orders.filter(status="failed").exists()
     for style in ("virtual_tryon", "product_catalog"):
         assert delta("ftmv_orders_created_total", style=style) == orders.filter(style=style).count()
-        assert delta("ftmv_orders_completed_total", style=style) == orders.filter(style=style, status="completed").count()
+        assert (
+            delta("ftmv_orders_completed_total", style=style) == orders.filter(style=style, status="completed").count()
+        )
         for code in orders.filter(style=style, status="failed").values_list("error_code", flat=True).distinct():
             failed = orders.filter(style=style, status="failed", error_code=code).count()
             assert delta("ftmv_orders_failed_total", style=style, error_code=code) == failed
