@@ -78,8 +78,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = accepted_request_id(request.META.get("HTTP_X_REQUEST_ID"))
-        request.request_id = request_id
         request_token = request_id_var.set(request_id)
+        # Reset at the end like the request id: the order a request creates (tryon.services) tags its lines only.
         order_token = order_id_var.set(None)
         started = time.perf_counter()
         try:

@@ -470,7 +470,8 @@ MIDDLEWARE.insert(
 )
 
 # --- Observability ---------------------------------------------------------------------------------------------
-# Request ids first of all, so that every later middleware's log lines carry one (core.logs).
+# Outermost: the request id (core.logs), so that every later middleware's log lines carry it, then the
+# request's duration by route (core.metrics), so that refusals by the middleware below are timed too.
 MIDDLEWARE.insert(0, "core.metrics.HttpMetricsMiddleware")
 MIDDLEWARE.insert(0, "core.logs.RequestIdMiddleware")
 # Celery leaves logging to Django's LOGGING above (ftmv.celery), so worker lines are the same JSON.

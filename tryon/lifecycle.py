@@ -75,7 +75,6 @@ def order_progress(order_id: int, stage: str, percent: int) -> None:
     Order.objects.filter(pk=order_id, status=Order.Status.IN_PROGRESS, progress__lte=percent).update(
         progress=percent, stage=stage[:40]
     )
-    logger.info("order %s: stage %s (%s%%)", order_id, stage, percent, extra={"stage": stage, "progress": percent})
 
 
 def order_complete(

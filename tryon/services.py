@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.services import InsufficientCredits, credits_spend
-from core.logs import order_id_var
+from core.logs import order_id_var, request_id_var
 from core.metrics import ORDERS_CREATED, after_commit
 
 from .errors import ConcurrencyLimited, InsufficientCreditsError, InvalidFields, InvalidRequest, ServiceUnavailable
@@ -271,8 +271,9 @@ def order_create(
     except BaseException:
         delete_files(saved)
         raise
-    # The rest of the request's lines (and the task it queued, through its request id) belong to this order.
-    order_id_var.set(order.pk)
+    if request_id_var.get() is not None:
+        # In a request (core.logs resets both at its end): the request's remaining lines belong to this order.
+        order_id_var.set(order.pk)
     logger.info(
         "order %s created: %s, %s credits",
         order.pk,

@@ -52,10 +52,16 @@ def _process(order_id: int) -> None:
         inputs = {}
         for record in order.files.filter(role__in=INPUT_ROLES):
             inputs[record.role] = load_rgb(_read_input(record))
-        order_progress(order_id, Stage.DECODED, 2)
+        stages: list[str] = []
 
         def progress(stage: str, percent: int) -> None:
             order_progress(order_id, stage, percent)
+            # One line per stage reached: some stages report many steps (the learned engine's sampling).
+            if not stages or stages[-1] != stage:
+                stages.append(stage)
+                logger.info("order %s: stage %s (%s%%)", order_id, stage, percent, extra={"stage": stage})
+
+        progress(Stage.DECODED, 2)
 
         output = run_order_pipeline(order, inputs, progress)
         fmt = order.options.get("format", "jpg")
