@@ -15,11 +15,11 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.http import HttpResponse
 from django.utils import timezone
@@ -109,19 +109,32 @@ class LiveCollector:
                 depth.add_metric([name], count)
         yield broker_up
         yield depth
-
+        database_up = GaugeMetricFamily("ftmv_database_up", "1 when the database answered this scrape, else 0.")
         alive = GaugeMetricFamily(
             "ftmv_workers_alive",
             f"Worker hosts whose heartbeat (beat, every 30 s) ran in the last {WORKER_STALE_AFTER} s.",
         )
         age = GaugeMetricFamily("ftmv_worker_heartbeat_age_seconds", "Seconds since the newest worker heartbeat.")
-        recent = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=WORKER_STALE_AFTER))
-        alive.add_metric([], recent.values("hostname").distinct().count())
-        newest = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
-        if newest is not None:
-            age.add_metric([], max(0.0, (timezone.now() - newest).total_seconds()))
+        try:
+            hosts, newest = heartbeats()
+        except DatabaseError:
+            logger.warning("metrics: the database did not answer", exc_info=True)
+            database_up.add_metric([], 0)
+        else:
+            database_up.add_metric([], 1)
+            alive.add_metric([], hosts)
+            if newest is not None:
+                age.add_metric([], max(0.0, (timezone.now() - newest).total_seconds()))
+        yield database_up
         yield alive
         yield age
+
+
+def heartbeats() -> tuple[int, datetime | None]:
+    """Hosts that wrote a heartbeat within WORKER_STALE_AFTER, and the newest heartbeat's time."""
+    recent = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=WORKER_STALE_AFTER))
+    newest = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
+    return recent.values("hostname").distinct().count(), newest
 
 
 def metrics_registry() -> CollectorRegistry:

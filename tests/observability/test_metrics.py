@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery import current_app
+from django.db import OperationalError
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -137,6 +138,20 @@ def test_an_unreachable_broker_is_reported_not_a_failed_scrape(client, settings,
 
 
 @pytest.mark.django_db
+def test_an_unreachable_database_is_reported_not_a_failed_scrape(client, monkeypatch):
+    from core import metrics
+
+    def down():
+        raise OperationalError("no such table: ftmv_workerheartbeat")
+
+    monkeypatch.setattr(metrics, "heartbeats", down)
+    samples = scrape(client)
+    assert value(samples, "ftmv_database_up") == 0
+    assert not any(name == "ftmv_workers_alive" for name, _ in samples)
+    assert value(samples, "ftmv_broker_up") == 1  # the rest of the scrape is served
+
+
+@pytest.mark.django_db
 def test_workers_alive_are_hosts_with_a_recent_heartbeat(client):
     assert value(scrape(client), "ftmv_workers_alive") == 0
     for host in ("host-a", "host-a", "host-b", "host-gone"):
@@ -144,6 +159,7 @@ def test_workers_alive_are_hosts_with_a_recent_heartbeat(client):
     WorkerHeartbeat.objects.filter(hostname="host-gone").update(seen_at=timezone.now() - timedelta(minutes=10))
     samples = scrape(client)
     assert value(samples, "ftmv_workers_alive") == 2
+    assert value(samples, "ftmv_database_up") == 1
     assert 0 <= value(samples, "ftmv_worker_heartbeat_age_seconds") < 60
 
 
