@@ -8,11 +8,12 @@ PROMETHEUS_MULTIPROC_DIR (and put it in the environment the workers inherit) and
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ftmv.settings")
 
 from django.conf import settings  # noqa: E402 - needs DJANGO_SETTINGS_MODULE
+
+from core.metrics_files import remove_dead_process_files  # noqa: E402 - plain Python, no Django set-up
 
 # gunicorn's lines (start, worker boots and deaths, errors) formatted like every other line of the service.
 # Its access log stays quiet: core.logs writes one line per request with its request id and route.
@@ -43,24 +44,9 @@ logconfig_dict = {
 }
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process, alive
-    return True
-
-
 def on_starting(server) -> None:
-    """Remove the metric files of processes that are gone (an earlier run's), as prometheus_client requires
-    between runs, so that a new process never takes over a dead one's file by reusing its pid. Files of live
-    processes stay: the Celery workers write to the same folder and may have started first."""
-    for path in Path(settings.PROMETHEUS_MULTIPROC_DIR).glob("*.db"):
-        pid = path.stem.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
-            path.unlink(missing_ok=True)
+    """Metric files of processes that are gone are removed before the workers start (core.metrics_files)."""
+    remove_dead_process_files(settings.PROMETHEUS_MULTIPROC_DIR)
 
 
 def child_exit(server, worker) -> None:

@@ -13,9 +13,13 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from http import HTTPStatus
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from celery import current_app
 from django.conf import settings
@@ -30,6 +34,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .health import WORKER_STALE_AFTER
+from .metrics_files import remove_dead_process_files
 from .models import WorkerHeartbeat
 from .security import client_address
 
@@ -145,31 +150,77 @@ def metrics_registry() -> CollectorRegistry:
     return registry
 
 
-def _refusal(request) -> HttpResponse | None:
-    """None when the caller may read the metrics: the bearer token when METRICS_TOKEN is set, else a
-    loopback client (after TRUSTED_PROXY_COUNT: a proxy's own loopback address is not the client's)."""
+def refusal(authorization: str, client: str) -> tuple[int, str] | None:
+    """None when the caller may read the metrics, else (HTTP status, why): the bearer token when METRICS_TOKEN
+    is set, else a loopback client."""
     token = settings.METRICS_TOKEN
     if token:
-        scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        scheme, _, presented = authorization.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
             return None
-        response = HttpResponse("A valid bearer token (METRICS_TOKEN) is required.\n", status=401)
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
+        return 401, "A valid bearer token (METRICS_TOKEN) is required.\n"
     try:
-        loopback = ipaddress.ip_address(client_address(request)).is_loopback
+        loopback = ipaddress.ip_address(client).is_loopback
     except ValueError:
         loopback = False
     if loopback:
         return None
-    return HttpResponse("Metrics are served to loopback clients only unless METRICS_TOKEN is set.\n", status=403)
+    return 403, "Metrics are served to loopback clients only unless METRICS_TOKEN is set.\n"
 
 
 @never_cache
 @require_GET
 def metrics(request) -> HttpResponse:
-    refusal = _refusal(request)
-    if refusal is not None:
-        refusal["Content-Type"] = "text/plain; charset=utf-8"
-        return refusal
+    """The web host's metrics. The client address honours TRUSTED_PROXY_COUNT: a proxy's own loopback
+    address does not open them to everyone."""
+    refused = refusal(request.META.get("HTTP_AUTHORIZATION", ""), client_address(request))
+    if refused is not None:
+        response = HttpResponse(refused[1], status=refused[0], content_type="text/plain; charset=utf-8")
+        if refused[0] == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+# --- worker hosts --------------------------------------------------------------------------------------------
+# A host that runs workers but no web process (a GPU host) has nobody to serve the counts its workers keep:
+# with WORKER_METRICS_PORT set, one worker of the host serves them (every process of the host, from the shared
+# folder), with the same access rules as /metrics. The live gauges come from the web's /metrics only.
+
+
+def _host_metrics_app(environ, start_response):
+    refused = refusal(environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR", ""))
+    if refused is not None:
+        status, body = refused[0], refused[1].encode()
+        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        if status == 401:
+            headers.append(("WWW-Authenticate", 'Bearer realm="metrics"'))
+    else:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        status, body, headers = 200, generate_latest(registry), [("Content-Type", CONTENT_TYPE_LATEST)]
+    start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass  # one line per scrape would drown the worker's own lines
+
+
+def serve_host_metrics(port: int, bind: str) -> WSGIServer | None:
+    """Serve this host's metrics on ``bind``:``port`` from a thread of this process, after removing the
+    files of processes that are gone. None when another worker of the host serves them already."""
+    remove_dead_process_files(settings.PROMETHEUS_MULTIPROC_DIR)
+    try:
+        server = make_server(bind, port, _host_metrics_app, _ThreadingWSGIServer, _QuietHandler)
+    except OSError as exc:
+        logger.info("metrics on %s:%s not served by this worker (%s): another one of this host does", bind, port, exc)
+        return None
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    logger.info("this host's metrics are served on http://%s:%s/metrics", bind, port)
+    return server

@@ -485,5 +485,9 @@ PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
 # A scraper sends `Authorization: Bearer <METRICS_TOKEN>`; unset, only loopback clients may read /metrics.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A host with workers but no web process (GPU workers) serves its workers' counts on this port (0: not served),
+# from one of its workers (core.metrics), with the same token rule; 0.0.0.0 to let a scraper on another host in.
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_BIND = os.environ.get("WORKER_METRICS_BIND", "127.0.0.1")
 # Scrapers inside the network ask over plain http, like load balancers' health checks.
 SECURE_REDIRECT_EXEMPT.append(r"^metrics$")

@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ftmv.celery import app
 from tests.api.conftest import api, catalog_body, clean_cache, owner, tryon_body  # noqa: F401 - shared fixtures
+from tests.reliability.conftest import start_worker  # noqa: F401 - a shared fixture
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -13,14 +13,16 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from django.core.cache import cache
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from pythonjsonlogger.json import JsonFormatter
 
 from core.logs import TASK_HEADER, _request_id_to_task, request_id_var
-from tests.api.conftest import client_for, make_user
+from tests.api.conftest import b64, client_for, image_bytes, make_user
+from tests.reliability.conftest import free_port
 from tryon.models import Order
 
-from .conftest import scrape, value
+from .conftest import Samples, scrape, value
 
 
 @contextmanager
@@ -119,21 +121,23 @@ def test_an_orders_life_is_json_lines_with_its_order_id_and_request_id(
 
 @pytest.mark.worker
 def test_web_worker_and_webhook_lines_share_the_ids_and_the_workers_counts_reach_metrics(
-    celery_worker, client, settings
+    start_worker, client, settings
 ):
     """A real worker process: the request id crosses the broker in the task's headers, the worker's lines are
-    JSON with the order id, and what the worker counted (in its own process) shows in /metrics."""
+    JSON with the order id, and what the worker counted (in its own process) shows in the web's /metrics and
+    in the worker host's own exporter (WORKER_METRICS_PORT), which wants the bearer token when one is set."""
     settings.METRICS_TOKEN = ""
-    cache.clear()
+    port = free_port()
+    worker = start_worker(WORKER_METRICS_PORT=str(port), METRICS_TOKEN="worker-host-token")
     _, key = make_user("worker-logs@example.com", credits=10, plan="paid")
-    from tests.api.conftest import b64, image_bytes
-
     body = {
         "style": "virtual_tryon",
         "person_image": b64(image_bytes(320, 480, seed=1)),
         "clothing_image": b64(image_bytes(300, 300, seed=2)),
     }
-    before = scrape(client)
+    exporter = f"http://127.0.0.1:{port}/metrics"
+    assert requests.get(exporter, timeout=10).status_code == 401
+    before, before_host = scrape(client), host_samples(exporter, "worker-host-token")
     with webhook_receiver() as url, service_log_lines() as web_lines:
         response = client_for(key).post(
             "/api/v1/generate", {**body, "webhook_url": url}, format="json", HTTP_X_REQUEST_ID="trace-worker-42"
@@ -142,12 +146,12 @@ def test_web_worker_and_webhook_lines_share_the_ids_and_the_workers_counts_reach
         order_id = response.json()["order_id"]
         deadline = time.monotonic() + 120
         while not Order.objects.filter(pk=order_id).exclude(webhook_delivered_at=None).exists():
-            assert time.monotonic() < deadline, celery_worker.logs()[-4000:]
+            assert time.monotonic() < deadline, worker.logs()[-4000:]
             time.sleep(0.3)
     order = Order.objects.get(pk=order_id)
     assert order.status == "failed"  # drawn gradients: no person
 
-    worker_records = [json.loads(line) for line in celery_worker.logs().splitlines() if line.startswith("{")]
+    worker_records = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
     mine = [r for r in worker_records if r.get("order_id") == order_id]
     messages = " | ".join(r["message"] for r in mine)
     for event in ("started", "failed", "refunded", "webhook of order"):
@@ -156,7 +160,17 @@ def test_web_worker_and_webhook_lines_share_the_ids_and_the_workers_counts_reach
     web = [json.loads(line) for line in web_lines]
     assert any(r.get("order_id") == order_id and r["request_id"] == "trace-worker-42" for r in web)
 
-    after = scrape(client)
     code = {"style": "virtual_tryon", "error_code": order.error_code}
-    assert value(after, "ftmv_orders_failed_total", **code) - value(before, "ftmv_orders_failed_total", **code) == 1
-    assert value(after, "ftmv_credits_refunded_total") - value(before, "ftmv_credits_refunded_total") == 1
+    for old, new in ((before, scrape(client)), (before_host, host_samples(exporter, "worker-host-token"))):
+        assert value(new, "ftmv_orders_failed_total", **code) - value(old, "ftmv_orders_failed_total", **code) == 1
+        assert value(new, "ftmv_credits_refunded_total") - value(old, "ftmv_credits_refunded_total") == 1
+
+
+def host_samples(url: str, token: str) -> Samples:
+    response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
