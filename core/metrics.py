@@ -70,6 +70,8 @@ def after_commit(count: Callable[[], None]) -> None:
 
 
 class HttpMetricsMiddleware:
+    """Each request's time, labelled by the URL pattern that matched it (known once the response is back)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
