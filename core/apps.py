@@ -1,3 +1,5 @@
+import threading
+
 from django.apps import AppConfig
 
 
@@ -20,9 +22,11 @@ class CoreConfig(AppConfig):
 
         onnx.configure(providers=settings.ONNX_PROVIDERS, intra_op_threads=settings.ONNX_THREADS)
 
-        from celery.signals import worker_init
+        from celery.signals import worker_init, worker_ready, worker_shutdown
 
         worker_init.connect(_serve_host_metrics, weak=False, dispatch_uid="core.serve_host_metrics")
+        worker_ready.connect(_presence_start, weak=False, dispatch_uid="core.presence_start")
+        worker_shutdown.connect(_presence_stop, weak=False, dispatch_uid="core.presence_stop")
 
 
 def _serve_host_metrics(**kwargs) -> None:
@@ -32,3 +36,22 @@ def _serve_host_metrics(**kwargs) -> None:
 
     if settings.WORKER_METRICS_PORT:
         serve_host_metrics(settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_BIND)
+
+
+_presence_stop_event = threading.Event()
+_presence_thread: threading.Thread | None = None
+
+
+def _presence_start(sender, **kwargs) -> None:
+    """``sender`` is the worker's consumer: its node name and the queues it was started with."""
+    global _presence_thread
+    from .presence import presence_start
+
+    queues = [queue.name for queue in sender.task_consumer.queues]
+    _presence_thread = presence_start(sender.hostname, queues, _presence_stop_event)
+
+
+def _presence_stop(**kwargs) -> None:
+    _presence_stop_event.set()
+    if _presence_thread is not None:
+        _presence_thread.join(timeout=5)

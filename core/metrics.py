@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -33,9 +33,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .health import WORKER_STALE_AFTER
 from .metrics_files import remove_dead_process_files
 from .models import WorkerHeartbeat
+from .presence import PRESENCE_INTERVAL, PRESENCE_STALE_AFTER, workers_by_queue
 from .security import client_address
 
 logger = logging.getLogger(__name__)
@@ -119,17 +119,23 @@ class LiveCollector:
         database_up = GaugeMetricFamily("ftmv_database_up", "1 when the database answered this scrape, else 0.")
         alive = GaugeMetricFamily(
             "ftmv_workers_alive",
-            f"Worker hosts whose heartbeat (beat, every 30 s) ran in the last {WORKER_STALE_AFTER} s.",
+            "Celery workers consuming each queue, on any host (each refreshes its presence every "
+            f"{PRESENCE_INTERVAL:.0f} s; gone after {PRESENCE_STALE_AFTER.total_seconds():.0f} s without).",
+            labels=["queue"],
         )
-        age = GaugeMetricFamily("ftmv_worker_heartbeat_age_seconds", "Seconds since the newest worker heartbeat.")
+        age = GaugeMetricFamily(
+            "ftmv_worker_heartbeat_age_seconds",
+            "Seconds since the newest heartbeat task ran (beat sends one every 30 s to the default queue).",
+        )
         try:
-            hosts, newest = heartbeats()
+            workers, newest = workers_by_queue(), newest_heartbeat()
         except DatabaseError:
             logger.warning("metrics: the database did not answer", exc_info=True)
             database_up.add_metric([], 0)
         else:
             database_up.add_metric([], 1)
-            alive.add_metric([], hosts)
+            for queue in sorted(set(queue_names()) | set(workers)):
+                alive.add_metric([queue], workers.get(queue, 0))
             if newest is not None:
                 age.add_metric([], max(0.0, (timezone.now() - newest).total_seconds()))
         yield database_up
@@ -137,11 +143,8 @@ class LiveCollector:
         yield age
 
 
-def heartbeats() -> tuple[int, datetime | None]:
-    """Hosts that wrote a heartbeat within WORKER_STALE_AFTER, and the newest heartbeat's time."""
-    recent = WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=WORKER_STALE_AFTER))
-    newest = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
-    return recent.values("hostname").distinct().count(), newest
+def newest_heartbeat() -> datetime | None:
+    return WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
 
 
 def metrics_registry() -> CollectorRegistry:

@@ -30,3 +30,17 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value}"
+
+
+class WorkerPresence(models.Model):
+    """One row per running Celery worker (its node name), refreshed by a thread of the worker's main
+    process: which queues have live consumers, on any host. Unlike WorkerHeartbeat it proves only that
+    the worker process is up (not that its queue moves), so it feeds the metrics, not /healthz."""
+
+    node = models.CharField(max_length=255, primary_key=True)
+    queues = models.CharField(max_length=255, help_text="The queues it consumes, comma-separated.")
+    pid = models.PositiveIntegerField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.node} ({self.queues}) at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -11,7 +11,8 @@ import uuid
 import pytest
 from django.conf import settings
 
-from core.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat, WorkerPresence
+from core.presence import workers_by_queue
 from core.tasks import heartbeat
 from imaging.tryon import engines
 from imaging.tryon.engines import EngineUnavailable
@@ -80,6 +81,19 @@ def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
     assert body["status"] == "unavailable"
     assert body["checks"]["broker"]["ok"] is False
     assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.worker
+def test_a_running_worker_announces_its_queues_and_withdraws_when_it_stops(celery_worker):
+    deadline = time.monotonic() + 30
+    while not WorkerPresence.objects.filter(pid=celery_worker.pid).exists():
+        assert time.monotonic() < deadline, celery_worker.logs()[-3000:]
+        time.sleep(0.2)
+    row = WorkerPresence.objects.get(pid=celery_worker.pid)
+    assert row.node.startswith("test-") and row.queues == "default,images,webhooks"
+    assert workers_by_queue() == {"default": 1, "images": 1, "webhooks": 1}
+    celery_worker.stop()  # a warm shutdown
+    assert not WorkerPresence.objects.filter(pid=celery_worker.pid).exists()
 
 
 @pytest.mark.worker

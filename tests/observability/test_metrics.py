@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import CreditEntry
 from core.metrics import UNMATCHED_ROUTE
-from core.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat, WorkerPresence
 from tryon.models import Order
 
 from .conftest import scrape, value
@@ -144,7 +144,7 @@ def test_an_unreachable_database_is_reported_not_a_failed_scrape(client, monkeyp
     def down():
         raise OperationalError("no such table: ftmv_workerheartbeat")
 
-    monkeypatch.setattr(metrics, "heartbeats", down)
+    monkeypatch.setattr(metrics, "workers_by_queue", down)
     samples = scrape(client)
     assert value(samples, "ftmv_database_up") == 0
     assert not any(name == "ftmv_workers_alive" for name, _ in samples)
@@ -152,13 +152,24 @@ def test_an_unreachable_database_is_reported_not_a_failed_scrape(client, monkeyp
 
 
 @pytest.mark.django_db
-def test_workers_alive_are_hosts_with_a_recent_heartbeat(client):
-    assert value(scrape(client), "ftmv_workers_alive") == 0
-    for host in ("host-a", "host-a", "host-b", "host-gone"):
-        WorkerHeartbeat.objects.create(hostname=host, pid=1)
-    WorkerHeartbeat.objects.filter(hostname="host-gone").update(seen_at=timezone.now() - timedelta(minutes=10))
+def test_workers_alive_are_counted_per_queue_from_their_presence(client):
     samples = scrape(client)
-    assert value(samples, "ftmv_workers_alive") == 2
+    # Every queue is listed, an unserved one with 0 (what an alert on "no image workers" needs).
+    assert samples[("ftmv_workers_alive", frozenset({("queue", "images")}))] == 0
+    now = timezone.now()
+    for node, queues in [
+        ("img@b", "images"),
+        ("img@c", "images"),
+        ("jobs@a", "default,webhooks"),
+        ("gone@d", "images"),
+    ]:
+        WorkerPresence.objects.create(node=node, queues=queues, pid=1, seen_at=now)
+    WorkerPresence.objects.filter(node="gone@d").update(seen_at=now - timedelta(minutes=10))
+    WorkerHeartbeat.objects.create(hostname="a", pid=1)
+    samples = scrape(client)
+    assert value(samples, "ftmv_workers_alive", queue="images") == 2
+    assert value(samples, "ftmv_workers_alive", queue="default") == 1
+    assert value(samples, "ftmv_workers_alive", queue="webhooks") == 1
     assert value(samples, "ftmv_database_up") == 1
     assert 0 <= value(samples, "ftmv_worker_heartbeat_age_seconds") < 60
 
