@@ -105,6 +105,7 @@ BACKEND_VARS = (
     "CACHE_KEY_PREFIX",
     "FTMV_VAR_DIR",
     "MEDIA_ROOT",
+    "STATIC_ROOT",
     "PROMETHEUS_MULTIPROC_DIR",
 )
 
@@ -242,9 +243,15 @@ def service_env(opts: Options) -> dict[str, str]:
 
 
 def prepare_database(code: Code, env: dict[str, str]) -> None:
-    """What a release does once before its processes start."""
+    """What a release does once to the database before its processes start."""
     for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=code.root, env=env, check=True)
+
+
+def collect_static(code: Code, env: dict[str, str]) -> None:
+    """The web host's release step: with DEBUG off, pages (a 404 included) need the static files' manifest."""
+    command = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"]
+    subprocess.run(command, cwd=code.root, env=env, check=True)
 
 
 def scrape(base: str, env: dict[str, str]) -> str | None:
@@ -298,6 +305,7 @@ class LocalSetup(Setup):
         base = f"http://127.0.0.1:{port}"
         try:
             prepare_database(code, env)
+            collect_static(code, env)
             for name, argv in procfile_commands(code, env, scratch).items():
                 logs[name] = log_dir / f"{name}.log"
                 processes[name] = subprocess.Popen(
@@ -435,6 +443,7 @@ class MultiHost(Setup):
                 redis_url=opts.redis_url,
                 env={k: v for k, v in env.items() if k != "FTMV_VAR_DIR"} | {"PYTHONPATH": str(code.root)},
             )
+            collect_static(code, {**env, **topology.host_env("host-a")})
             commands = procfile_commands(code, env, topology.base / "host-a")
             started: list[Host] = []
             for name in self.HOST_A:
