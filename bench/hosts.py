@@ -76,7 +76,7 @@ class Host:
     def local_files(self) -> list[Path]:
         """Every file under this host's own MEDIA_ROOT and var folder (expected: no media at all), not the logs
         of the processes that share the folder."""
-        logs = {p for p in self.directory.glob("*.log")} | {self.log_path}
+        logs = set(self.directory.glob("*.log")) | {self.log_path}
         return [p for p in self.directory.rglob("*") if p.is_file() and p not in logs]
 
     def stop(self, timeout: float = 30) -> None:
