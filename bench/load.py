@@ -47,9 +47,9 @@ run ends, --grace included.
 Metrics: when the code serves /metrics, each run reads it (with a METRICS_TOKEN of the run's) after the
 clients finish and before the processes stop, and compares the counters (orders created, completed,
 failed; credits spent, refunded; every label added up) with the same figures in the database; any
-difference is a problem. The counts are kept per host: on ``multi-host`` the image worker hosts serve no
-HTTP, so their counts are read from their metric files (what their /metrics would add up) and added to
-host A's /metrics, as Prometheus adds up the hosts it scrapes; the per-source figures are printed too.
+difference is a problem. The counts are kept per host: on ``multi-host`` the image worker hosts, which
+run no web process, serve theirs on WORKER_METRICS_PORT, and the bench adds them to host A's /metrics as
+Prometheus adds up the hosts it scrapes; the per-host figures are printed too.
 
 Adding a setup: subclass ``Setup`` with a ``name`` and a ``start(code, scratch, opts)`` that starts the
 processes wherever they run and returns a ``Running``: the base URL clients call, ``env`` (the Django
@@ -258,6 +258,7 @@ def scrape(base: str, env: dict[str, str]) -> str | None:
     """/metrics read as a Prometheus scraper reads it (bearer token); None when this code serves none."""
     headers = {"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
     response = requests.get(f"{base}/metrics", headers=headers, timeout=30)
+    # A web without the route answers 404; a worker host's exporter answers every path.
     if response.status_code == 404:
         return None
     response.raise_for_status()
@@ -399,24 +400,12 @@ def admin_url(url: str) -> str:
     return urlsplit(url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
 
 
-def metric_files(folder: Path) -> str:
-    """What /metrics on a host would add up from the metric files its processes wrote (prometheus_client's
-    multiprocess mode): the counts of a host that serves no HTTP, read from its folder."""
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.multiprocess import MultiProcessCollector
-
-    if not folder.is_dir():
-        return ""  # code without metrics writes no files
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(folder))
-    return generate_latest(registry).decode()
-
-
 class MultiHost(Setup):
     """The README's "Production on two hosts" on this machine, through bench.hosts.Topology: every "host" a
     folder of its own (its FTMV_VAR_DIR, MEDIA_ROOT and metric files), meeting the others only through
     PostgreSQL, Redis and moto's S3 server. Host A runs the Procfile's web, housekeeping, webhooks and beat;
-    hosts B and C each run the Procfile's image worker."""
+    hosts B and C each run the Procfile's image worker and serve their workers' metrics on a port of their
+    own (WORKER_METRICS_PORT), as a host without a web process does."""
 
     name = "multi-host"
     describe = (
@@ -449,8 +438,10 @@ class MultiHost(Setup):
             for name in self.HOST_A:
                 if name in commands:  # an older revision may have no webhooks worker
                     started.append(self._start(topology, code, name, commands[name], "host-a"))
+            metric_ports = {folder: free_port() for folder in self.IMAGE_HOSTS}
             for folder in self.IMAGE_HOSTS:
-                started.append(self._start(topology, code, f"worker-{folder}", commands["worker"], folder))
+                port_env = {"WORKER_METRICS_PORT": str(metric_ports[folder])}
+                started.append(self._start(topology, code, f"worker-{folder}", commands["worker"], folder, port_env))
             processes = {f"{h.directory.name}/{h.name}": h.process for h in started}
             logs = {f"{h.directory.name}/{h.name}": h.log_path for h in started}
             wait_until_up(base, processes, logs)
@@ -476,16 +467,23 @@ class MultiHost(Setup):
             text = scrape(base, env)
             if text is None:
                 return None
-            # Image worker hosts serve no HTTP: their counts are in their own folders only.
             sources = {"host A /metrics": text}
-            for folder in self.IMAGE_HOSTS:
-                sources[f"{folder} metric files"] = metric_files(hosts.base / folder / "var" / "metrics")
+            for folder, metrics_port in metric_ports.items():
+                where = f"http://127.0.0.1:{metrics_port}"
+                try:
+                    sources[f"{folder} WORKER_METRICS_PORT"] = scrape(where, env) or ""
+                except requests.ConnectionError:
+                    # Code whose workers cannot serve their host's counts: they are missing from the sum,
+                    # which the comparison with the database then shows.
+                    sources[f"{folder} (no worker metrics served)"] = ""
             return sources
 
         return Running(base, env, stop, lambda: None if opts.keep else drop_database(opts, env), metrics)
 
     @staticmethod
-    def _start(topology: Topology, code: Code, name: str, argv: list[str], folder: str) -> Host:
+    def _start(
+        topology: Topology, code: Code, name: str, argv: list[str], folder: str, env: dict[str, str] | None = None
+    ) -> Host:
         """One Procfile process on a host's folder. Two differences from one host, where the processes run in
         the project folder: gunicorn is pointed at the project's gunicorn.conf.py (read from the working folder
         otherwise), and a worker's node name names its host (``%h`` is this one machine's name for all)."""
@@ -497,7 +495,8 @@ class MultiHost(Setup):
                 argv += ["--config", str(code.root / "gunicorn.conf.py")]
         # Pinned per host: a PROMETHEUS_MULTIPROC_DIR in this machine's environment would join the hosts' counts.
         metrics_dir = topology.base / folder / "var" / "metrics"
-        return topology.start(name, argv, folder=folder, env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        env = {**(env or {}), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        return topology.start(name, argv, folder=folder, env=env)
 
 
 SETUPS: dict[str, type[Setup]] = {s.name: s for s in (Defaults, PgRedis, MultiHost)}
