@@ -23,21 +23,12 @@ from django.http import JsonResponse
 from rest_framework.authentication import get_authorization_header
 
 from accounts.apikeys import KEY_PREFIX, LOOKUP_LENGTH
+from core.security import client_address
 from tryon.ratelimit import incr_counter, read_counters  # atomic on both cache backends
 
 from .exceptions import OUTAGES, outside_drf_response
 
 API_PREFIX = "/api/"
-
-
-def client_address(request) -> str:
-    """REMOTE_ADDR, or the address the N-th trusted proxy (API_TRUSTED_PROXIES) saw in X-Forwarded-For."""
-    proxies = settings.API_TRUSTED_PROXIES
-    if proxies:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _window(now: float) -> tuple[int, int]:

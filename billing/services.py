@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import IntegrityError, transaction
 
+from core.metrics import CREDITS_REFUNDED, CREDITS_SPENT, after_commit
+
 from .models import CreditBalance, CreditEntry
 
 # The ledger sits below the apps that use it: it reaches the user model through AUTH_USER_MODEL (Django's
@@ -56,7 +58,7 @@ def _post(
             raise InsufficientCredits(-amount, balance.balance)
         balance.balance += amount
         balance.save(update_fields=["balance", "reversed_total", "updated_at"])
-        return CreditEntry.objects.create(
+        entry = CreditEntry.objects.create(
             user_id=user_id,
             kind=kind,
             amount=amount,
@@ -65,6 +67,11 @@ def _post(
             reason=reason[:200],
             reference=reference[:200],
         )
+        if kind == CreditEntry.Kind.SPEND:
+            after_commit(lambda: CREDITS_SPENT.inc(-amount))
+        elif kind == CreditEntry.Kind.REFUND:
+            after_commit(lambda: CREDITS_REFUNDED.inc(amount))
+        return entry
 
 
 def credits_balance(user: User) -> int:

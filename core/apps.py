@@ -19,3 +19,16 @@ class CoreConfig(AppConfig):
         from imaging import onnx_runtime as onnx
 
         onnx.configure(providers=settings.ONNX_PROVIDERS, intra_op_threads=settings.ONNX_THREADS)
+
+        from celery.signals import worker_init
+
+        worker_init.connect(_serve_host_metrics, weak=False, dispatch_uid="core.serve_host_metrics")
+
+
+def _serve_host_metrics(**kwargs) -> None:
+    from django.conf import settings
+
+    from .metrics import serve_host_metrics
+
+    if settings.WORKER_METRICS_PORT:
+        serve_host_metrics(settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_BIND)

@@ -58,3 +58,14 @@ class RequestSizeLimitMiddleware:
             response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+def client_address(request) -> str:
+    """REMOTE_ADDR, or the address the N-th trusted proxy saw in X-Forwarded-For (TRUSTED_PROXY_COUNT, which
+    settings also name API_TRUSTED_PROXIES)."""
+    proxies = settings.API_TRUSTED_PROXIES
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -344,13 +344,33 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# One JSON line per event (python-json-logger), each with the request id and the order id it belongs to
+# (core.logs): `grep <order id>` follows an order through web, worker and webhook delivery. LOG_FORMAT=plain
+# prints classic lines for a person reading a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default set-up gives "django" a plain console handler of its own (with DEBUG on): its lines
+        # go through the service's handler only, once.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # --- API -----------------------------------------------------------------------------------
@@ -464,3 +484,26 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
     "core.error_pages.SiteErrorPagesMiddleware",
 )
+
+# --- Observability ---------------------------------------------------------------------------------------------
+# Outermost: the request id (core.logs), so that every later middleware's log lines carry it, then the
+# request's duration by route (core.metrics), so that refusals by the middleware below are timed too.
+MIDDLEWARE.insert(0, "core.metrics.HttpMetricsMiddleware")
+MIDDLEWARE.insert(0, "core.logs.RequestIdMiddleware")
+# Celery leaves logging to Django's LOGGING above (ftmv.celery), so worker lines are the same JSON.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Prometheus metrics (core.metrics) at /metrics. Every process (gunicorn's workers, Celery's pool) writes its
+# counts to files in PROMETHEUS_MULTIPROC_DIR, which /metrics adds up (prometheus_client's multiprocess
+# mode); gunicorn removes the files of processes that are gone when it starts (gunicorn.conf.py).
+PROMETHEUS_MULTIPROC_DIR = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or VAR_DIR / "metrics")
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+# prometheus_client reads the variable when it is first imported, after the settings in every process.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# A scraper sends `Authorization: Bearer <METRICS_TOKEN>`; unset, only loopback clients may read /metrics.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A host with workers but no web process (GPU workers) serves its workers' counts on this port (0: not served),
+# from one of its workers (core.metrics), with the same token rule; 0.0.0.0 to let a scraper on another host in.
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_BIND = os.environ.get("WORKER_METRICS_BIND", "127.0.0.1")
+# Scrapers inside the network ask over plain http, like load balancers' health checks.
+SECURE_REDIRECT_EXEMPT.append(r"^metrics$")

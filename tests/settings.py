@@ -6,7 +6,11 @@ tests never share a broker queue, media folder or cache with `make run`.
 Test-only hooks live in the test-only app ``tests.support``, never in the service's code.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from ftmv.settings import *  # noqa: F403
 from ftmv.settings import (
@@ -38,3 +42,11 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # Fault tests: a worker started with FTMV_TEST_PIPELINE_DELAY holds an order's first attempt this long
 # after decoding (tests.support installs the hold; the service's code knows nothing of it).
 TEST_PIPELINE_DELAY = float(os.environ.get("FTMV_TEST_PIPELINE_DELAY") or 0)
+# This session's metrics in a folder of its own, never `make run`'s: made by the pytest process and shared with
+# the workers and gunicorns it starts, which inherit the variable (prometheus_client reads it on first import,
+# after the settings).
+if not os.environ.get("FTMV_TEST_METRICS_DIR"):
+    os.environ["FTMV_TEST_METRICS_DIR"] = tempfile.mkdtemp(prefix="test-metrics-", dir=VAR_DIR)
+    atexit.register(shutil.rmtree, os.environ["FTMV_TEST_METRICS_DIR"], ignore_errors=True)
+PROMETHEUS_MULTIPROC_DIR = Path(os.environ["FTMV_TEST_METRICS_DIR"])
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)

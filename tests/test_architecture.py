@@ -30,7 +30,7 @@ SKIPPED_DIRS = {".venv", ".git", "node_modules", "migrations", "var", "artifacts
 # sharing a layer are independent of each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("tests",),  # the suite: may use anything
-    ("bench", "tools", "manage"),  # programs run from the command line
+    ("bench", "tools", "manage", "gunicorn"),  # programs run from the command line; gunicorn.conf.py
     ("ftmv",),  # configuration: settings, URLs, the Celery app
     ("api", "web"),  # the two front doors
     ("accounts", "tryon", "catalog"),  # users and keys; the order domain; the catalog command

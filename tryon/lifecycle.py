@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import credits_refund
+from core.metrics import ORDERS_COMPLETED, ORDERS_FAILED, after_commit
 from core.storage import STORAGE_ERRORS
 from imaging.stages import Stage
 
@@ -43,12 +44,14 @@ def order_start(order_id: int) -> Order | None:
             order.stage = Stage.STARTING
             order.save(update_fields=["status", "attempts", "started_at", "progress", "stage"])
     if give_up:
+        logger.warning("order %s interrupted %s times: given up", order_id, settings.ORDER_MAX_ATTEMPTS)
         order_fail(
             order_id,
             code="PROCESSING_FAILED",
             message="Processing was interrupted repeatedly; your credits were refunded. Please retry.",
         )
         return None
+    logger.info("order %s started (attempt %s)", order_id, order.attempts, extra={"style": order.style})
     return order
 
 
@@ -110,7 +113,10 @@ def order_complete(
         order.timings = timings or {}
         order.product_description = product_description
         order.save(update_fields=["status", "progress", "stage", "completed_at", "timings", "product_description"])
+        style = order.style
+        after_commit(lambda: ORDERS_COMPLETED.labels(style).inc())
         _after_finish(order)
+    logger.info("order %s completed", order_id, extra={"style": order.style, "timings": order.timings})
     return order
 
 
@@ -120,16 +126,28 @@ def order_fail(order_id: int, *, code: str, message: str) -> Order | None:
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.status == Order.Status.COMPLETED:
             return None
-        if order.status != Order.Status.FAILED:
+        newly_failed = order.status != Order.Status.FAILED
+        if newly_failed:
             order.status = Order.Status.FAILED
             order.error_code = code[:60]
             order.error_message = message
             order.completed_at = timezone.now()
             order.stage = Stage.FAILED
-        credits_refund(order)
+            style, error_code = order.style, order.error_code
+            after_commit(lambda: ORDERS_FAILED.labels(style, error_code).inc())
+        refund = credits_refund(order)
         order.credits_used = 0  # what the client was charged in the end
         order.save(update_fields=["status", "error_code", "error_message", "completed_at", "stage", "credits_used"])
         _after_finish(order)
+    if newly_failed:
+        logger.warning(
+            "order %s failed: %s",
+            order_id,
+            order.error_code,
+            extra={"style": order.style, "error_code": order.error_code},
+        )
+    if refund is not None:
+        logger.info("order %s refunded %s credits", order_id, refund.amount, extra={"credits": refund.amount})
     return order
 
 

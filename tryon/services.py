@@ -23,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.services import InsufficientCredits, credits_spend
+from core.logs import order_id_var, request_id_var
+from core.metrics import ORDERS_CREATED, after_commit
 from core.storage import STORAGE_ERRORS
 
 from .archives import catalog_records, catalog_zip_name
@@ -264,6 +266,7 @@ def order_create(
                 delete_files(saved)
                 logger.exception("order %s: could not store its photos", order.pk)
                 raise ServiceUnavailable("The image storage is unavailable; nothing was charged. Retry later.") from exc
+            after_commit(lambda: ORDERS_CREATED.labels(style).inc())
             transaction.on_commit(lambda: _enqueue(order.pk))
     except IntegrityError:
         delete_files(saved)
@@ -280,6 +283,16 @@ def order_create(
     except BaseException:
         delete_files(saved)
         raise
+    if request_id_var.get() is not None:
+        # In a request (core.logs resets both at its end): the request's remaining lines belong to this order.
+        order_id_var.set(order.pk)
+    logger.info(
+        "order %s created: %s, %s credits",
+        order.pk,
+        style,
+        cost,
+        extra={"order_id": order.pk, "style": style, "credits": cost, "source": source},
+    )
     return order, True
 
 

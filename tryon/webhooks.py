@@ -38,6 +38,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.logs import order_context
+
 from .models import Order
 from .netguard import address_allowed, url_refusal
 from .presenters import order_json, webhook_secret
@@ -151,6 +153,11 @@ def _claim(order_id: int) -> bool:
 
 @shared_task(name="tryon.webhooks.deliver_webhook")
 def deliver_webhook(order_id: int) -> bool:
+    with order_context(order_id):
+        return _deliver(order_id)
+
+
+def _deliver(order_id: int) -> bool:
     order = Order.objects.select_related("user").prefetch_related("files").filter(pk=order_id).first()
     if order is None or not order.webhook_url or order.webhook_delivered_at or not order.is_finished:
         return False
@@ -183,7 +190,9 @@ def deliver_webhook(order_id: int) -> bool:
         ok, reason = False, type(exc).__name__
     if ok:
         Order.objects.filter(pk=order_id).update(webhook_delivered_at=timezone.now(), webhook_next_at=None)
+        logger.info("webhook of order %s delivered (%s, attempt %s)", order_id, reason, attempt)
         return True
+    logger.warning("webhook of order %s attempt %s failed (%s)", order_id, attempt, reason)
     if attempt >= settings.WEBHOOK_MAX_ATTEMPTS:
         logger.warning("webhook of order %s abandoned after %s attempts (%s)", order_id, attempt, reason)
         Order.objects.filter(pk=order_id).update(webhook_next_at=None)
