@@ -484,9 +484,10 @@ class MultiHost(Setup):
     def _start(
         topology: Topology, code: Code, name: str, argv: list[str], folder: str, env: dict[str, str] | None = None
     ) -> Host:
-        """One Procfile process on a host's folder. Two differences from one host, where the processes run in
-        the project folder: gunicorn is pointed at the project's gunicorn.conf.py (read from the working folder
-        otherwise), and a worker's node name names its host (``%h`` is this one machine's name for all)."""
+        """One Procfile process on a host's folder. What differs from one host, where the processes run in the
+        project folder: gunicorn is pointed at the project's gunicorn.conf.py (read from the working folder
+        otherwise) and has no control socket, and a worker's node name names its host (``%h`` is this one
+        machine's name for all)."""
         argv = [w.replace("@%h", f"@{folder}") for w in argv]
         if name == "web":
             # Hosts on one machine share $HOME, where gunicorn's control socket would go.
