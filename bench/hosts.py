@@ -19,11 +19,13 @@ benchmark can run its clients against the same topology:
         web = hosts.start_web("host-a")          # gunicorn; web.url is its base URL
         hosts.start_worker("host-b")             # an image worker (queue "images")
         hosts.start_worker("host-a-jobs", queues="default,webhooks")  # one name (folder) per process
+        hosts.start("beat", ["celery", "-A", "ftmv", "beat"], folder="host-a")  # a process on host A's folder
         ...                                      # clients talk to web.url; results live in hosts.s3
         hosts.stop("host-b")                     # one host goes away mid-run
 
 Leaving the `with` block stops every process (SIGTERM, then SIGKILL) and the S3 server. Logs are
-<base>/<host>/process.log (and <base>/s3/process.log). Nothing here imports Django: the processes do.
+<base>/<host>/process.log (and <base>/s3/process.log); a process started with ``folder`` logs to
+<base>/<folder>/<name>.log. Nothing here imports Django: the processes do.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ class Host:
         return self.log_path.read_text(errors="replace")
 
     def local_files(self) -> list[Path]:
-        """Every file under this host's own MEDIA_ROOT and var folder (expected: no media at all)."""
-        return [p for p in self.directory.rglob("*") if p.is_file() and p != self.log_path]
+        """Every file under this host's own MEDIA_ROOT and var folder (expected: no media at all), not the logs
+        of the processes that share the folder."""
+        logs = set(self.directory.glob("*.log")) | {self.log_path}
+        return [p for p in self.directory.rglob("*") if p.is_file() and p not in logs]
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM to the process group (a worker returns orders in flight to the queue), SIGKILL if slow."""
@@ -157,10 +161,11 @@ class Topology:
             host.stop()
         self.s3.host.stop()
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Host:
-        directory = self.base / name
-        directory.mkdir(parents=True, exist_ok=False)
-        log_path = directory / "process.log"
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], folder: str | None = None) -> Host:
+        directory = self.base / (folder or name)
+        # A folder of its own must be new; a host's folder is shared by the processes started on it.
+        directory.mkdir(parents=True, exist_ok=folder is not None)
+        log_path = directory / (f"{name}.log" if folder else "process.log")
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
@@ -241,6 +246,18 @@ class Topology:
         host = self._spawn(name, command, {**self.host_env(name), **(env or {})})
         self.hosts[name] = host
         _wait_until(lambda: " ready." in host.logs(), 90, "the worker ready", host)
+        return host
+
+    def start(
+        self, name: str, command: list[str], *, folder: str | None = None, env: dict[str, str] | None = None
+    ) -> Host:
+        """Any command (e.g. a Procfile line) as process ``name``, running in ``folder``: the folder of a host
+        whose processes share its FTMV_VAR_DIR and MEDIA_ROOT (default: a folder of its own, base/<name>).
+        Returns at once: the caller knows what "ready" means for its command."""
+        if name in self.hosts:
+            raise ValueError(f"a process named {name} is running already")
+        host = self._spawn(name, command, {**self.host_env(folder or name), **(env or {})}, folder)
+        self.hosts[name] = host
         return host
 
     def stop(self, name: str) -> None:
