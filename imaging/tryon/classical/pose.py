@@ -359,7 +359,7 @@ MIN_SHOULDER_SPAN = 0.5
 
 
 def _shoulder_span(raw: np.ndarray, mask: np.ndarray) -> float:
-    """Shoulder-joint distance over the silhouette's width a little below the shoulders (0 without a silhouette there)."""
+    """Shoulder-joint distance over the silhouette's width a little below the shoulders (0: no silhouette there)."""
     left, right = raw[Landmark.LEFT_SHOULDER, :2], raw[Landmark.RIGHT_SHOULDER, :2]
     span = float(np.linalg.norm(left - right))
     y = int(round((left[1] + right[1]) / 2 + 0.15 * span))
