@@ -294,3 +294,35 @@ def test_classify_silhouette_trousers_skirts_shorts(points, category):
 def test_flared_trousers_photo_is_bottoms():
     assert analyze_garment(draw(FLARES_TOUCHING)).category == "bottoms"
     assert analyze_garment(draw(SKIRT)).category == "bottoms"
+
+
+def test_sleeves_laid_along_the_sides_have_their_armpits_high():
+    """Long sleeves laid down over the torso's sides, parting from it only at a slit low down (the usual
+    flat lay of a long-sleeved tee): the armpits sit near the top, not at the slit or the cuff, so the
+    sleeves are laid along the arms and the torso keeps its proportions."""
+    shape = [
+        (250, 60),
+        (300, 75),
+        (350, 60),
+        (400, 75),
+        (440, 100),
+        (470, 470),
+        (420, 470),
+        (400, 300),
+        (400, 520),
+        (200, 520),
+        (200, 300),
+        (180, 470),
+        (130, 470),
+        (160, 100),
+    ]
+    g = analyze_garment(draw(shape))
+    assert g.category == "tops"
+    assert set(g.sleeves) == {"l", "r"}
+    top, bottom = np.nonzero(g.mask)[0].min(), np.nonzero(g.mask)[0].max()
+    height = bottom - top
+    for side in ("l", "r"):
+        assert g.landmarks[f"{side}_armpit"][1] - top < 0.4 * height
+        sleeve = g.sleeves[side]
+        assert sleeve.cuff[1] - top > 0.75 * height  # the cuff stays at the sleeve's end
+        assert sleeve.shoulder[1] - top < 0.3 * height

@@ -219,11 +219,38 @@ def _sleeves_beside_torso(r: _Rows, sides: tuple[_Side, _Side]) -> tuple[dict[st
         part = largest_component(r.mask & outside)
         if not s.sleeved or part.sum() < 0.01 * r.mask.sum():
             continue
+        # The run's jump was the top of the slit under a sleeve laid along the side: the armpit is higher.
+        arm_y = _hanging_armpit(part, float(s.armpit[0]), s.sign, 0.08 * r.torso_w, r)
+        if arm_y < s.armpit[1]:
+            s.armpit = np.array([s.armpit[0], arm_y], np.float32)
         sleeve = make_sleeve(part, s.shoulder, s.armpit, r.torso_w)
         if sleeve is not None:
             sleeves[s.wearer] = sleeve
             torso &= ~part
     return sleeves, torso
+
+
+def _hanging_armpit(part: np.ndarray, edge: float, sign: int, margin: float, r: _Rows) -> int:
+    """The armpit's row for a sleeve laid down along the torso's side (a long sleeve's usual flat lay).
+
+    Such a sleeve lies over the torso's side from the armpit down and parts from it only lower, at
+    the top of the slit between them, so its lowest pixel beside the torso is near the cuff, not
+    at the armpit. Where the slit's top (the highest end of the sleeve's columns just outside the
+    torso) lies well below the armpit of a usual cut (about 0.4 torso widths below the shoulders),
+    the armpit is put there; a sleeve that stands out from the side keeps its own (the slit's top
+    is then its underarm). Returns the garment's bottom row when nothing hangs.
+    """
+    w = part.shape[1]
+    lo, hi = (edge - 3 * margin, edge - 0.5 * margin) if sign < 0 else (edge + 0.5 * margin, edge + 3 * margin)
+    cols = np.arange(int(np.clip(np.floor(lo), 0, w - 1)), int(np.clip(np.ceil(hi), 0, w - 1)) + 1)
+    cols = cols[part[:, cols].any(axis=0)] if cols.size else cols
+    if cols.size == 0:
+        return r.bottom
+    ends = part.shape[0] - 1 - np.argmax(part[::-1, cols], axis=0)
+    slit_top = int(ends.min())
+    usual = int(r.top_y[int(np.clip(edge, 0, w - 1))] + 0.4 * r.torso_w)
+    hangs = int(np.nonzero(part)[0].max()) > slit_top + 0.1 * r.gh  # the sleeve runs on down past the slit
+    return usual if hangs and slit_top > usual + 0.1 * r.gh else r.bottom
 
 
 def _sleeves_past_torso(
@@ -257,6 +284,7 @@ def _sleeves_past_torso(
         # contour straight above it. The sleeve grows back to the band it was cut from.
         near_edge = np.abs(px - edge) < 3 * margin
         arm_y = int(py[near_edge].max()) if near_edge.any() else int(py.max())
+        arm_y = min(arm_y, _hanging_armpit(part, edge, s.sign, margin, r))
         armpit = np.array([edge, arm_y], np.float32)
         shoulder = np.array([edge, r.top_y[int(np.clip(edge, 0, w - 1))]], np.float32)
         grown = cv2.dilate(part.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
