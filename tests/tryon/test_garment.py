@@ -326,3 +326,24 @@ def test_sleeves_laid_along_the_sides_have_their_armpits_high():
         sleeve = g.sleeves[side]
         assert sleeve.cuff[1] - top > 0.75 * height  # the cuff stays at the sleeve's end
         assert sleeve.shoulder[1] - top < 0.3 * height
+
+
+def _strappy(body_height: int) -> np.ndarray:
+    """Two thin straps 200 px long over a 200 px wide body of the given height."""
+    m = np.zeros((900, 600), np.uint8)
+    cv2.rectangle(m, (230, 40), (240, 260), 1, -1)
+    cv2.rectangle(m, (360, 40), (370, 260), 1, -1)
+    cv2.fillPoly(
+        m, [np.array([(205, 240), (395, 240), (405, 240 + body_height), (195, 240 + body_height)], np.int32)], 1
+    )
+    return m.astype(bool)
+
+
+def test_long_camisole_is_a_top_and_a_slip_dress_a_one_piece():
+    """Straps do not count towards a garment's height: a hip-length camisole, taller than 1.5 widths
+    only with its straps, is a top; a slip dress, tall without them, is a one-piece."""
+    camisole = _strappy(260)
+    ys, xs = np.nonzero(camisole)
+    assert (ys.max() - ys.min()) / (xs.max() - xs.min()) > 1.5  # with the straps it looks like a dress
+    assert classify_silhouette(camisole) == "tops"
+    assert classify_silhouette(_strappy(520)) == "one-pieces"
