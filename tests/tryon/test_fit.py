@@ -180,3 +180,29 @@ def test_a_top_measured_longer_than_any_top_ends_at_the_thighs_but_a_dress_keeps
     hem_dress = _depth_below_shoulders(body, (t_dress["l_hem"] + t_dress["r_hem"]) / 2)
     assert hem_dress > 1.5 * torso_len
     assert k_top < 0.8 * k_dress  # the sleeves and widths shrink with the length
+
+
+def test_straps_rising_far_above_the_shoulder_points_put_the_neckline_on_the_upper_arms(body):
+    """A cold-shoulder top: straps (its neck corners) rise half a shoulder width above the corners of a
+    neckline that lies on the upper arms. Those corners land below and outside the shoulder joints,
+    and the body of the top keeps its length instead of being squeezed up to the chest."""
+    from dataclasses import replace
+
+    tee_ = analyze_garment(tee(400), category="tops")  # short enough that no length cap applies
+    lm = dict(tee_.landmarks)
+    g_sw = float(np.linalg.norm(lm["l_shoulder"] - lm["r_shoulder"]))
+    for side in ("l", "r"):
+        lm[f"{side}_neck"] = lm[f"{side}_neck"] - np.array([0, 0.5 * g_sw], np.float32)
+    cold = replace(tee_, landmarks=lm)
+    t_tee, _, _ = top_targets(tee_, body)
+    t_cold, _, _ = top_targets(cold, body)
+    sw = body.shoulder_width
+    for side, sign in (("l", 1), ("r", -1)):
+        joint = body.kp[f"{side}_shoulder"]
+        assert t_cold[f"{side}_shoulder"][1] > joint[1]  # below the joint, on the arm
+        assert sign * (t_cold[f"{side}_shoulder"][0] - joint[0]) > 0.05 * sw  # outside it
+        assert t_tee[f"{side}_shoulder"][1] < joint[1]  # a tee's seam stays above
+    hem = {
+        n: _depth_below_shoulders(body, (t["l_hem"] + t["r_hem"]) / 2) for n, t in (("tee", t_tee), ("cold", t_cold))
+    }
+    assert hem["cold"] > hem["tee"] + 0.2 * sw

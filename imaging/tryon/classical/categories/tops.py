@@ -333,6 +333,10 @@ def top_outline(mask: np.ndarray) -> Outline:
 # The lowest a top's hem lands, below the shoulder joints in torso lengths (shoulder to hip joint):
 # a tunic's, at the top of the thighs.
 TOP_MAX_HEM = 1.2
+# How far a sleeved top's neck corners rise above its shoulder points, in shoulder widths, before the
+# shoulder points are taken for an off-shoulder neckline's corners: a tee's slope or a raised collar
+# rises under 0.3, a cold-shoulder top's straps about half its width.
+OFF_SHOULDER_DROP = 0.4
 
 
 def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
@@ -363,6 +367,17 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     neck_base = mid_sh - 0.2 * sw * d
     g_l_sh, g_r_sh = point(lm, "l_shoulder"), point(lm, "r_shoulder")
     g_sw = max(float(np.linalg.norm(g_l_sh - g_r_sh)), 2.0)
+    # A cold- or off-shoulder top with straps: the straps (its neck corners) rise far above the
+    # corners of its neckline, which lie on the upper arms a little below the shoulder joints, not
+    # on the shoulders' seams (a collar or a tee's slope rises far less). Placed on the shoulders,
+    # its whole body was squeezed up to the chest.
+    g_drop = float((g_l_sh[1] + g_r_sh[1]) / 2 - (point(lm, "l_neck")[1] + point(lm, "r_neck")[1]) / 2)
+    off_shoulder = sleeved and g_drop > OFF_SHOULDER_DROP * g_sw
+    if off_shoulder:
+        for side, sign in (("l", 1.0), ("r", -1.0)):
+            joint = kp[f"{side}_shoulder"]
+            arm_hw = _arm_half_width(body, (joint + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
+            t[f"{side}_shoulder"] = joint + sign * arm_hw * u + 0.1 * sw * d
     g_neck_half = np.linalg.norm(point(lm, "l_neck") - point(lm, "r_neck")) / 2
     # The neckline keeps its width relative to the shoulders (a boat neck stays wide), but
     # never closes in on the neck.
@@ -379,7 +394,8 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     # shoulder width is the body's shoulder width (joint to joint; the flat-lay seams also span
     # the shoulders' slope and, on a boxy cut, drop past them, so scaling by the seam targets made
     # every top too long and too wide). Straps keep their own spacing.
-    k = (sw if sleeved else float(np.linalg.norm(t["l_shoulder"] - t["r_shoulder"]))) / g_sw
+    # (An off-shoulder neckline spans the upper arms: its own targets' spacing.)
+    k = (sw if sleeved and not off_shoulder else float(np.linalg.norm(t["l_shoulder"] - t["r_shoulder"]))) / g_sw
     sh_line = (t["l_shoulder"] + t["r_shoulder"]) / 2
     sh_line = mid_sh + float(np.dot(sh_line - mid_sh, d)) * d  # on the body axis
     g_sh_mid = (g_l_sh + g_r_sh) / 2
