@@ -206,3 +206,39 @@ def test_straps_rising_far_above_the_shoulder_points_put_the_neckline_on_the_upp
         n: _depth_below_shoulders(body, (t["l_hem"] + t["r_hem"]) / 2) for n, t in (("tee", t_tee), ("cold", t_cold))
     }
     assert hem["cold"] > hem["tee"] + 0.2 * sw
+
+
+def long_sleeved_tee() -> np.ndarray:
+    """A tee with long sleeves laid down along its sides, the cuffs near the hem."""
+    points = [
+        (250, 60),
+        (300, 75),
+        (350, 60),
+        (400, 75),
+        (440, 100),
+        (470, 470),
+        (420, 470),
+        (400, 300),
+        (400, 520),
+        (200, 520),
+        (200, 300),
+        (180, 470),
+        (130, 470),
+        (160, 100),
+    ]
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def test_long_sleeves_end_at_the_wrists_and_short_ones_above_the_elbows(body):
+    """A long sleeve runs down to the wrist (its length at the garment's scale fell short of it), a
+    short one stays short."""
+    long_ = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), body)
+    short = fit_garment(analyze_garment(tee(300), category="tops"), body)
+    sw = body.shoulder_width
+    for side in ("l", "r"):
+        wrist, elbow = body.kp[f"{side}_wrist"], body.kp[f"{side}_elbow"]
+        assert np.linalg.norm(long_.pairs[f"{side}_sleeve_cuff"][1] - wrist) < 0.05 * sw
+        short_cuff = short.pairs[f"{side}_sleeve_cuff"][1]
+        assert short_cuff[1] < elbow[1]

@@ -347,3 +347,22 @@ def test_long_camisole_is_a_top_and_a_slip_dress_a_one_piece():
     assert (ys.max() - ys.min()) / (xs.max() - xs.min()) > 1.5  # with the straps it looks like a dress
     assert classify_silhouette(camisole) == "tops"
     assert classify_silhouette(_strappy(520)) == "one-pieces"
+
+
+def test_deep_v_camisole_has_its_armpits_and_waist_at_its_sides():
+    """A camisole whose V-neck runs down to where its sides are already straight: the rows at the V's
+    tip hold a run starting at the centre, which is neither an arm hole nor a waist."""
+    img = np.full((600, 600, 3), 255, np.uint8)
+    # The V's tip a little off the centre column, as a photographed neckline's is.
+    body = np.array([(150, 150), (304, 330), (450, 150), (450, 500), (150, 500)], np.int32)
+    cv2.fillPoly(img, [body], RED)
+    cv2.rectangle(img, (160, 40), (172, 160), RED, -1)  # straps
+    cv2.rectangle(img, (428, 40), (440, 160), RED, -1)
+    g = analyze_garment(img, category="tops")
+    xs = np.nonzero(g.mask)[1]
+    left, right = xs.min(), xs.max()
+    width = right - left
+    lm = g.landmarks
+    for name in ("armpit", "waist"):
+        assert lm[f"r_{name}"][0] - left < 0.1 * width, name  # the image's left side
+        assert right - lm[f"l_{name}"][0] < 0.1 * width, name

@@ -83,6 +83,14 @@ def _measure_rows(mask: np.ndarray) -> _Rows:
     )
 
 
+def _body_rows(r: _Rows) -> np.ndarray:
+    """Rows where the run through the centre is the body, reaching well to both sides of the centre:
+    at the tip of a deep V-neck the run can start at the centre, and its ends there are neither an
+    arm hole nor a waist."""
+    with np.errstate(invalid="ignore"):
+        return ((r.cx - r.left) > 0.25 * r.torso_w) & ((r.right - r.cx) > 0.25 * r.torso_w)
+
+
 def _armpit_row(r: _Rows, edge: np.ndarray, outward: float) -> tuple[int, bool]:
     """The armpit's row on one side, and whether a sleeve joins the torso there.
 
@@ -101,8 +109,9 @@ def _armpit_row(r: _Rows, edge: np.ndarray, outward: float) -> tuple[int, bool]:
         prev = edge[y] if prev is None else 0.7 * prev + 0.3 * edge[y]
     # No sleeve joined: the arm hole starts where the side moves inwards by a clear margin.
     base = edge[start] if not np.isnan(edge[start]) else (r.ref_l if outward < 0 else r.ref_r)
+    body_wide = _body_rows(r)
     for y in range(start, stop, -1):
-        if not np.isnan(edge[y]) and (base - edge[y]) * outward > 0.1 * r.torso_w:
+        if not np.isnan(edge[y]) and body_wide[y] and (base - edge[y]) * outward > 0.1 * r.torso_w:
             return y, False
     return int(r.top + 0.3 * r.gh), False
 
@@ -152,7 +161,7 @@ def _hem_row(r: _Rows) -> int:
 def _waist_row(r: _Rows, armpit_y: int, hem_y: int) -> int:
     """The narrowest torso run between the armpits and the hem (dresses show it best)."""
     span = np.arange(armpit_y + int(0.1 * (hem_y - armpit_y)), max(armpit_y + 1, hem_y - int(0.2 * (hem_y - armpit_y))))
-    span = span[r.valid[span]] if span.size else span
+    span = span[r.valid[span] & _body_rows(r)[span]] if span.size else span
     if span.size:
         widths = r.right[span] - r.left[span]
         return int(span[np.argmin(widths)])
@@ -337,6 +346,8 @@ TOP_MAX_HEM = 1.2
 # shoulder points are taken for an off-shoulder neckline's corners: a tee's slope or a raised collar
 # rises under 0.3, a cold-shoulder top's straps about half its width.
 OFF_SHOULDER_DROP = 0.4
+# A sleeve longer than this share of the arm (its root to the wrist, through the elbow) is a long sleeve.
+LONG_SLEEVE = 0.62
 
 
 def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
@@ -536,6 +547,13 @@ def _warp_sleeve(
     root = root + 0.4 * t_root_hw * to_elbow / max(float(np.linalg.norm(to_elbow)), 1e-6)
     chain = [root, kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
     length = sleeve.length * scale
+    # A sleeve reaching well past the elbow is a long one, cut to end at the wrist: measured at the
+    # garment's scale it fell short of it (the flat lay's seam-to-cuff length over its seam width,
+    # times the body's joint-to-joint width, left long sleeves at two thirds to nine tenths of the
+    # arm), which drew three-quarter sleeves. No sleeve runs on past the wrist.
+    reach = sum(float(np.linalg.norm(b - a)) for a, b in zip(chain[:-1], chain[1:], strict=True))
+    if length > LONG_SLEEVE * reach:
+        length = reach
     cuff_arm_hw = _arm_half_width(body, along(chain, length)[0], arm_hw)
     t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
     src, dst = [], []
