@@ -242,3 +242,21 @@ def test_long_sleeves_end_at_the_wrists_and_short_ones_above_the_elbows(body):
         assert np.linalg.norm(long_.pairs[f"{side}_sleeve_cuff"][1] - wrist) < 0.05 * sw
         short_cuff = short.pairs[f"{side}_sleeve_cuff"][1]
         assert short_cuff[1] < elbow[1]
+
+
+def test_long_sleeves_cover_the_arms_down_to_the_wrists(body):
+    """Sleeves laid down along the torso in the photo cover each arm from below the shoulder to the
+    wrist, across its whole width: no bare strip of arm is left between the sleeve and the torso."""
+    warp = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), body)
+    h, w = body.shape
+    for side in ("l", "r"):
+        piece = next(p for p in warp.pieces if p.name == f"{side}_sleeve")
+        covered = np.zeros((h, w), bool)
+        covered[piece.box.slices] = piece.alpha > 0.5
+        arm = np.zeros((h, w), np.uint8)
+        shoulder, elbow, wrist = (body.kp[f"{side}_{n}"] for n in ("shoulder", "elbow", "wrist"))
+        start = shoulder + 0.25 * (elbow - shoulder)  # below the shoulder cap, which the torso covers
+        for a, b in ((start, elbow), (elbow, wrist)):
+            cv2.line(arm, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 40)  # the drawn arm is 50 wide
+        arm = arm.astype(bool) & body.arms
+        assert (covered & arm).sum() > 0.9 * arm.sum(), side

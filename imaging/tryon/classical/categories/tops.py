@@ -189,9 +189,21 @@ def make_sleeve(part: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, tors
     length = float(np.linalg.norm(axis))
     if length < 0.1 * torso_w:
         return None
-    across = (far - cuff) @ np.array([-axis[1], axis[0]]) / length
+    perp = np.array([-axis[1], axis[0]]) / length
+    across = (far - cuff) @ perp
     half_width = float(max(np.percentile(across, 95) - np.percentile(across, 5), 2.0) / 2)
-    return Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part)
+    # The root in the middle of the sleeve's first stretch: for a sleeve laid down along the torso the
+    # arm hole's midpoint is on the sleeve's inner edge, and an axis from there put all the sleeve on
+    # one side of it, so that on the arm its inner half stayed empty (a bare strip beside the torso).
+    proj = (pts - root) @ (axis / length)
+    first = pts[(proj >= 0) & (proj <= 0.2 * length)]
+    root_half_width = 0.0
+    if len(first) >= 10:
+        off = (first - root) @ perp
+        lo, hi = np.percentile(off, [5, 95])
+        root = root + float((lo + hi) / 2) * perp
+        root_half_width = float(max(hi - lo, 2.0) / 2)
+    return Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part, root_half_width=root_half_width)
 
 
 @dataclass
@@ -515,6 +527,28 @@ def _arm_half_width(body: Body, pt: np.ndarray, fallback: float) -> float:
     return float(np.clip(np.percentile(dist[sub], 90), 0.5 * fallback, 2 * fallback))
 
 
+def _arm_across(body: Body, p: np.ndarray, perp: np.ndarray, arm_hw: float) -> tuple[float, float]:
+    """Across the arm at ``p`` (along the unit vector ``perp``): the offset of the arm mask's middle
+    from ``p`` and its half width there; (0, 0) where no arm lies within an arm's width of ``p``."""
+    h, w = body.shape
+    steps = np.arange(-3.0 * arm_hw, 3.0 * arm_hw + 1.0, 1.0)
+    pts = p[None, :] + steps[:, None] * perp[None, :]
+    xi, yi = np.round(pts[:, 0]).astype(int), np.round(pts[:, 1]).astype(int)
+    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    inside = np.zeros(steps.size, bool)
+    inside[ok] = body.arms[yi[ok], xi[ok]]
+    near = np.flatnonzero(inside & (np.abs(steps) <= arm_hw))
+    if near.size == 0:
+        return 0.0, 0.0
+    i = near[np.argmin(np.abs(steps[near]))]
+    lo, hi = i, i
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < steps.size - 1 and inside[hi + 1]:
+        hi += 1
+    return float((steps[lo] + steps[hi]) / 2), float((steps[hi] - steps[lo]) / 2)
+
+
 def _warp_sleeve(
     garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray], scale: float, pairs: dict
 ) -> WarpedPiece | None:
@@ -531,7 +565,7 @@ def _warp_sleeve(
     g_dir = g_axis / max(np.linalg.norm(g_axis), 1e-6)
     g_perp = np.array([-g_dir[1], g_dir[0]])
     arm_hw = _arm_half_width(body, (kp[f"{side}_shoulder"] + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
-    g_root_hw = max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
+    g_root_hw = sleeve.root_half_width or max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
     # As wide as the arm plus ease, never the flat-lay width: a flat sleeve's opening is far
     # wider than it looks worn, and copying it made boxy flaps.
     t_root_hw = float(np.clip(0.6 * g_root_hw * scale, 1.2 * arm_hw, 1.5 * arm_hw))
@@ -558,7 +592,7 @@ def _warp_sleeve(
     t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
     src, dst = [], []
     cuff_t = root
-    for f in (0.0, 0.5, 1.0):
+    for f in (0.0, 0.25, 0.5, 0.75, 1.0):
         p, dvec = along(chain, f * length)
         # Both perpendiculars are the axis turned by +90 degrees, so pairing them is a rotation
         # (the sleeve's upper edge becomes the arm's outer edge), never a mirror.
@@ -566,6 +600,13 @@ def _warp_sleeve(
         c = sleeve.shoulder + f * g_axis
         g_hw = (1 - f) * g_root_hw + f * sleeve.half_width
         b_hw = (1 - f) * t_root_hw + f * t_cuff_hw
+        if f > 0:
+            # Down the arm the sleeve follows the arm as the photo shows it, not the line between the
+            # joints (which runs inside the upper arm): centred on it and never narrower, or the arm's
+            # inner side showed as a bare strip between the sleeve and the torso.
+            shift, half = _arm_across(body, p, perp, arm_hw)
+            p = p + shift * perp
+            b_hw = max(b_hw, min(1.1 * half, 2.0 * arm_hw))
         for k in (-1.0, 0.0, 1.0):
             src.append(c + k * g_hw * g_perp)
             dst.append(p + k * b_hw * perp)
