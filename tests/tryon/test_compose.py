@@ -250,3 +250,26 @@ def test_old_dress_below_a_shorter_new_top_is_kept(top, skirt, kept):
     keep = dress_below_hem(img, revealed, {"torso": torso}, regions, body)
     assert bool(keep[235:258, 150:250].all()) is kept
     assert not keep[:230].any()
+
+
+def test_made_skin_meets_bordering_real_skin_without_a_step(scene):
+    """Where the made skin continues real skin of another lighting (a bare forearm below a sleeve that
+    is taken away), it is brought to that skin at the border; where it borders no real skin, it keeps
+    the sampled tone."""
+    img, regions, body, sleeve = scene
+    tone = sample_skin(img, regions, body)
+    darker = tuple(int(0.8 * c) for c in SKIN)  # the forearm is in shadow
+    img = img.copy()
+    forearm = np.zeros((H, W), np.uint8)
+    cv2.line(forearm, (290, 250), (290, 340), 1, 26)
+    forearm = forearm.astype(bool)
+    img[forearm] = darker
+    zone = np.zeros((H, W), bool)
+    zone[200:250, 278:303] = True  # made skin right above the real forearm
+    old = zone.copy()
+    rgb, _ = skin_layer(img, zone, old, tone, body, feather=1.0)
+    lum = _lab(np.clip(rgb, 0, 255)).reshape(H, W, 3)[..., 0]
+    border_row, far_row = lum[245, 283:298].mean(), lum[202, 283:298].mean()
+    real = _lab(darker)[0][0]
+    assert abs(border_row - real) < 5  # brought to the real skin next to it (the sampled tone is 12 L lighter)
+    assert abs(far_row - tone.lab[0]) < abs(far_row - real)  # farther away, still the sampled tone

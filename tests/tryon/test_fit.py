@@ -180,3 +180,83 @@ def test_a_top_measured_longer_than_any_top_ends_at_the_thighs_but_a_dress_keeps
     hem_dress = _depth_below_shoulders(body, (t_dress["l_hem"] + t_dress["r_hem"]) / 2)
     assert hem_dress > 1.5 * torso_len
     assert k_top < 0.8 * k_dress  # the sleeves and widths shrink with the length
+
+
+def test_straps_rising_far_above_the_shoulder_points_put_the_neckline_on_the_upper_arms(body):
+    """A cold-shoulder top: straps (its neck corners) rise half a shoulder width above the corners of a
+    neckline that lies on the upper arms. Those corners land below and outside the shoulder joints,
+    and the body of the top keeps its length instead of being squeezed up to the chest."""
+    from dataclasses import replace
+
+    tee_ = analyze_garment(tee(400), category="tops")  # short enough that no length cap applies
+    lm = dict(tee_.landmarks)
+    g_sw = float(np.linalg.norm(lm["l_shoulder"] - lm["r_shoulder"]))
+    for side in ("l", "r"):
+        lm[f"{side}_neck"] = lm[f"{side}_neck"] - np.array([0, 0.5 * g_sw], np.float32)
+    cold = replace(tee_, landmarks=lm)
+    t_tee, _, _ = top_targets(tee_, body)
+    t_cold, _, _ = top_targets(cold, body)
+    sw = body.shoulder_width
+    for side, sign in (("l", 1), ("r", -1)):
+        joint = body.kp[f"{side}_shoulder"]
+        assert t_cold[f"{side}_shoulder"][1] > joint[1]  # below the joint, on the arm
+        assert sign * (t_cold[f"{side}_shoulder"][0] - joint[0]) > 0.05 * sw  # outside it
+        assert t_tee[f"{side}_shoulder"][1] < joint[1]  # a tee's seam stays above
+    hem = {
+        n: _depth_below_shoulders(body, (t["l_hem"] + t["r_hem"]) / 2) for n, t in (("tee", t_tee), ("cold", t_cold))
+    }
+    assert hem["cold"] > hem["tee"] + 0.2 * sw
+
+
+def long_sleeved_tee() -> np.ndarray:
+    """A tee with long sleeves laid down along its sides, the cuffs near the hem."""
+    points = [
+        (250, 60),
+        (300, 75),
+        (350, 60),
+        (400, 75),
+        (440, 100),
+        (470, 470),
+        (420, 470),
+        (400, 300),
+        (400, 520),
+        (200, 520),
+        (200, 300),
+        (180, 470),
+        (130, 470),
+        (160, 100),
+    ]
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def test_long_sleeves_end_at_the_wrists_and_short_ones_above_the_elbows(body):
+    """A long sleeve runs down to the wrist (its length at the garment's scale fell short of it), a
+    short one stays short."""
+    long_ = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), body)
+    short = fit_garment(analyze_garment(tee(300), category="tops"), body)
+    sw = body.shoulder_width
+    for side in ("l", "r"):
+        wrist, elbow = body.kp[f"{side}_wrist"], body.kp[f"{side}_elbow"]
+        assert np.linalg.norm(long_.pairs[f"{side}_sleeve_cuff"][1] - wrist) < 0.05 * sw
+        short_cuff = short.pairs[f"{side}_sleeve_cuff"][1]
+        assert short_cuff[1] < elbow[1]
+
+
+def test_long_sleeves_cover_the_arms_down_to_the_wrists(body):
+    """Sleeves laid down along the torso in the photo cover each arm from below the shoulder to the
+    wrist, across its whole width: no bare strip of arm is left between the sleeve and the torso."""
+    warp = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), body)
+    h, w = body.shape
+    for side in ("l", "r"):
+        piece = next(p for p in warp.pieces if p.name == f"{side}_sleeve")
+        covered = np.zeros((h, w), bool)
+        covered[piece.box.slices] = piece.alpha > 0.5
+        arm = np.zeros((h, w), np.uint8)
+        shoulder, elbow, wrist = (body.kp[f"{side}_{n}"] for n in ("shoulder", "elbow", "wrist"))
+        start = shoulder + 0.25 * (elbow - shoulder)  # below the shoulder cap, which the torso covers
+        for a, b in ((start, elbow), (elbow, wrist)):
+            cv2.line(arm, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 40)  # the drawn arm is 50 wide
+        arm = arm.astype(bool) & body.arms
+        assert (covered & arm).sum() > 0.9 * arm.sum(), side

@@ -294,3 +294,75 @@ def test_classify_silhouette_trousers_skirts_shorts(points, category):
 def test_flared_trousers_photo_is_bottoms():
     assert analyze_garment(draw(FLARES_TOUCHING)).category == "bottoms"
     assert analyze_garment(draw(SKIRT)).category == "bottoms"
+
+
+def test_sleeves_laid_along_the_sides_have_their_armpits_high():
+    """Long sleeves laid down over the torso's sides, parting from it only at a slit low down (the usual
+    flat lay of a long-sleeved tee): the armpits sit near the top, not at the slit or the cuff, so the
+    sleeves are laid along the arms and the torso keeps its proportions."""
+    shape = [
+        (250, 60),
+        (300, 75),
+        (350, 60),
+        (400, 75),
+        (440, 100),
+        (470, 470),
+        (420, 470),
+        (400, 300),
+        (400, 520),
+        (200, 520),
+        (200, 300),
+        (180, 470),
+        (130, 470),
+        (160, 100),
+    ]
+    g = analyze_garment(draw(shape))
+    assert g.category == "tops"
+    assert set(g.sleeves) == {"l", "r"}
+    top, bottom = np.nonzero(g.mask)[0].min(), np.nonzero(g.mask)[0].max()
+    height = bottom - top
+    for side in ("l", "r"):
+        assert g.landmarks[f"{side}_armpit"][1] - top < 0.4 * height
+        sleeve = g.sleeves[side]
+        assert sleeve.cuff[1] - top > 0.75 * height  # the cuff stays at the sleeve's end
+        assert sleeve.shoulder[1] - top < 0.3 * height
+
+
+def _strappy(body_height: int) -> np.ndarray:
+    """Two thin straps 200 px long over a 200 px wide body of the given height."""
+    m = np.zeros((900, 600), np.uint8)
+    cv2.rectangle(m, (230, 40), (240, 260), 1, -1)
+    cv2.rectangle(m, (360, 40), (370, 260), 1, -1)
+    cv2.fillPoly(
+        m, [np.array([(205, 240), (395, 240), (405, 240 + body_height), (195, 240 + body_height)], np.int32)], 1
+    )
+    return m.astype(bool)
+
+
+def test_long_camisole_is_a_top_and_a_slip_dress_a_one_piece():
+    """Straps do not count towards a garment's height: a hip-length camisole, taller than 1.5 widths
+    only with its straps, is a top; a slip dress, tall without them, is a one-piece."""
+    camisole = _strappy(260)
+    ys, xs = np.nonzero(camisole)
+    assert (ys.max() - ys.min()) / (xs.max() - xs.min()) > 1.5  # with the straps it looks like a dress
+    assert classify_silhouette(camisole) == "tops"
+    assert classify_silhouette(_strappy(520)) == "one-pieces"
+
+
+def test_deep_v_camisole_has_its_armpits_and_waist_at_its_sides():
+    """A camisole whose V-neck runs down to where its sides are already straight: the rows at the V's
+    tip hold a run starting at the centre, which is neither an arm hole nor a waist."""
+    img = np.full((600, 600, 3), 255, np.uint8)
+    # The V's tip a little off the centre column, as a photographed neckline's is.
+    body = np.array([(150, 150), (304, 330), (450, 150), (450, 500), (150, 500)], np.int32)
+    cv2.fillPoly(img, [body], RED)
+    cv2.rectangle(img, (160, 40), (172, 160), RED, -1)  # straps
+    cv2.rectangle(img, (428, 40), (440, 160), RED, -1)
+    g = analyze_garment(img, category="tops")
+    xs = np.nonzero(g.mask)[1]
+    left, right = xs.min(), xs.max()
+    width = right - left
+    lm = g.landmarks
+    for name in ("armpit", "waist"):
+        assert lm[f"r_{name}"][0] - left < 0.1 * width, name  # the image's left side
+        assert right - lm[f"l_{name}"][0] < 0.1 * width, name

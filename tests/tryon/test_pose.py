@@ -97,3 +97,33 @@ def test_single_pass_close_to_refined(astronaut, pose):
     single = detect_pose(astronaut, refine=False)
     key = [Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
     assert np.abs(single.landmarks[key] - pose.landmarks[key]).max() < 25
+
+
+def test_shoulder_span_measures_shoulders_against_the_silhouette_below_them():
+    from imaging.tryon.classical.pose import _shoulder_span
+
+    raw = np.zeros((39, 5))
+    raw[Landmark.LEFT_SHOULDER, :2] = (200, 100)
+    raw[Landmark.RIGHT_SHOULDER, :2] = (100, 100)
+    mask = np.zeros((300, 300), np.float32)
+    mask[110:, 70:231] = 1.0  # 160 px wide where it is measured (15 px below the shoulders)
+    assert _shoulder_span(raw, mask) == pytest.approx(100 / 160)
+    assert _shoulder_span(raw, np.zeros_like(mask)) == 0.0
+
+
+def test_collapsed_shoulders_are_found_again_on_the_silhouette(astronaut, pose):
+    """A skeleton squeezed onto the neck (as the landmark model made of a dress's straps on a photo cut
+    through the face) is replaced by one read on a crop framing the silhouette."""
+    from imaging.tryon.classical.pose import MIN_SHOULDER_SPAN, _retry_on_silhouette, _shoulder_span
+
+    raw = np.zeros((39, 5))
+    raw[:33, :2] = pose.landmarks
+    centre = (pose.landmarks[Landmark.LEFT_SHOULDER] + pose.landmarks[Landmark.RIGHT_SHOULDER]) / 2
+    raw[Landmark.LEFT_SHOULDER, :2] = centre + (15, 0)
+    raw[Landmark.RIGHT_SHOULDER, :2] = centre - (15, 0)
+    assert _shoulder_span(raw, pose.mask) < MIN_SHOULDER_SPAN
+    roi, found, _, mask = _retry_on_silhouette(astronaut, pose.mask, (pose.roi, raw, 1.0, pose.mask))
+    assert _shoulder_span(found, mask) >= MIN_SHOULDER_SPAN
+    width = np.linalg.norm(pose.landmarks[Landmark.LEFT_SHOULDER] - pose.landmarks[Landmark.RIGHT_SHOULDER])
+    for side in (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER):
+        assert np.linalg.norm(found[side, :2] - pose.landmarks[side]) < 0.3 * width  # the collapsed ones were 0.4 off

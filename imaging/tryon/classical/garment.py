@@ -97,6 +97,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
             shoulder=(s.shoulder + 0.5) * inv - 0.5,
             cuff=(s.cuff + 0.5) * inv - 0.5,
             half_width=s.half_width * inv,
+            root_half_width=s.root_half_width * inv,
             mask=cv2.resize(s.mask.astype(np.uint8), full_size, interpolation=cv2.INTER_NEAREST) > 0,
         )
         for side, s in outline.sleeves.items()

@@ -26,6 +26,7 @@ class Sleeve:
     cuff: np.ndarray  # (2,) centre of the sleeve's end
     half_width: float  # half width of the sleeve's opening (cuff), across its axis
     mask: np.ndarray  # HxW bool: the sleeve's pixels
+    root_half_width: float = 0.0  # half width of the sleeve's first stretch, across its axis (0: unknown)
 
     @property
     def length(self) -> float:

@@ -150,7 +150,7 @@ def classify_silhouette(mask: np.ndarray) -> Category:
     waistband that fills the top rows straight across. Dresses and jumpsuits are much taller
     than wide; tops are not. Thresholds from the 42 dev product photos (tops, trousers,
     skirts, dresses): a top's hanging sleeves also split its lower rows, but into three runs
-    and under a neckline, not a waistband.
+    and under a neckline, not a waistband. A camisole's straps do not count towards its height.
     """
     ys, xs = np.nonzero(mask)
     h = ys.max() - ys.min() + 1
@@ -180,6 +180,11 @@ def classify_silhouette(mask: np.ndarray) -> Category:
         width = [mask[ys.min() + int(f * (h - 1))].sum() / w for f in (0.05, 0.5, 0.9)]
         if width[0] < 0.7 * width[2] and width[0] <= width[1] <= width[2] + 0.05:
             return Category.BOTTOMS
-    if aspect > 1.5:
+    # Dresses and jumpsuits are much taller than wide, measured without straps: a camisole's straps
+    # can double its height over the body they hold (the body starts at the first row that fills
+    # a good share of the width, which a sleeveless dress's shoulders or a collar already do).
+    fill = mask[ys.min() : ys.max() + 1].sum(axis=1)
+    body_top = int(np.flatnonzero(fill >= 0.3 * w)[0]) if (fill >= 0.3 * w).any() else 0
+    if (h - body_top) / w > 1.5:
         return Category.ONE_PIECES
     return Category.TOPS

@@ -131,6 +131,41 @@ def sample_skin(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | No
     return SkinTone(lab=med.astype(np.float32), grain=grain, samples=len(px))
 
 
+def _match_bordering_skin(rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, lab: np.ndarray, sw: float) -> np.ndarray:
+    """A smooth Lab offset that brings the made skin to the real skin bordering it.
+
+    The pooled tone (face, arms, hands) is lit differently from the trunk: a midriff made from it met
+    the real midriff below it with a visible step. Where real skin touches the zone, the difference
+    between it and the made skin is measured and spread into the zone, fading within a fifth of the
+    shoulder width from any real skin (so nothing changes where the zone borders only garment).
+    """
+    # Everything here is smooth: worked at a quarter of the resolution, the result scaled back up
+    # (at full size the wide blur cost more than the rest of the skin).
+    h, w = zone.shape
+    f = 4
+    small = (max(1, w // f), max(1, h // f))
+    rgb_s = cv2.resize(rgb, small, interpolation=cv2.INTER_AREA)
+    zone_s = cv2.resize(zone.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    old_s = cv2.resize(old.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    lab_s = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
+    ring_w = max(1, int(0.04 * sw / f))
+    near = cv2.dilate(zone_s.astype(np.uint8), np.ones((2 * ring_w + 1, 2 * ring_w + 1), np.uint8)).astype(bool)
+    real = near & ~zone_s & ~old_s & skin_like(rgb_s)
+    if real.sum() < 4:
+        return np.zeros_like(lab)
+    person_lab = cv2.cvtColor(rgb_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    diff = np.where(real[..., None], person_lab - lab_s, 0.0).astype(np.float32)
+    sigma = max(1.0, 0.1 * sw / f)
+    spread_w = cv2.GaussianBlur(real.astype(np.float32), (0, 0), sigma)
+    spread = cv2.GaussianBlur(diff, (0, 0), sigma) / np.maximum(spread_w, 1e-4)[..., None]
+    # Full strength next to real skin, none a couple of sigmas away from it.
+    full = float(cv2.GaussianBlur(np.ones_like(spread_w), (0, 0), sigma).max())
+    reach = np.clip(spread_w / max(0.15 * full, 1e-6), 0, 1)
+    limits = np.array([12.0, 6.0, 6.0], np.float32)  # a lighting step, not a new colour
+    offset = np.clip(spread, -limits, limits) * reach[..., None]
+    return cv2.resize(offset.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def skin_layer(
     person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body, feather: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -176,6 +211,7 @@ def skin_layer(
     chroma = np.clip(1.0 + 0.4 * (1.0 - light), 0.85, 1.3)
     lab[..., 1] = tone.lab[1] * chroma
     lab[..., 2] = tone.lab[2] * chroma
+    lab += _match_bordering_skin(person_rgb[crop], z, m > 0, lab, sw)
     # Grain: blurred a little (real noise is not pixel-independent after demosaicing and JPEG).
     rng = np.random.default_rng(7)
     noise: np.ndarray = cv2.GaussianBlur(rng.standard_normal(lab.shape[:2]).astype(np.float32), (0, 0), 0.7)

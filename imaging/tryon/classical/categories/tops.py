@@ -83,6 +83,14 @@ def _measure_rows(mask: np.ndarray) -> _Rows:
     )
 
 
+def _body_rows(r: _Rows) -> np.ndarray:
+    """Rows where the run through the centre is the body, reaching well to both sides of the centre:
+    at the tip of a deep V-neck the run can start at the centre, and its ends there are neither an
+    arm hole nor a waist."""
+    with np.errstate(invalid="ignore"):
+        return ((r.cx - r.left) > 0.25 * r.torso_w) & ((r.right - r.cx) > 0.25 * r.torso_w)
+
+
 def _armpit_row(r: _Rows, edge: np.ndarray, outward: float) -> tuple[int, bool]:
     """The armpit's row on one side, and whether a sleeve joins the torso there.
 
@@ -101,8 +109,9 @@ def _armpit_row(r: _Rows, edge: np.ndarray, outward: float) -> tuple[int, bool]:
         prev = edge[y] if prev is None else 0.7 * prev + 0.3 * edge[y]
     # No sleeve joined: the arm hole starts where the side moves inwards by a clear margin.
     base = edge[start] if not np.isnan(edge[start]) else (r.ref_l if outward < 0 else r.ref_r)
+    body_wide = _body_rows(r)
     for y in range(start, stop, -1):
-        if not np.isnan(edge[y]) and (base - edge[y]) * outward > 0.1 * r.torso_w:
+        if not np.isnan(edge[y]) and body_wide[y] and (base - edge[y]) * outward > 0.1 * r.torso_w:
             return y, False
     return int(r.top + 0.3 * r.gh), False
 
@@ -152,7 +161,7 @@ def _hem_row(r: _Rows) -> int:
 def _waist_row(r: _Rows, armpit_y: int, hem_y: int) -> int:
     """The narrowest torso run between the armpits and the hem (dresses show it best)."""
     span = np.arange(armpit_y + int(0.1 * (hem_y - armpit_y)), max(armpit_y + 1, hem_y - int(0.2 * (hem_y - armpit_y))))
-    span = span[r.valid[span]] if span.size else span
+    span = span[r.valid[span] & _body_rows(r)[span]] if span.size else span
     if span.size:
         widths = r.right[span] - r.left[span]
         return int(span[np.argmin(widths)])
@@ -180,9 +189,21 @@ def make_sleeve(part: np.ndarray, shoulder: np.ndarray, armpit: np.ndarray, tors
     length = float(np.linalg.norm(axis))
     if length < 0.1 * torso_w:
         return None
-    across = (far - cuff) @ np.array([-axis[1], axis[0]]) / length
+    perp = np.array([-axis[1], axis[0]]) / length
+    across = (far - cuff) @ perp
     half_width = float(max(np.percentile(across, 95) - np.percentile(across, 5), 2.0) / 2)
-    return Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part)
+    # The root in the middle of the sleeve's first stretch: for a sleeve laid down along the torso the
+    # arm hole's midpoint is on the sleeve's inner edge, and an axis from there put all the sleeve on
+    # one side of it, so that on the arm its inner half stayed empty (a bare strip beside the torso).
+    proj = (pts - root) @ (axis / length)
+    first = pts[(proj >= 0) & (proj <= 0.2 * length)]
+    root_half_width = 0.0
+    if len(first) >= 10:
+        off = (first - root) @ perp
+        lo, hi = np.percentile(off, [5, 95])
+        root = root + float((lo + hi) / 2) * perp
+        root_half_width = float(max(hi - lo, 2.0) / 2)
+    return Sleeve(shoulder=root, cuff=cuff, half_width=half_width, mask=part, root_half_width=root_half_width)
 
 
 @dataclass
@@ -219,11 +240,38 @@ def _sleeves_beside_torso(r: _Rows, sides: tuple[_Side, _Side]) -> tuple[dict[st
         part = largest_component(r.mask & outside)
         if not s.sleeved or part.sum() < 0.01 * r.mask.sum():
             continue
+        # The run's jump was the top of the slit under a sleeve laid along the side: the armpit is higher.
+        arm_y = _hanging_armpit(part, float(s.armpit[0]), s.sign, 0.08 * r.torso_w, r)
+        if arm_y < s.armpit[1]:
+            s.armpit = np.array([s.armpit[0], arm_y], np.float32)
         sleeve = make_sleeve(part, s.shoulder, s.armpit, r.torso_w)
         if sleeve is not None:
             sleeves[s.wearer] = sleeve
             torso &= ~part
     return sleeves, torso
+
+
+def _hanging_armpit(part: np.ndarray, edge: float, sign: int, margin: float, r: _Rows) -> int:
+    """The armpit's row for a sleeve laid down along the torso's side (a long sleeve's usual flat lay).
+
+    Such a sleeve lies over the torso's side from the armpit down and parts from it only lower, at
+    the top of the slit between them, so its lowest pixel beside the torso is near the cuff, not
+    at the armpit. Where the slit's top (the highest end of the sleeve's columns just outside the
+    torso) lies well below the armpit of a usual cut (about 0.4 torso widths below the shoulders),
+    the armpit is put there; a sleeve that stands out from the side keeps its own (the slit's top
+    is then its underarm). Returns the garment's bottom row when nothing hangs.
+    """
+    w = part.shape[1]
+    lo, hi = (edge - 3 * margin, edge - 0.5 * margin) if sign < 0 else (edge + 0.5 * margin, edge + 3 * margin)
+    cols = np.arange(int(np.clip(np.floor(lo), 0, w - 1)), int(np.clip(np.ceil(hi), 0, w - 1)) + 1)
+    cols = cols[part[:, cols].any(axis=0)] if cols.size else cols
+    if cols.size == 0:
+        return r.bottom
+    ends = part.shape[0] - 1 - np.argmax(part[::-1, cols], axis=0)
+    slit_top = int(ends.min())
+    usual = int(r.top_y[int(np.clip(edge, 0, w - 1))] + 0.4 * r.torso_w)
+    hangs = int(np.nonzero(part)[0].max()) > slit_top + 0.1 * r.gh  # the sleeve runs on down past the slit
+    return usual if hangs and slit_top > usual + 0.1 * r.gh else r.bottom
 
 
 def _sleeves_past_torso(
@@ -257,6 +305,7 @@ def _sleeves_past_torso(
         # contour straight above it. The sleeve grows back to the band it was cut from.
         near_edge = np.abs(px - edge) < 3 * margin
         arm_y = int(py[near_edge].max()) if near_edge.any() else int(py.max())
+        arm_y = min(arm_y, _hanging_armpit(part, edge, s.sign, margin, r))
         armpit = np.array([edge, arm_y], np.float32)
         shoulder = np.array([edge, r.top_y[int(np.clip(edge, 0, w - 1))]], np.float32)
         grown = cv2.dilate(part.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
@@ -305,6 +354,12 @@ def top_outline(mask: np.ndarray) -> Outline:
 # The lowest a top's hem lands, below the shoulder joints in torso lengths (shoulder to hip joint):
 # a tunic's, at the top of the thighs.
 TOP_MAX_HEM = 1.2
+# How far a sleeved top's neck corners rise above its shoulder points, in shoulder widths, before the
+# shoulder points are taken for an off-shoulder neckline's corners: a tee's slope or a raised collar
+# rises under 0.3, a cold-shoulder top's straps about half its width.
+OFF_SHOULDER_DROP = 0.4
+# A sleeve longer than this share of the arm (its root to the wrist, through the elbow) is a long sleeve.
+LONG_SLEEVE = 0.62
 
 
 def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
@@ -335,6 +390,17 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     neck_base = mid_sh - 0.2 * sw * d
     g_l_sh, g_r_sh = point(lm, "l_shoulder"), point(lm, "r_shoulder")
     g_sw = max(float(np.linalg.norm(g_l_sh - g_r_sh)), 2.0)
+    # A cold- or off-shoulder top with straps: the straps (its neck corners) rise far above the
+    # corners of its neckline, which lie on the upper arms a little below the shoulder joints, not
+    # on the shoulders' seams (a collar or a tee's slope rises far less). Placed on the shoulders,
+    # its whole body was squeezed up to the chest.
+    g_drop = float((g_l_sh[1] + g_r_sh[1]) / 2 - (point(lm, "l_neck")[1] + point(lm, "r_neck")[1]) / 2)
+    off_shoulder = sleeved and g_drop > OFF_SHOULDER_DROP * g_sw
+    if off_shoulder:
+        for side, sign in (("l", 1.0), ("r", -1.0)):
+            joint = kp[f"{side}_shoulder"]
+            arm_hw = _arm_half_width(body, (joint + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
+            t[f"{side}_shoulder"] = joint + sign * arm_hw * u + 0.1 * sw * d
     g_neck_half = np.linalg.norm(point(lm, "l_neck") - point(lm, "r_neck")) / 2
     # The neckline keeps its width relative to the shoulders (a boat neck stays wide), but
     # never closes in on the neck.
@@ -351,7 +417,8 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
     # shoulder width is the body's shoulder width (joint to joint; the flat-lay seams also span
     # the shoulders' slope and, on a boxy cut, drop past them, so scaling by the seam targets made
     # every top too long and too wide). Straps keep their own spacing.
-    k = (sw if sleeved else float(np.linalg.norm(t["l_shoulder"] - t["r_shoulder"]))) / g_sw
+    # (An off-shoulder neckline spans the upper arms: its own targets' spacing.)
+    k = (sw if sleeved and not off_shoulder else float(np.linalg.norm(t["l_shoulder"] - t["r_shoulder"]))) / g_sw
     sh_line = (t["l_shoulder"] + t["r_shoulder"]) / 2
     sh_line = mid_sh + float(np.dot(sh_line - mid_sh, d)) * d  # on the body axis
     g_sh_mid = (g_l_sh + g_r_sh) / 2
@@ -460,6 +527,28 @@ def _arm_half_width(body: Body, pt: np.ndarray, fallback: float) -> float:
     return float(np.clip(np.percentile(dist[sub], 90), 0.5 * fallback, 2 * fallback))
 
 
+def _arm_across(body: Body, p: np.ndarray, perp: np.ndarray, arm_hw: float) -> tuple[float, float]:
+    """Across the arm at ``p`` (along the unit vector ``perp``): the offset of the arm mask's middle
+    from ``p`` and its half width there; (0, 0) where no arm lies within an arm's width of ``p``."""
+    h, w = body.shape
+    steps = np.arange(-3.0 * arm_hw, 3.0 * arm_hw + 1.0, 1.0)
+    pts = p[None, :] + steps[:, None] * perp[None, :]
+    xi, yi = np.round(pts[:, 0]).astype(int), np.round(pts[:, 1]).astype(int)
+    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    inside = np.zeros(steps.size, bool)
+    inside[ok] = body.arms[yi[ok], xi[ok]]
+    near = np.flatnonzero(inside & (np.abs(steps) <= arm_hw))
+    if near.size == 0:
+        return 0.0, 0.0
+    i = near[np.argmin(np.abs(steps[near]))]
+    lo, hi = i, i
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < steps.size - 1 and inside[hi + 1]:
+        hi += 1
+    return float((steps[lo] + steps[hi]) / 2), float((steps[hi] - steps[lo]) / 2)
+
+
 def _warp_sleeve(
     garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray], scale: float, pairs: dict
 ) -> WarpedPiece | None:
@@ -476,7 +565,7 @@ def _warp_sleeve(
     g_dir = g_axis / max(np.linalg.norm(g_axis), 1e-6)
     g_perp = np.array([-g_dir[1], g_dir[0]])
     arm_hw = _arm_half_width(body, (kp[f"{side}_shoulder"] + kp[f"{side}_elbow"]) / 2, 0.12 * sw)
-    g_root_hw = max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
+    g_root_hw = sleeve.root_half_width or max(float(np.linalg.norm(sleeve.shoulder - g_sh)), sleeve.half_width)
     # As wide as the arm plus ease, never the flat-lay width: a flat sleeve's opening is far
     # wider than it looks worn, and copying it made boxy flaps.
     t_root_hw = float(np.clip(0.6 * g_root_hw * scale, 1.2 * arm_hw, 1.5 * arm_hw))
@@ -492,11 +581,18 @@ def _warp_sleeve(
     root = root + 0.4 * t_root_hw * to_elbow / max(float(np.linalg.norm(to_elbow)), 1e-6)
     chain = [root, kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
     length = sleeve.length * scale
+    # A sleeve reaching well past the elbow is a long one, cut to end at the wrist: measured at the
+    # garment's scale it fell short of it (the flat lay's seam-to-cuff length over its seam width,
+    # times the body's joint-to-joint width, left long sleeves at two thirds to nine tenths of the
+    # arm), which drew three-quarter sleeves. No sleeve runs on past the wrist.
+    reach = sum(float(np.linalg.norm(b - a)) for a, b in zip(chain[:-1], chain[1:], strict=True))
+    if length > LONG_SLEEVE * reach:
+        length = reach
     cuff_arm_hw = _arm_half_width(body, along(chain, length)[0], arm_hw)
     t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
     src, dst = [], []
     cuff_t = root
-    for f in (0.0, 0.5, 1.0):
+    for f in (0.0, 0.25, 0.5, 0.75, 1.0):
         p, dvec = along(chain, f * length)
         # Both perpendiculars are the axis turned by +90 degrees, so pairing them is a rotation
         # (the sleeve's upper edge becomes the arm's outer edge), never a mirror.
@@ -504,6 +600,13 @@ def _warp_sleeve(
         c = sleeve.shoulder + f * g_axis
         g_hw = (1 - f) * g_root_hw + f * sleeve.half_width
         b_hw = (1 - f) * t_root_hw + f * t_cuff_hw
+        if f > 0:
+            # Down the arm the sleeve follows the arm as the photo shows it, not the line between the
+            # joints (which runs inside the upper arm): centred on it and never narrower, or the arm's
+            # inner side showed as a bare strip between the sleeve and the torso.
+            shift, half = _arm_across(body, p, perp, arm_hw)
+            p = p + shift * perp
+            b_hw = max(b_hw, min(1.1 * half, 2.0 * arm_hw))
         for k in (-1.0, 0.0, 1.0):
             src.append(c + k * g_hw * g_perp)
             dst.append(p + k * b_hw * perp)
