@@ -14,9 +14,9 @@ away from it. A glossy floor mirrors the product (about its base, or about the
 wall's foot for a garment hung on the wall), fading and blurring with
 distance, and the wall; the gloss scene adds the light's own highlight.
 
-Resolution: a scene is drawn no larger than the product's own pixels allow
-(the product is never enlarged beyond the standard size), and a close-up is a
-window of the source at 1:1 or smaller, never an upscale.
+Resolution: a scene is drawn no larger than the product's own pixels allow:
+the product is never enlarged (a small photo gets a smaller frame, or more room
+in it), and a close-up is a window of the source at 1:1 or smaller.
 
 Kept fast on a CPU: surface patterns are cached per frame size, smooth fields
 (light, shadows) are computed at a fraction of the size and upsampled, the
@@ -39,6 +39,8 @@ ASPECTS = {"1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}
 # A scene is never drawn smaller than this (long side) to spare the product's pixels: marketplaces
 # ask for 1000 px or more. Above it, the product's own resolution decides, up to the quality's cap.
 MIN_LONG_SIDE = 1024
+# Below that only where the product's pixels would otherwise be enlarged; never below this.
+SMALLEST_LONG_SIDE = 512
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,8 @@ class Scene:
     gloss: float = 0.0  # strength of the light's highlight on the floor
     tilt: float = 0.0  # degrees: a flat lay's product turned a little, as stylists lay it
     detail: int = 0  # close-up: 1 = most detailed window inside the product (1:1), 2 = across its outline (4:5)
-    # The fill is a marketplace rule (the main image: the product fills 85 % of the frame), kept even
-    # where a small photo has to be enlarged for it; other scenes give a small product more room instead.
+    # The fill is a marketplace rule (the main image: the product fills 85 % of the frame): a small
+    # photo gets a smaller frame, not a softer, enlarged product; other scenes first give it more room.
     fill_rule: bool = False
 
 
@@ -663,19 +665,67 @@ def _shade(sprite: Sprite, light: tuple[float, float], amount: float = 0.06) -> 
     sprite.rgb *= gain[..., None]
 
 
-def _crisp(sprite: Sprite, gain: float = 1.6) -> None:
-    """Steepen the matte's edge about its half-way line at the output scale, in place.
+# Sub-pixel sample offsets (a 4 x 4 grid) for the crisp edge's coverage.
+_SUB = (np.arange(4, dtype=np.float32) + 0.5) / 4 - 0.5
 
-    A photo's outline is often 2-3 px soft; on a set darker or more coloured than the photo's
-    backdrop that soft skirt reads as a faint rim. Pixels above half coverage gain, those below lose;
-    the colour is kept (premultiplied colour rescaled with the matte).
+
+def _crisp(sprite: Sprite, reach: int = 6) -> None:
+    """Redraw the matte's edge as a sharp outline along its half-way line, exactly anti-aliased, in place.
+
+    A photo's outline is often 2-3 px soft at the output scale (the lens, JPEG, an enlarged source);
+    drawn as it is, that ramp lays a skirt of product colour at low coverage just outside the
+    outline, which reads as a glow around a light garment on a dark set. The outline keeps its place
+    (the matte's half-way line): each edge pixel's coverage becomes the share of 16 sub-pixel points
+    where the (bilinear) matte is at least one half. Only a real edge is redrawn, one that reaches
+    from nearly empty to nearly solid within ``reach`` px: a sheer or lace area of even partial
+    coverage keeps its matte. Works on the edge pixels only: a list of points, not the whole sprite.
     """
     a = sprite.alpha
+    h, w = a.shape
+    k = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     edge = (a > 0.0) & (a < 1.0)
-    old = a[edge]
-    new = np.clip((old - 0.5) * gain + 0.5, 0, 1)
-    sprite.rgb[edge] *= (new / np.maximum(old, 1e-4))[:, None]
-    a[edge] = new
+    edge &= cv2.dilate((a >= 0.9).view(np.uint8), k).view(bool)
+    edge &= cv2.dilate((a <= 0.1).view(np.uint8), k).view(bool)
+    # Pixels the half-way line does not pass next to are wholly in or out: no sampling needed.
+    k3 = np.ones((3, 3), np.uint8)
+    straddle = edge & cv2.dilate((a >= 0.5).view(np.uint8), k3).view(bool)
+    straddle &= cv2.dilate((a < 0.5).view(np.uint8), k3).view(bool)
+    ys, xs = np.nonzero(edge & ~straddle)
+    inside = a[ys, xs] >= 0.5
+    sprite.rgb[ys, xs] *= np.where(inside, 1 / np.maximum(a[ys, xs], 0.5), 0)[:, None]
+    a[ys, xs] = inside
+    ys, xs = np.nonzero(straddle)
+    if ys.size == 0:
+        return
+    old = a[ys, xs]
+    # Bilinear matte at the 16 sub-pixel points of each edge pixel.
+    py = (ys[:, None, None] + _SUB[None, :, None]).astype(np.float32)
+    px = (xs[:, None, None] + _SUB[None, None, :]).astype(np.float32)
+    py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
+    y0, x0 = (
+        np.minimum(py.astype(np.int32), h - 2 if h > 1 else 0),
+        np.minimum(px.astype(np.int32), w - 2 if w > 1 else 0),
+    )
+    fy, fx = py - y0, px - x0
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    top = a[y0, x0] * (1 - fx) + a[y0, x1] * fx
+    bottom = a[y1, x0] * (1 - fx) + a[y1, x1] * fx
+    sub = top * (1 - fy) + bottom * fy
+    new = (sub >= 0.5).reshape(ys.size, -1).mean(axis=1).astype(np.float32)
+    # The colour, un-premultiplied: a pixel's own where it had some coverage, else the coverage-weighted
+    # mean of its 3 x 3 neighbours (the product colour next to it, not the old backdrop).
+    rgb = sprite.rgb
+    own = rgb[ys, xs] / np.maximum(old, 1e-4)[:, None]
+    ny, nx = np.clip(ys[:, None] + _N3Y, 0, h - 1), np.clip(xs[:, None] + _N3X, 0, w - 1)
+    near = rgb[ny, nx].sum(axis=1) / np.maximum(a[ny, nx].sum(axis=1), 1e-4)[:, None]
+    trust = np.clip((old - 0.05) / 0.25, 0, 1)[:, None]
+    colour = np.clip(own * trust + near * (1 - trust), 0, 255)
+    rgb[ys, xs] = colour * new[:, None]
+    a[ys, xs] = new
+
+
+_N3Y = np.array([-1, -1, -1, 0, 0, 0, 1, 1, 1])[None, :]
+_N3X = np.array([-1, 0, 1, -1, 0, 1, -1, 0, 1])[None, :]
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -756,16 +806,24 @@ def render_detail(scene: Scene, product: Product, long_side: int, draw_product: 
 def output_long_side(scene: Scene, product: Product, long_side: int) -> int:
     """The scene's long side: the quality's cap, or less where the product would have to be enlarged.
 
-    Rounded down to a multiple of 128 (so surface patterns are shared between products), never below
-    ``MIN_LONG_SIDE`` (or the cap, if smaller).
+    Above ``MIN_LONG_SIDE`` the frame shrinks until the product fills it as planned at 1:1; at that
+    size a scene other than the main image may give the product up to a fifth more room. Where even
+    that would enlarge it, the frame shrinks further, down to ``SMALLEST_LONG_SIDE``: a smaller image,
+    never a soft upscale (the main image keeps its 85 % fill this way). Rounded down to a multiple of
+    64 (so surface patterns are shared between products).
     """
     w, h = canvas_size(scene.aspect, long_side)
     pw, ph = product.size
     scale = scene.fill * min(w / pw, h / ph)
     if scale <= 1:
         return long_side
-    native = int(long_side / scale) // 128 * 128
-    return max(min(long_side, MIN_LONG_SIDE), native)
+    native = long_side / scale  # the frame in which the product fills as planned at 1:1
+    side = max(min(long_side, MIN_LONG_SIDE), int(native) // 128 * 128)
+    room = 1.0 if scene.fill_rule else 0.8
+    smallest = native / room  # the largest frame the product fills without enlarging (given the room)
+    if side > smallest:
+        side = max(SMALLEST_LONG_SIDE, int(smallest) // 64 * 64)
+    return min(side, long_side)
 
 
 def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool = True):
@@ -781,10 +839,10 @@ def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool
     wall_c, floor_c = scene_colours(scene.colours, product.palette, product.lightness)
     pw, ph = product.size
     scale = scene.fill * min(w / pw, h / ph)
-    if scale > 1 and not scene.fill_rule:
-        # The frame is at its smallest and the product would still be enlarged: give it a little more
-        # room around it instead (down to 80 % of the planned size), enlarging only past that.
-        scale = max(1.0, 0.8 * scale)
+    if scale > 1:
+        # The frame was sized for the product at 1:1 (see output_long_side); where it would still be
+        # enlarged, it is drawn at 1:1 with more room around it instead: never a soft upscale.
+        scale = 1.0
     hung = product.flat and scene.backdrop == "room"
     horizon = round(scene.horizon * h)
     if hung:
