@@ -59,6 +59,9 @@ class Scene:
     light: tuple[float, float] = (-0.6, -0.8)  # unit vector towards the light, image axes (x right, y down)
     reflection: float = 0.0  # how much the floor mirrors (0: matte)
     gloss: float = 0.0  # strength of the light's highlight on the floor
+    # A pool of light on the floor around the product's foot (a dark set lit from above: without it the
+    # floor is a flat dark band under the product).
+    floor_pool: float = 0.0
     tilt: float = 0.0  # degrees: a flat lay's product turned a little, as stylists lay it
     detail: int = 0  # close-up: 1 = most detailed window inside the product (1:1), 2 = across its outline (4:5)
     # The fill is a marketplace rule (the main image: the product fills 85 % of the frame): a small
@@ -96,6 +99,7 @@ SET_6 = (
         floor_y=0.88,
         shadow="contact",
         light=(0.6, -0.8),
+        floor_pool=0.45,
     ),
     Scene(
         "palette_complementary",
@@ -368,6 +372,8 @@ _FIXED = {
     "black": ((40, 40, 42), (22, 22, 24)),  # charcoal wall, black marble
     "walnut": ((118, 82, 56), (118, 82, 56)),  # a walnut table top
 }
+# Sets whose wall and floor are one material (concrete, stone): moved together.
+_ONE_MATERIAL = ("dark", "black")
 # A surface whose lightness is this close to the product's is moved away from it (Lab L).
 MIN_LIGHTNESS_GAP = 16.0
 
@@ -411,7 +417,12 @@ def scene_colours(key: str, palette: list[PaletteColour], product_lightness: flo
         else:
             raise ValueError(f"unknown colour key {key!r}")
     if key != "white" and product_lightness is not None:
-        a = _separate(a, product_lightness)
+        moved = _separate(a, product_lightness)
+        if key in _ONE_MATERIAL:
+            # Wall and floor of one material: the floor keeps its tone against the wall (a mid-grey
+            # wall over a near-black floor reads as a flat dark band across the frame).
+            b = np.clip(b * float(moved.mean() / max(1.0, float(a.mean()))), 0, 255)
+        a = moved
     return a.astype(np.float32), b.astype(np.float32)
 
 
@@ -472,7 +483,9 @@ def room(scene: Scene, w: int, h: int, horizon: int, wall_c: np.ndarray, floor_c
         y = hz + v * (1 - hz)
         side = 0.07 * lx * (u - 0.5) * 2  # brighter on the light's side
         foot = np.exp(-(y - hz) / 0.03)  # occlusion at the wall's foot
-        return 0.95 + side + 0.04 * v - 0.16 * foot
+        # The pool: widest near the wall, under the product, falling off towards the camera.
+        pool = np.exp(-(((u - scene.anchor_x) * aspect / 0.42) ** 2) - ((v - 0.18) / 0.5) ** 2)
+        return 0.95 + side + 0.04 * v - 0.16 * foot + scene.floor_pool * pool
 
     if horizon > 0:
         pattern = surfaces.wall(scene.wall, w, horizon, h)
@@ -498,9 +511,11 @@ def room(scene: Scene, w: int, h: int, horizon: int, wall_c: np.ndarray, floor_c
             gu = 0.5 + 0.38 * lx
 
             def highlight(u, v):
-                return np.exp(-(((u - gu) * aspect / 0.16) ** 2) - ((v - 0.2) / 0.45) ** 2)
+                # Narrow and long, brightest near the wall (a softbox seen at a grazing angle), and faint:
+                # a round bright pool reads as a spotlight with no source in view.
+                return np.exp(-(((u - gu) * aspect / 0.1) ** 2) - ((v - 0.05) / 0.75) ** 2)
 
-            floor += (scene.gloss * 70.0) * _smooth_field(w, h - horizon, highlight)[..., None]
+            floor += (scene.gloss * 34.0) * _smooth_field(w, h - horizon, highlight)[..., None]
         img[horizon:] = floor
     return img
 
@@ -682,19 +697,24 @@ def _crisp(sprite: Sprite, reach: int = 6) -> None:
     """
     a = sprite.alpha
     h, w = a.shape
+    # (OpenCV's inRange / dilate / findNonZero: a whole-sprite pass each, several times numpy's speed.)
     k = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
-    edge = (a > 0.0) & (a < 1.0)
-    edge &= cv2.dilate((a >= 0.9).view(np.uint8), k).view(bool)
-    edge &= cv2.dilate((a <= 0.1).view(np.uint8), k).view(bool)
+    edge = cv2.inRange(a, 1e-6, 1 - 1e-6)
+    edge = cv2.bitwise_and(edge, cv2.dilate(cv2.inRange(a, 0.9, 2.0), k))
+    edge = cv2.bitwise_and(edge, cv2.dilate(cv2.inRange(a, -1.0, 0.1), k))
+    found = cv2.findNonZero(edge)
+    if found is None:
+        return
+    xs, ys = found.reshape(-1, 2).T
     # Pixels the half-way line does not pass next to are wholly in or out: no sampling needed.
-    k3 = np.ones((3, 3), np.uint8)
-    straddle = edge & cv2.dilate((a >= 0.5).view(np.uint8), k3).view(bool)
-    straddle &= cv2.dilate((a < 0.5).view(np.uint8), k3).view(bool)
-    ys, xs = np.nonzero(edge & ~straddle)
-    inside = a[ys, xs] >= 0.5
-    sprite.rgb[ys, xs] *= np.where(inside, 1 / np.maximum(a[ys, xs], 0.5), 0)[:, None]
-    a[ys, xs] = inside
-    ys, xs = np.nonzero(straddle)
+    ny, nx = np.clip(ys[:, None] + _N3Y, 0, h - 1), np.clip(xs[:, None] + _N3X, 0, w - 1)
+    around = a[ny, nx]
+    straddle = (around.max(axis=1) >= 0.5) & (around.min(axis=1) < 0.5)
+    ry, rx = ys[~straddle], xs[~straddle]
+    inside = a[ry, rx] >= 0.5
+    sprite.rgb[ry, rx] *= np.where(inside, 1 / np.maximum(a[ry, rx], 0.5), 0)[:, None]
+    a[ry, rx] = inside
+    ys, xs, ny, nx = ys[straddle], xs[straddle], ny[straddle], nx[straddle]
     if ys.size == 0:
         return
     old = a[ys, xs]
@@ -716,7 +736,6 @@ def _crisp(sprite: Sprite, reach: int = 6) -> None:
     # mean of its 3 x 3 neighbours (the product colour next to it, not the old backdrop).
     rgb = sprite.rgb
     own = rgb[ys, xs] / np.maximum(old, 1e-4)[:, None]
-    ny, nx = np.clip(ys[:, None] + _N3Y, 0, h - 1), np.clip(xs[:, None] + _N3X, 0, w - 1)
     near = rgb[ny, nx].sum(axis=1) / np.maximum(a[ny, nx].sum(axis=1), 1e-4)[:, None]
     trust = np.clip((old - 0.05) / 0.25, 0, 1)[:, None]
     colour = np.clip(own * trust + near * (1 - trust), 0, 255)
