@@ -19,7 +19,6 @@ from imaging.masks import box_filter, keep_main_components
 
 from .background import BackgroundModel, border_ring
 
-
 # A penumbra this many times the edge width: a shadow wherever it lies, even at JPEG's grain.
 VERY_SOFT = 1.4
 # Local texture (levels) JPEG leaves in a smooth grey area: a shadow's, not a fabric's weave.
