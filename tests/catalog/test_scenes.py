@@ -315,3 +315,21 @@ def test_dark_set_floor_keeps_its_tone_against_a_moved_wall():
     wall, floor = scene_colours("dark", p, p[0].lab[0])
     assert float(wall.mean()) > 80  # moved away from the product
     assert abs(float(floor.mean() / wall.mean()) - 56 / 74) < 0.03
+
+
+def test_hung_garment_hangs_from_a_hook(tee, standing):
+    """A garment on the wall hangs from a hanger's hook above its collar; a standing product has none."""
+
+    def wire_above(product) -> int:
+        img, placed = render(scene("studio_light"), product, 1024)
+        empty = lightness(img)
+        rows = np.nonzero((placed.alpha > 127).any(axis=1))[0]
+        cols = np.nonzero((placed.alpha > 127).any(axis=0))[0]
+        top, cx = placed.y + int(rows[0]), placed.x + int(cols[0] + cols[-1]) // 2
+        span = max(8, (int(rows[-1]) - int(rows[0])) // 8)
+        region = empty[max(0, top - span) : top - 1, cx - span : cx + span]
+        wall = float(np.median(region))
+        return int((region < wall - 40).sum())
+
+    assert wire_above(tee) > 10
+    assert wire_above(standing) == 0
