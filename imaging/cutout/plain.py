@@ -328,6 +328,10 @@ def plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pla
     )
 
 
+# A backdrop this much lighter (Lab L) in its middle third than at its border is vignetted.
+VIGNETTE_LIFT = 3.0
+
+
 def uncertainty(core: np.ndarray, info: dict) -> list[str]:
     """Why the plain estimate might be wrong (empty: trust it, no network needed).
 
@@ -338,9 +342,15 @@ def uncertainty(core: np.ndarray, info: dict) -> list[str]:
       ~0.5 s and ~330 MB of peak memory per photo;
     * fragmented: the product fell apart into several sizeable pieces;
     * hollow: the mask covers much less than its convex hull (stripes lost, a
-      body missing between a print and a collar).
+      body missing between a print and a collar);
+    * vignette: the backdrop is lit brighter in the middle than at the border
+      (``bg_centre_lift``, Lab L): the colour model, fitted at the border,
+      predicts a near-white backdrop just where a white garment lies, and the
+      plain body of a white T-shirt below its print was lost.
     """
     reasons = []
+    if info.get("bg_centre_lift", 0.0) > VIGNETTE_LIFT and not info.get("tight_model"):
+        reasons.append("vignette")
     if info.get("strong_share", 1.0) < 0.5 and not info.get("tight_model"):
         reasons.append("low_contrast")
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)

@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from imaging.cutout import cut_out
+from imaging.cutout.cut import centre_lift
+from imaging.cutout.plain import VIGNETTE_LIFT, uncertainty
 from imaging.errors import PipelineError
 from tests.catalog.drawings import bottle, busy, mug, white_tee
 
@@ -178,3 +180,20 @@ def test_faint_drop_shadow_beside_the_product_is_removed():
     beside = np.zeros_like(mask)
     beside[90:630, 394:430] = True  # the shadow's strip right of the garment
     assert float(cut.alpha[beside].mean()) < 0.05
+
+
+def test_vignetted_backdrop_asks_the_network():
+    """A backdrop lit brighter in the middle than at its border: the colour model, fitted at the border,
+    cannot tell a white garment from it there, so the network is asked; a flat one is not."""
+    h, w = 400, 300
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2
+    lit = np.clip(236 - 60 * r2, 0, 255)  # about 214 in the corners, 236 in the middle
+    lab = cv2.cvtColor(np.repeat(lit[..., None], 3, axis=2).astype(np.uint8), cv2.COLOR_RGB2Lab).astype(np.float32)
+    lightness = lab[..., 0] * 100 / 255
+    assert centre_lift(lightness) > VIGNETTE_LIFT
+    assert abs(centre_lift(np.full((h, w), 90.0, np.float32))) < 0.01
+    core = np.zeros((h, w), bool)
+    core[100:300, 80:220] = True
+    assert "vignette" in uncertainty(core, {"bg_centre_lift": 5.0, "tight_model": False})
+    assert "vignette" not in uncertainty(core, {"bg_centre_lift": 1.0, "tight_model": False})
