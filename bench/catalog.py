@@ -9,10 +9,10 @@ output image per photo (plus one overview sheet) under --out.
 For each set of the largest quantity it prints the objective checks of
 ``imaging.catalog.checks`` (after the timing, so they do not count in it):
 the smallest distance between two images of the set (>= 12), the halo on the
-dark scenes (< 6) with its excess over the product's own edge colour, the
-reflection on the reflective scenes (correlation >= 0.3) and each image's
-sharpness against its source at its own scale (>= 0.9); then how many sets
-pass each check. ``--no-checks`` skips them.
+dark scenes (the issue's raw band step, < 6) with the rim left after a sharp
+edge's own anti-aliasing is taken out, the reflection on the reflective scenes
+(correlation >= 0.3) and each image's sharpness against its source at its own
+scale (>= 0.9); then how many sets pass each check. ``--no-checks`` skips them.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def format_checks(c: dict) -> str:
     p = c["pass"]
     return (
         f"distance {c['min_distance']:.1f} ({' / '.join(c['closest_pair'])}) {mark[p['distinct']]}; "
-        f"halo {c['halo_dark']} excess {c['halo_excess_dark']} {mark[p['halo']]}; "
+        f"halo {c['halo_dark']} rim {c['rim_dark']} {mark[p['halo']]}; "
         f"lightest {c['halo_lightest']}; reflection {c['reflection']} {mark[p['reflection']]}; "
         f"sharpness min {min(c['sharpness'].values()):.3f} {mark[p['sharpness']]}"
     )
@@ -144,11 +144,11 @@ def main() -> int:
     attempts = len(photos) * len(args.quantity)
     if checks:
         print(f"\nchecks of the x{max(args.quantity)} sets:")
-        print(f"  {'photo':16s} {'dist':>6s} {'halo':>6s} {'excess':>6s} {'refl':>6s} {'sharp':>6s}  closest pair")
+        print(f"  {'photo':16s} {'dist':>6s} {'halo':>6s} {'rim':>6s} {'refl':>6s} {'sharp':>6s}  closest pair")
         for name, c in checks.items():
             print(
                 f"  {name:16s} {c['min_distance']:6.1f} {max(c['halo_dark'].values()):6.2f} "
-                f"{max(c['halo_excess_dark'].values()):6.2f} "
+                f"{max(c['rim_dark'].values()):6.2f} "
                 f"{min(c['reflection'].values(), default=float('nan')):6.2f} "
                 f"{min(c['sharpness'].values()):6.3f}  {' / '.join(c['closest_pair'])}"
             )

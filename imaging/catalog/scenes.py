@@ -14,9 +14,9 @@ away from it. A glossy floor mirrors the product (about its base, or about the
 wall's foot for a garment hung on the wall), fading and blurring with
 distance, and the wall; the gloss scene adds the light's own highlight.
 
-Resolution: a scene is drawn no larger than the product's own pixels allow
-(the product is never enlarged beyond the standard size), and a close-up is a
-window of the source at 1:1 or smaller, never an upscale.
+Resolution: a scene is drawn no larger than the product's own pixels allow:
+the product is never enlarged (a small photo gets a smaller frame, or more room
+in it), and a close-up is a window of the source at 1:1 or smaller.
 
 Kept fast on a CPU: surface patterns are cached per frame size, smooth fields
 (light, shadows) are computed at a fraction of the size and upsampled, the
@@ -39,6 +39,10 @@ ASPECTS = {"1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}
 # A scene is never drawn smaller than this (long side) to spare the product's pixels: marketplaces
 # ask for 1000 px or more. Above it, the product's own resolution decides, up to the quality's cap.
 MIN_LONG_SIDE = 1024
+# A garment hung on the wall: its top this far below the frame's (room for the hanger's hook).
+HUNG_TOP = 0.08
+# Below that only where the product's pixels would otherwise be enlarged; never below this.
+SMALLEST_LONG_SIDE = 512
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,13 @@ class Scene:
     light: tuple[float, float] = (-0.6, -0.8)  # unit vector towards the light, image axes (x right, y down)
     reflection: float = 0.0  # how much the floor mirrors (0: matte)
     gloss: float = 0.0  # strength of the light's highlight on the floor
+    # A pool of light on the floor around the product's foot (a dark set lit from above: without it the
+    # floor is a flat dark band under the product).
+    floor_pool: float = 0.0
     tilt: float = 0.0  # degrees: a flat lay's product turned a little, as stylists lay it
     detail: int = 0  # close-up: 1 = most detailed window inside the product (1:1), 2 = across its outline (4:5)
-    # The fill is a marketplace rule (the main image: the product fills 85 % of the frame), kept even
-    # where a small photo has to be enlarged for it; other scenes give a small product more room instead.
+    # The fill is a marketplace rule (the main image: the product fills 85 % of the frame): a small
+    # photo gets a smaller frame, not a softer, enlarged product; other scenes first give it more room.
     fill_rule: bool = False
 
 
@@ -94,6 +101,7 @@ SET_6 = (
         floor_y=0.88,
         shadow="contact",
         light=(0.6, -0.8),
+        floor_pool=0.45,
     ),
     Scene(
         "palette_complementary",
@@ -366,6 +374,8 @@ _FIXED = {
     "black": ((40, 40, 42), (22, 22, 24)),  # charcoal wall, black marble
     "walnut": ((118, 82, 56), (118, 82, 56)),  # a walnut table top
 }
+# Sets whose wall and floor are one material (concrete, stone): moved together.
+_ONE_MATERIAL = ("dark", "black")
 # A surface whose lightness is this close to the product's is moved away from it (Lab L).
 MIN_LIGHTNESS_GAP = 16.0
 
@@ -409,7 +419,12 @@ def scene_colours(key: str, palette: list[PaletteColour], product_lightness: flo
         else:
             raise ValueError(f"unknown colour key {key!r}")
     if key != "white" and product_lightness is not None:
-        a = _separate(a, product_lightness)
+        moved = _separate(a, product_lightness)
+        if key in _ONE_MATERIAL:
+            # Wall and floor of one material: the floor keeps its tone against the wall (a mid-grey
+            # wall over a near-black floor reads as a flat dark band across the frame).
+            b = np.clip(b * float(moved.mean() / max(1.0, float(a.mean()))), 0, 255)
+        a = moved
     return a.astype(np.float32), b.astype(np.float32)
 
 
@@ -470,7 +485,9 @@ def room(scene: Scene, w: int, h: int, horizon: int, wall_c: np.ndarray, floor_c
         y = hz + v * (1 - hz)
         side = 0.07 * lx * (u - 0.5) * 2  # brighter on the light's side
         foot = np.exp(-(y - hz) / 0.03)  # occlusion at the wall's foot
-        return 0.95 + side + 0.04 * v - 0.16 * foot
+        # The pool: widest near the wall, under the product, falling off towards the camera.
+        pool = np.exp(-(((u - scene.anchor_x) * aspect / 0.42) ** 2) - ((v - 0.18) / 0.5) ** 2)
+        return 0.95 + side + 0.04 * v - 0.16 * foot + scene.floor_pool * pool
 
     if horizon > 0:
         pattern = surfaces.wall(scene.wall, w, horizon, h)
@@ -496,9 +513,11 @@ def room(scene: Scene, w: int, h: int, horizon: int, wall_c: np.ndarray, floor_c
             gu = 0.5 + 0.38 * lx
 
             def highlight(u, v):
-                return np.exp(-(((u - gu) * aspect / 0.16) ** 2) - ((v - 0.2) / 0.45) ** 2)
+                # Narrow and long, brightest near the wall (a softbox seen at a grazing angle), and faint:
+                # a round bright pool reads as a spotlight with no source in view.
+                return np.exp(-(((u - gu) * aspect / 0.1) ** 2) - ((v - 0.05) / 0.75) ** 2)
 
-            floor += (scene.gloss * 70.0) * _smooth_field(w, h - horizon, highlight)[..., None]
+            floor += (scene.gloss * 34.0) * _smooth_field(w, h - horizon, highlight)[..., None]
         img[horizon:] = floor
     return img
 
@@ -663,19 +682,139 @@ def _shade(sprite: Sprite, light: tuple[float, float], amount: float = 0.06) -> 
     sprite.rgb *= gain[..., None]
 
 
-def _crisp(sprite: Sprite, gain: float = 1.6) -> None:
-    """Steepen the matte's edge about its half-way line at the output scale, in place.
+# Sub-pixel sample offsets (a 4 x 4 grid) for the crisp edge's coverage.
+_SUB = (np.arange(4, dtype=np.float32) + 0.5) / 4 - 0.5
 
-    A photo's outline is often 2-3 px soft; on a set darker or more coloured than the photo's
-    backdrop that soft skirt reads as a faint rim. Pixels above half coverage gain, those below lose;
-    the colour is kept (premultiplied colour rescaled with the matte).
+
+def _crisp(sprite: Sprite, reach: int = 6) -> None:
+    """Redraw the matte's edge as a sharp outline along its half-way line, exactly anti-aliased, in place.
+
+    A photo's outline is often 2-3 px soft at the output scale (the lens, JPEG, an enlarged source);
+    drawn as it is, that ramp lays a skirt of product colour at low coverage just outside the
+    outline, which reads as a glow around a light garment on a dark set. The outline keeps its place
+    (the matte's half-way line): each edge pixel's coverage becomes the share of 16 sub-pixel points
+    where the (bilinear) matte is at least one half. Only a real edge is redrawn, one that reaches
+    from nearly empty to nearly solid within ``reach`` px: a sheer or lace area of even partial
+    coverage keeps its matte. Works on the edge pixels only: a list of points, not the whole sprite.
     """
     a = sprite.alpha
-    edge = (a > 0.0) & (a < 1.0)
-    old = a[edge]
-    new = np.clip((old - 0.5) * gain + 0.5, 0, 1)
-    sprite.rgb[edge] *= (new / np.maximum(old, 1e-4))[:, None]
-    a[edge] = new
+    h, w = a.shape
+    # (OpenCV's inRange / dilate / findNonZero: a whole-sprite pass each, several times numpy's speed.)
+    k = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    edge = cv2.inRange(a, 1e-6, 1 - 1e-6)
+    edge = cv2.bitwise_and(edge, cv2.dilate(cv2.inRange(a, 0.9, 2.0), k))
+    edge = cv2.bitwise_and(edge, cv2.dilate(cv2.inRange(a, -1.0, 0.1), k))
+    found = cv2.findNonZero(edge)
+    if found is None:
+        return
+    xs, ys = found.reshape(-1, 2).T
+    # Pixels the half-way line does not pass next to are wholly in or out: no sampling needed.
+    ny, nx = np.clip(ys[:, None] + _N3Y, 0, h - 1), np.clip(xs[:, None] + _N3X, 0, w - 1)
+    around = a[ny, nx]
+    straddle = (around.max(axis=1) >= 0.5) & (around.min(axis=1) < 0.5)
+    ry, rx = ys[~straddle], xs[~straddle]
+    inside = a[ry, rx] >= 0.5
+    sprite.rgb[ry, rx] *= np.where(inside, 1 / np.maximum(a[ry, rx], 0.5), 0)[:, None]
+    a[ry, rx] = inside
+    ys, xs, ny, nx = ys[straddle], xs[straddle], ny[straddle], nx[straddle]
+    if ys.size == 0:
+        return
+    old = a[ys, xs]
+    # Bilinear matte at the 16 sub-pixel points of each edge pixel.
+    py = (ys[:, None, None] + _SUB[None, :, None]).astype(np.float32)
+    px = (xs[:, None, None] + _SUB[None, None, :]).astype(np.float32)
+    py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
+    y0, x0 = (
+        np.minimum(py.astype(np.int32), h - 2 if h > 1 else 0),
+        np.minimum(px.astype(np.int32), w - 2 if w > 1 else 0),
+    )
+    fy, fx = py - y0, px - x0
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    top = a[y0, x0] * (1 - fx) + a[y0, x1] * fx
+    bottom = a[y1, x0] * (1 - fx) + a[y1, x1] * fx
+    sub = top * (1 - fy) + bottom * fy
+    new = (sub >= 0.5).reshape(ys.size, -1).mean(axis=1).astype(np.float32)
+    # The colour, un-premultiplied: a pixel's own where it had some coverage, else the coverage-weighted
+    # mean of its 3 x 3 neighbours (the product colour next to it, not the old backdrop).
+    rgb = sprite.rgb
+    own = rgb[ys, xs] / np.maximum(old, 1e-4)[:, None]
+    near = rgb[ny, nx].sum(axis=1) / np.maximum(a[ny, nx].sum(axis=1), 1e-4)[:, None]
+    trust = np.clip((old - 0.05) / 0.25, 0, 1)[:, None]
+    colour = np.clip(own * trust + near * (1 - trust), 0, 255)
+    rgb[ys, xs] = colour * new[:, None]
+    a[ys, xs] = new
+
+
+_N3Y = np.array([-1, -1, -1, 0, 0, 0, 1, 1, 1])[None, :]
+_N3X = np.array([-1, 0, 1, -1, 0, 1, -1, 0, 1])[None, :]
+
+
+def _hanger(img: np.ndarray, alpha: np.ndarray, x: int, y: int, light: tuple[float, float]) -> None:
+    """A metal hanger's hook rising from the garment's neck over a small peg in the wall, in place.
+
+    Drawn before the garment (the collar covers the hook's stem), with its own soft shadow on the
+    wall; 4 x supersampled, so the thin wire is smooth. Without it a garment on the wall floats.
+    """
+    h, w = img.shape[:2]
+    solid = alpha > 0.5
+    cols = np.nonzero(solid.any(axis=0))[0]
+    rows = np.nonzero(solid.any(axis=1))[0]
+    if cols.size < 8 or rows.size < 8:
+        return
+    cx = int(cols[0] + cols[-1]) // 2
+    centre = np.nonzero(solid[:, max(0, cx - 2) : cx + 3].any(axis=1))[0]
+    neck = int(centre[0]) if centre.size else int(rows[0])  # the back of the collar, or the waistband
+    top = int(rows[0])
+    # The garment's size (geometric mean of height and width: long trousers get no giant hook).
+    unit = float(np.sqrt((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)))
+    if neck - top > 0.15 * (rows[-1] - rows[0] + 1):
+        # Straps or a deep neckline: the hanger's bar would show between them, a bare hook's wire
+        # would float across the gap. No hanger.
+        return
+    r = max(4.0, 0.033 * unit)  # the hook's radius
+    t = max(2.0, 0.008 * unit)  # the wire's thickness
+    stem_x = x + cx
+    stem_top = y + top - 0.55 * r  # the stem rises a little above the shoulders, then curls
+    stem_bottom = y + neck + 2 * t  # hidden behind the collar
+    c_x, c_y = stem_x + r, stem_top
+    f = 4
+    x0, y0 = int(stem_x - 3 * t), int(c_y - r - 3 * t)
+    x1, y1 = int(c_x + r + 3 * t) + 1, int(stem_bottom) + 1
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+
+    def wire(thickness: float) -> np.ndarray:
+        big = np.zeros(((y1 - y0) * f, (x1 - x0) * f), np.uint8)
+        th = max(1, round(thickness * f))
+
+        def p(px: float, py: float) -> tuple[int, int]:
+            return round((px - x0) * f), round((py - y0) * f)
+
+        cv2.line(big, p(stem_x, stem_bottom), p(stem_x, c_y), 255, th, cv2.LINE_AA)
+        axes = (round(r * f), round(r * f))
+        cv2.ellipse(big, p(c_x, c_y), axes, 0, 180, 395, 255, th, cv2.LINE_AA)
+        return cv2.resize(big, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+    outer, inner = wire(t), wire(0.4 * t)
+    pr = max(1.5, 0.7 * t)
+    big = np.zeros(((y1 - y0) * f, (x1 - x0) * f), np.uint8)
+    pc = (round((c_x - x0) * f), round((c_y - r + t / 2 + pr - y0) * f))
+    cv2.circle(big, pc, round(pr * f), 255, -1, cv2.LINE_AA)
+    peg = cv2.resize(big, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    patch = img[y0:y1, x0:x1]
+    # The wire's and the peg's soft shadow on the wall, away from the light.
+    cover = np.maximum(outer, peg)
+    m = np.array([[1, 0, -light[0] * 1.5 * r], [0, 1, -light[1] * 1.5 * r]], np.float32)
+    cast = cv2.warpAffine(cover, m, (x1 - x0, y1 - y0), borderValue=0)
+    cast = cv2.GaussianBlur(cast, (0, 0), max(1.0, 0.8 * t))
+    patch *= (1 - 0.35 * cast)[..., None]
+    # Chrome wire: a dark rim, a light core; the peg dark, in front of the wire at the top.
+    wire_rgb = 95.0 * (outer - inner)[..., None] + 215.0 * inner[..., None]
+    patch *= (1 - outer)[..., None]
+    patch += wire_rgb
+    patch *= (1 - peg)[..., None]
+    patch += 60.0 * peg[..., None]
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -756,16 +895,24 @@ def render_detail(scene: Scene, product: Product, long_side: int, draw_product: 
 def output_long_side(scene: Scene, product: Product, long_side: int) -> int:
     """The scene's long side: the quality's cap, or less where the product would have to be enlarged.
 
-    Rounded down to a multiple of 128 (so surface patterns are shared between products), never below
-    ``MIN_LONG_SIDE`` (or the cap, if smaller).
+    Above ``MIN_LONG_SIDE`` the frame shrinks until the product fills it as planned at 1:1; at that
+    size a scene other than the main image may give the product up to a fifth more room. Where even
+    that would enlarge it, the frame shrinks further, down to ``SMALLEST_LONG_SIDE``: a smaller image,
+    never a soft upscale (the main image keeps its 85 % fill this way). Rounded down to a multiple of
+    64 (so surface patterns are shared between products).
     """
     w, h = canvas_size(scene.aspect, long_side)
     pw, ph = product.size
     scale = scene.fill * min(w / pw, h / ph)
     if scale <= 1:
         return long_side
-    native = int(long_side / scale) // 128 * 128
-    return max(min(long_side, MIN_LONG_SIDE), native)
+    native = long_side / scale  # the frame in which the product fills as planned at 1:1
+    side = max(min(long_side, MIN_LONG_SIDE), int(native) // 128 * 128)
+    room = 1.0 if scene.fill_rule else 0.8
+    smallest = native / room  # the largest frame the product fills without enlarging (given the room)
+    if side > smallest:
+        side = max(SMALLEST_LONG_SIDE, int(smallest) // 64 * 64)
+    return min(side, long_side)
 
 
 def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool = True):
@@ -781,15 +928,15 @@ def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool
     wall_c, floor_c = scene_colours(scene.colours, product.palette, product.lightness)
     pw, ph = product.size
     scale = scene.fill * min(w / pw, h / ph)
-    if scale > 1 and not scene.fill_rule:
-        # The frame is at its smallest and the product would still be enlarged: give it a little more
-        # room around it instead (down to 80 % of the planned size), enlarging only past that.
-        scale = max(1.0, 0.8 * scale)
+    if scale > 1:
+        # The frame was sized for the product at 1:1 (see output_long_side); where it would still be
+        # enlarged, it is drawn at 1:1 with more room around it instead: never a soft upscale.
+        scale = 1.0
     hung = product.flat and scene.backdrop == "room"
     horizon = round(scene.horizon * h)
     if hung:
         # A garment hangs on the wall, a little above the floor, which stays in view below it.
-        top, gap = 0.05, (0.03 if scene.reflection else 0.05)
+        top, gap = HUNG_TOP, (0.03 if scene.reflection else 0.05)
         scale = min(scale, (0.93 - gap - top) * h / ph)
         # (on a 1/64 grid of the height: the floor's pattern is cached per horizon)
         horizon = int(np.ceil(((top + gap) * h + ph * scale) / h * 64)) * h // 64
@@ -811,7 +958,7 @@ def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool
     sh, sw = sprite.alpha.shape[0] - 2 * dy, sprite.alpha.shape[1] - 2 * dx  # the product's own size
     x = round(scene.anchor_x * w - sw / 2)
     if hung:
-        y = round(0.05 * h)
+        y = round(HUNG_TOP * h)
     elif scene.floor_y is None:
         y = round((h - sh) / 2)
     else:
@@ -850,6 +997,9 @@ def render(scene: Scene, product: Product, long_side: int, *, draw_product: bool
             r0, r1 = max(0, rows[0] - 1) * q, min(h, (rows[-1] + 2) * q)
             full = cv2.resize(shadow, ((w // q + 1) * q, (h // q + 1) * q), interpolation=cv2.INTER_LINEAR)
             img[r0:r1] *= (1 - full[r0:r1, :w])[..., None]
+
+    if hung:
+        _hanger(img, alpha, x, y, scene.light)
 
     mirror_y = None
     if scene.reflection > 0 and scene.backdrop == "room":

@@ -142,13 +142,19 @@ def floor_coordinates(w: int, h: int, horizon: int, depth: float) -> tuple[np.nd
     return big_x.astype(np.float32), np.ascontiguousarray(big_z, np.float32), (z / h).astype(np.float32)
 
 
-def _wood(x: np.ndarray, z: np.ndarray, px: np.ndarray, plank: float, seed: int) -> np.ndarray:
-    """Planks running away from the camera, staggered board ends, grain along the board."""
+def _wood(
+    x: np.ndarray, z: np.ndarray, px: np.ndarray, plank: float, seed: int, board_len: float | None = 1.6
+) -> np.ndarray:
+    """Planks running away from the camera, staggered board ends, grain along the board.
+
+    ``board_len`` None: boards that run the whole length (a table top), no end joints.
+    """
     idx = np.floor(x / plank)
     fx = x / plank - idx  # across one plank, 0..1
     # Each plank a slightly different tone and grain offset, from the noise tile at its index.
     tone = noise(idx * 0.37, idx * 0 + 0.5, 1.0, seed=seed)
-    board_len = 1.6
+    ends = board_len is not None
+    board_len = board_len or 1.0
     zs = z / board_len + tone * 3.0  # staggered ends
     end = zs - np.floor(zs)
     grain_x = x * 60.0 + _coarse(lambda a, b: noise(a * 3, b * 0.5, 1.0, seed=seed + 1, octaves=2), x, z) * 6.0
@@ -159,6 +165,11 @@ def _wood(x: np.ndarray, z: np.ndarray, px: np.ndarray, plank: float, seed: int)
     seam = np.exp(-((np.minimum(fx, 1 - fx) / seam_w) ** 2))
     end_w = np.maximum(px, 0.0015) / board_len * 1.5
     seam_end = np.exp(-((np.minimum(end, 1 - end) / end_w) ** 2))
+    if not ends:
+        # A table top seen from close by, flat: its fine grain shows (long thin streaks along the board),
+        # and no board ends.
+        seam_end = np.zeros_like(seam)
+        streaks = streaks + 0.6 * noise(x * 110.0, z * 2.5, 1.0, seed=seed + 3, octaves=2)
     return 1.0 + 0.16 * tone + 0.07 * rings + 0.10 * streaks - 0.35 * np.maximum(seam, seam_end)
 
 
@@ -209,9 +220,17 @@ def flat(kind: str, w: int, h: int) -> np.ndarray:
     if kind == "linen":
         out = wall_pattern("linen", w, h)
     elif kind in ("wood", "dark_wood"):
-        # Table top from above: planks across the frame, no perspective (Z runs down the frame).
+        # Table top from above: boards down the frame, no perspective (Z runs down the frame). Narrow
+        # boards that run the whole length: a few wide panels with end joints read as a door.
         x, y = _grid(w, h)
-        out = _wood(x - 0.5 * w / h, y * 1.0, np.full_like(x, 1.0 / h), plank=0.2, seed=11 if kind == "wood" else 21)
+        out = _wood(
+            x - 0.5 * w / h,
+            y * 1.0,
+            np.full_like(x, 1.0 / h),
+            plank=0.115,
+            seed=11 if kind == "wood" else 21,
+            board_len=None,
+        )
     elif kind == "marble":
         x, y = _grid(w, h)
         out = _marble(x, y, seed=31)

@@ -12,7 +12,7 @@ from imaging.errors import PipelineError
 from imaging.masks import bounding_box, box_filter, fill_small_holes, keep_main_components
 from imaging.types import Box
 
-from .background import estimate_background, to_lab
+from .background import border_ring, estimate_background, to_lab
 from .edges import decontaminate, edge_alpha
 from .plain import PlainAnalysis, certain_background, plain_analysis, uncertainty
 from .u2net import soft_matte, u2net_matte
@@ -44,16 +44,23 @@ def _holes_confirmed(holes: np.ndarray, u2_soft: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _u2net_assist(rgb: np.ndarray, plain: PlainAnalysis, info: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _u2net_assist(
+    rgb: np.ndarray, plain: PlainAnalysis, info: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Add what the network sees as product and the colour model missed (white on white).
 
-    Never the shadow just removed, a hole that the colour model found open and
-    the network confirms, nor pixels the tight model calls certain background
-    (the gap between a sleeve and the body on a flat backdrop).
+    Never a removed shadow that the network confirms (it sees background
+    there), a hole that the colour model found open and the network confirms,
+    nor pixels the tight model calls certain background (the gap between a
+    sleeve and the body on a flat backdrop). Returns (core, soft matte, the
+    photo's shadow).
     """
     h, w = rgb.shape[:2]
     core, soft = plain.core, plain.raw
     u2_soft, raw_max = soft_matte(rgb)
+    # Shaded white fabric on a vignetted backdrop can pass for the photo's shadow: only the shadows
+    # the network also sees as background stay out.
+    shadow = _holes_confirmed(plain.shadow, u2_soft) if raw_max >= 0.2 else plain.shadow
     u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
     if plain.bg_like is not None:
         # Certain background: a whole neighbourhood that matches the backdrop's level and smoothness.
@@ -62,11 +69,18 @@ def _u2net_assist(rgb: np.ndarray, plain: PlainAnalysis, info: dict[str, Any]) -
     info["u2net_missed"] = round(missed, 3)
     if raw_max >= 0.2 and missed > 0.05:
         still_open = _holes_confirmed(plain.open_holes, u2_soft)
-        core = (core | u2_core) & ~plain.shadow & ~still_open
+        core = (core | u2_core | (plain.shadow & ~shadow)) & ~shadow & ~still_open
         core = fill_small_holes(keep_main_components(core, min_rel=0.03), round(0.0005 * h * w))
         soft = np.maximum(soft, np.where(u2_core, u2_soft, 0))
         info["u2net_assist"] = True
-    return core, soft
+    return core, soft, shadow
+
+
+def centre_lift(lightness: np.ndarray) -> float:
+    """How much lighter the backdrop model is in the middle third of the photo than along its border."""
+    h, w = lightness.shape
+    middle = float(lightness[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3].mean())
+    return middle - float(lightness[border_ring(h, w)].mean())
 
 
 # --------------------------------------------------------------------------- entry point
@@ -100,6 +114,7 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
         "bg_sigma": round(bg.sigma, 2),
         "bg_inliers": round(bg.inliers, 3),
         "bg_plain": bg.is_plain,
+        "bg_centre_lift": round(centre_lift(bg.lab[..., 0]), 2),
     }
     band = max(3, round(4 * max(h, w) / 1000))  # edges of product photos are often 3-5 px soft
 
@@ -109,14 +124,14 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
         plain = plain_analysis(lab, bg, rgb)
         del lab
         info.update(plain.info)
-        core, soft = plain.core, plain.raw
+        core, soft, shadow = plain.core, plain.raw, plain.shadow
         if method == "auto":
             # The network costs 0.15-0.5 s on a CPU: ask it only when the plain
             # estimate is uncertain, and say why in ``info``.
             reasons = uncertainty(core, info)
             info["u2net_reasons"] = reasons
             if reasons:
-                core, soft = _u2net_assist(rgb, plain, info)
+                core, soft, shadow = _u2net_assist(rgb, plain, info)
         alpha = edge_alpha(rgb, core, soft, band, bg.rgb, keep_soft=plain.bg_like is not None)
         if plain.bg_like is not None:
             # At the outline, a pixel with the backdrop's exact level and smoothness is backdrop,
@@ -126,8 +141,8 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
             rim = (cv2.dilate(core.astype(np.uint8), kb) > 0) & ~(cv2.erode(core.astype(np.uint8), kb) > 0)
             backdrop = box_filter(plain.bg_like.astype(np.float32), 1)
             alpha[rim] *= 1 - backdrop[rim]
-        if plain.shadow.any():
-            alpha[plain.shadow & (alpha < 0.99)] = 0.0
+        if shadow.any():
+            alpha[shadow & (alpha < 0.99)] = 0.0
         area = float((alpha > 0.5).mean())
         chosen = "plain"
         if not MIN_AREA_FRACTION <= area <= MAX_AREA_FRACTION:

@@ -19,6 +19,11 @@ from imaging.masks import box_filter, keep_main_components
 
 from .background import BackgroundModel, border_ring
 
+# A penumbra this many times the edge width: a shadow wherever it lies, even at JPEG's grain.
+VERY_SOFT = 1.4
+# Local texture (levels) JPEG leaves in a smooth grey area: a shadow's, not a fabric's weave.
+JPEG_TEXTURE = 1.6
+
 
 def shadow_mask(
     lab: np.ndarray,
@@ -34,7 +39,8 @@ def shadow_mask(
     darker (a shadow only takes light away). A candidate region counts as
     shadow when it sits in the lower part of the product and its boundary with
     the background is soft (a penumbra several pixels wide), where a grey
-    product part would have a sharp edge. With the tight model (a backdrop
+    product part would have a sharp edge; anywhere along the outline when that
+    penumbra is very soft (the drop shadow beside a sleeve or a trouser leg). With the tight model (a backdrop
     flat to the level, where this can be told) a shadow
     must also darken the backdrop's three channels in the same ratio and be as
     smooth as the backdrop.
@@ -59,11 +65,18 @@ def shadow_mask(
         x, y, cw, ch, area = stats[i]
         if area < 0.002 * fg_area or area > 0.5 * fg_area:
             continue
-        if y + ch / 2 < y0 + 0.6 * (y1 - y0):  # shadows of the original photo lie under the product
-            continue
         comp = labels[y : y + ch, x : x + cw] == i
         edge = comp & background[y : y + ch, x : x + cw]
         if edge.sum() < 10:
+            continue
+        contrast = float(np.median(dl[y : y + ch, x : x + cw][comp]))
+        slope = float(np.median(grad[y : y + ch, x : x + cw][edge])) + 1e-3
+        # Penumbra width = contrast / slope: a soft shadow fades over many pixels.
+        penumbra = contrast / slope
+        # A very soft one is a shadow wherever it lies (a drop shadow along a sleeve or a trouser leg,
+        # lit from above-front); others only under the product, where a grey part is less likely.
+        very_soft = penumbra >= VERY_SOFT * edge_px
+        if y + ch / 2 < y0 + 0.6 * (y1 - y0) and not very_soft:
             continue
         if tight is not None:
             # A shadow scales the backdrop's three channels alike; shaded white fabric keeps its own
@@ -74,16 +87,24 @@ def shadow_mask(
             if float(np.median(ratio.max(axis=1) - ratio.min(axis=1))) > 0.012:
                 continue
             # And it is as smooth as the backdrop (net of its own gradient), where fabric has a weave.
+            # (A backdrop clipped at white has no noise at all, the grey of a shadow on it has JPEG's:
+            # a very soft penumbra allows that much, a level or so, not a weave.)
             lum = lab[y : y + ch, x : x + cw, 0] * np.float32(2.55)
             fine = np.sqrt(box_filter((lum - box_filter(lum, 2)) ** 2, 2))
-            if float(np.median(fine[comp])) > tight.t_texture - 0.2:
+            allowed = max(tight.t_texture - 0.2, JPEG_TEXTURE if very_soft else 0.0)
+            if float(np.median(fine[comp])) > allowed:
                 continue
-        contrast = float(np.median(dl[y : y + ch, x : x + cw][comp]))
-        slope = float(np.median(grad[y : y + ch, x : x + cw][edge])) + 1e-3
-        # Penumbra width = contrast / slope: a soft shadow fades over many pixels.
-        if contrast / slope >= edge_px:
+        if penumbra >= edge_px:
             shadow[y : y + ch, x : x + cw] |= comp
             found += 1
+    if found:
+        # The penumbra's faint outer fringe, darker than the backdrop by less than the candidates'
+        # threshold, joins its shadow (within a couple of edge widths): left alone, JPEG's grain in it
+        # reads as product evidence and it stays as a thin grey line beside the product. Fabric is
+        # either brighter than the backdrop (white) or well darker (grey), never in this band.
+        faint = fg & (dl > 0.5) & (dl <= 2.0) & (dchroma < max(3 * bg.sigma, 5.0))
+        k = np.ones((4 * edge_px + 1, 4 * edge_px + 1), np.uint8)
+        shadow |= faint & cv2.dilate(shadow.astype(np.uint8), k).astype(bool)
     return shadow, found
 
 
@@ -307,6 +328,10 @@ def plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pla
     )
 
 
+# A backdrop this much lighter (Lab L) in its middle third than at its border is vignetted.
+VIGNETTE_LIFT = 3.0
+
+
 def uncertainty(core: np.ndarray, info: dict) -> list[str]:
     """Why the plain estimate might be wrong (empty: trust it, no network needed).
 
@@ -317,9 +342,15 @@ def uncertainty(core: np.ndarray, info: dict) -> list[str]:
       ~0.5 s and ~330 MB of peak memory per photo;
     * fragmented: the product fell apart into several sizeable pieces;
     * hollow: the mask covers much less than its convex hull (stripes lost, a
-      body missing between a print and a collar).
+      body missing between a print and a collar);
+    * vignette: the backdrop is lit brighter in the middle than at the border
+      (``bg_centre_lift``, Lab L): the colour model, fitted at the border,
+      predicts a near-white backdrop just where a white garment lies, and the
+      plain body of a white T-shirt below its print was lost.
     """
     reasons = []
+    if info.get("bg_centre_lift", 0.0) > VIGNETTE_LIFT and not info.get("tight_model"):
+        reasons.append("vignette")
     if info.get("strong_share", 1.0) < 0.5 and not info.get("tight_model"):
         reasons.append("low_contrast")
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)

@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from imaging.cutout import cut_out
+from imaging.cutout.cut import centre_lift
+from imaging.cutout.plain import VIGNETTE_LIFT, uncertainty
 from imaging.errors import PipelineError
 from tests.catalog.drawings import bottle, busy, mug, white_tee
 
@@ -153,3 +155,45 @@ def test_shaded_white_fabric_is_not_taken_for_the_photos_shadow():
     hem[:560] = False
     assert got[hem].mean() > 0.95
     assert iou(got, mask) > 0.95
+
+
+def test_faint_drop_shadow_beside_the_product_is_removed():
+    """A garment on a backdrop clipped at white, its faint soft drop shadow beside it along its whole
+    height (lit from above-front), JPEG-compressed: the shadow goes, wherever it lies, the garment stays."""
+    h, w = 700, 600
+    mask = np.zeros((h, w), np.uint8)
+    cv2.rectangle(mask, (150, 80), (390, 620), 1, -1)  # a trouser leg, a sleeve: tall, upright
+    mask = mask.astype(bool)
+    offset = np.zeros((h, w), np.float32)
+    offset[90:630, 170:410] = 1.0  # down and to the right of it
+    shade = cv2.GaussianBlur(offset, (0, 0), 7.0) * 14.0  # up to 14 levels darker, very soft
+    img = np.full((h, w, 3), 255.0, np.float32) - shade[..., None]
+    rng = np.random.default_rng(5)
+    fabric = np.array((40, 150, 120), np.float32) + rng.normal(0, 3.0, (h, w, 1)).astype(np.float32)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)[..., None]
+    img = img * (1 - soft) + fabric * soft
+    ok, buf = cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    rgb = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    cut = cut_out(rgb)
+    got = cut.alpha > 0.5
+    assert iou(got, mask) > 0.95
+    beside = np.zeros_like(mask)
+    beside[90:630, 394:430] = True  # the shadow's strip right of the garment
+    assert float(cut.alpha[beside].mean()) < 0.05
+
+
+def test_vignetted_backdrop_asks_the_network():
+    """A backdrop lit brighter in the middle than at its border: the colour model, fitted at the border,
+    cannot tell a white garment from it there, so the network is asked; a flat one is not."""
+    h, w = 400, 300
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2
+    lit = np.clip(236 - 60 * r2, 0, 255)  # about 214 in the corners, 236 in the middle
+    lab = cv2.cvtColor(np.repeat(lit[..., None], 3, axis=2).astype(np.uint8), cv2.COLOR_RGB2Lab).astype(np.float32)
+    lightness = lab[..., 0] * 100 / 255
+    assert centre_lift(lightness) > VIGNETTE_LIFT
+    assert abs(centre_lift(np.full((h, w), 90.0, np.float32))) < 0.01
+    core = np.zeros((h, w), bool)
+    core[100:300, 80:220] = True
+    assert "vignette" in uncertainty(core, {"bg_centre_lift": 5.0, "tight_model": False})
+    assert "vignette" not in uncertainty(core, {"bg_centre_lift": 1.0, "tight_model": False})

@@ -8,7 +8,7 @@ from PIL import Image
 
 from imaging.catalog.checks import MIN_DISTANCE, min_pairwise_distance
 from imaging.catalog.engine import run_catalog
-from imaging.catalog.scenes import SET_6, SET_12
+from imaging.catalog.scenes import SET_6, SET_12, SMALLEST_LONG_SIDE
 from imaging.errors import PipelineError
 from imaging.image_io import encode_image
 from tests.catalog.drawings import bottle, mug
@@ -37,7 +37,9 @@ def test_twelve_images_named_and_sized(mug_12):
             # A close-up is the source at 1:1 or smaller: the small drawn mug gives a small close-up.
             assert max(img.shape[:2]) < 1024 and placement.scale <= 1.0
         else:
-            assert max(img.shape[:2]) == 1024
+            # The drawn mug is small (400 px): each frame is as large as it allows up to 1024, never
+            # enlarging it.
+            assert SMALLEST_LONG_SIDE <= max(img.shape[:2]) <= 1024 and placement.scale <= 1.0
     ratios = {round(img.shape[1] / img.shape[0], 2) for img in result.images}
     assert {1.0, 0.8, 1.78} <= ratios
 
@@ -54,7 +56,11 @@ def test_main_image_white_background_and_fill(mug_12):
     non_white = (main < 250).any(axis=2)
     ys, xs = np.nonzero(non_white)
     fill = max((xs.max() - xs.min() + 1) / w, (ys.max() - ys.min() + 1) / h)
-    assert 0.80 <= fill <= 0.90
+    # The mug (400 px) is too small to fill 85 % even of the smallest frame without being enlarged:
+    # drawn 1:1, it fills a little less (a larger product: see the scene tests).
+    placement = result.placements[result.names.index("white_main")]
+    assert max(h, w) == SMALLEST_LONG_SIDE and placement.scale == 1.0
+    assert 0.75 <= fill <= 0.90
     # A soft contact shadow: grey-ish pixels just under the product, darker than white.
     bottom = ys.max()
     assert (main[bottom - 3 : bottom + 1, xs.min() : xs.max()] < 250).any()
