@@ -260,3 +260,31 @@ def test_long_sleeves_cover_the_arms_down_to_the_wrists(body):
             cv2.line(arm, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 40)  # the drawn arm is 50 wide
         arm = arm.astype(bool) & body.arms
         assert (covered & arm).sum() > 0.9 * arm.sum(), side
+
+
+def flared_sleeve_blouse() -> np.ndarray:
+    """A blouse whose flared sleeves hang from its shoulders against its sides, with no background
+    between them and the torso: its silhouette is one trapezoid from the shoulders to the cuffs."""
+    points = [(250, 60), (300, 80), (350, 60), (430, 100), (520, 470), (80, 470), (170, 100)]
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def test_sleeves_lying_against_the_torso_keep_the_blouse_at_its_own_length(body):
+    """Flared sleeves laid against the torso are still sleeves: the blouse is placed as a sleeved top,
+    its hem as far below the shoulders, relative to its shoulder width, as on the photo (taken for a
+    strap top it was shrunk to a crop top), and its waist and hem end at the torso's sides, not at
+    the cuffs beside them."""
+    g = analyze_garment(flared_sleeve_blouse(), category="tops")
+    assert set(g.sleeves) == {"l", "r"}
+    lm = g.landmarks
+    g_sw = float(np.linalg.norm(lm["l_shoulder"] - lm["r_shoulder"]))
+    assert abs(float(lm["l_hem"][0] - lm["r_hem"][0])) <= 1.05 * g_sw
+    t, _, _ = top_targets(g, body)
+    sw = body.shoulder_width
+    g_len = float((lm["l_hem"][1] + lm["r_hem"][1]) / 2 - (lm["l_shoulder"][1] + lm["r_shoulder"][1]) / 2)
+    hem = _depth_below_shoulders(body, (t["l_hem"] + t["r_hem"]) / 2)
+    assert hem == pytest.approx(g_len / g_sw * sw - 0.12 * sw, rel=0.1)
+    names = {p.name for p in fit_garment(g, body).pieces}
+    assert {"torso", "l_sleeve", "r_sleeve"} <= names

@@ -318,6 +318,70 @@ def _sleeves_past_torso(
             s.armpit, s.shoulder = armpit, shoulder
 
 
+# A side without a sleeve found hides one in the silhouette when, below its shoulder point, the side
+# never turns in (a sleeveless cut's arm hole turns in right under the strap or shoulder) and runs out
+# past the shoulder point by this share of the shoulder width within half a shoulder width's drop
+# (a sleeve hanging from the shoulder and flaring, laid against the torso without a slit between).
+HIDDEN_SLEEVE_OUT = 0.06
+# (Arm hole: the side turning in by more than this share of the shoulder width.)
+HIDDEN_SLEEVE_NOTCH = 0.02
+# ...and only where fabric covers the shoulder: a seam from the neck corner to the shoulder point of
+# at least this share of the shoulder width (a strap's top is next to its neck corner).
+HIDDEN_SLEEVE_SEAM = 0.18
+# Where a hidden sleeve's armpit is put, below its shoulder point in shoulder widths (a usual cut's).
+HIDDEN_SLEEVE_ARMPIT = 0.4
+
+
+def _hidden_sleeves(
+    r: _Rows,
+    sides: tuple[_Side, _Side],
+    necks: tuple[np.ndarray, np.ndarray],
+    sleeves: dict[str, Sleeve],
+    torso: np.ndarray,
+) -> list[_Side]:
+    """Sleeves that lie against the torso all along (flared or ruffled sleeves laid flat, hanging from the
+    shoulders with no background between them and the torso), added to ``sleeves``; the sides given one.
+
+    Such a top has no armpit jump and no sleeve standing out from its lower torso, so it looked
+    sleeveless, with its shoulder points (the top of the sleeves) far apart and its torso as wide as
+    the flared cuffs: placed as a strap top, inside the shoulder joints, it came out shrunk to a crop
+    top. Its sleeve is what lies beyond the vertical through the shoulder point; the torso keeps what
+    lies inside it.
+    """
+    mask, w = r.mask, r.mask.shape[1]
+    sw = float(abs(sides[1].shoulder[0] - sides[0].shoulder[0]))
+    if sw < 4:
+        return []
+    xx = np.arange(w)[None, :]
+    found: list[_Side] = []
+    for s, neck in zip(sides, necks, strict=True):
+        if s.wearer in sleeves or abs(float(s.shoulder[0] - neck[0])) < HIDDEN_SLEEVE_SEAM * sw:
+            continue
+        y0, y1 = int(s.shoulder[1]), min(r.bottom, int(s.shoulder[1] + 0.5 * sw))
+        band = mask[y0:y1]
+        rows = band.any(axis=1)
+        if rows.sum() < 3:
+            continue
+        band = band[rows]
+        ends = w - 1 - np.argmax(band[:, ::-1], axis=1) if s.sign > 0 else np.argmax(band, axis=1)
+        out = (ends - s.shoulder[0]) * s.sign / sw
+        if out.min() < -HIDDEN_SLEEVE_NOTCH or out.max() < HIDDEN_SLEEVE_OUT:
+            continue
+        beyond = xx < s.shoulder[0] if s.sign < 0 else xx > s.shoulder[0]
+        part = largest_component(mask & beyond & (r.rows >= s.shoulder[1])[:, None])
+        if part.sum() < 0.01 * mask.sum():
+            continue
+        armpit = np.array([s.shoulder[0], s.shoulder[1] + HIDDEN_SLEEVE_ARMPIT * sw], np.float32)
+        sleeve = make_sleeve(part, s.shoulder, armpit, sw)
+        if sleeve is None:
+            continue
+        sleeves[s.wearer] = sleeve
+        torso &= ~part
+        s.armpit, s.sleeved = armpit, True
+        found.append(s)
+    return found
+
+
 def top_outline(mask: np.ndarray) -> Outline:
     """Landmarks of a top or a dress: neckline, shoulders, armpits, sleeve ends, hem, waist."""
     r = _measure_rows(mask)
@@ -330,6 +394,17 @@ def top_outline(mask: np.ndarray) -> Outline:
     wy = _waist_row(r, int(max(img_l.armpit[1], img_r.armpit[1])), hem_y)
     sleeves, torso = _sleeves_beside_torso(r, sides)
     _sleeves_past_torso(r, hem_y, sides, sleeves, torso)
+    hidden = _hidden_sleeves(r, sides, (neck_img_l, neck_img_r), sleeves, torso)
+    if hidden:
+        wy = _waist_row(r, int(max(img_l.armpit[1], img_r.armpit[1])), hem_y)
+    # The waist and hem run to the torso's sides, not to a hidden sleeve's flared edge beside them.
+    waist_l, waist_r, hem_l, hem_r = r.left[wy], r.right[wy], r.left[hem_y], r.right[hem_y]
+    for h in hidden:
+        edge = float(h.shoulder[0])
+        if h.sign < 0:
+            waist_l, hem_l = max(waist_l, edge), max(hem_l, edge)
+        else:
+            waist_r, hem_r = min(waist_r, edge), min(hem_r, edge)
     lm = {
         "neck_center": neck_c,
         "r_neck": neck_img_l,
@@ -338,10 +413,10 @@ def top_outline(mask: np.ndarray) -> Outline:
         "l_shoulder": img_r.shoulder,
         "r_armpit": img_l.armpit,
         "l_armpit": img_r.armpit,
-        "r_waist": np.array([r.left[wy], wy], np.float32),
-        "l_waist": np.array([r.right[wy], wy], np.float32),
-        "r_hem": np.array([r.left[hem_y], hem_y], np.float32),
-        "l_hem": np.array([r.right[hem_y], hem_y], np.float32),
+        "r_waist": np.array([waist_l, wy], np.float32),
+        "l_waist": np.array([waist_r, wy], np.float32),
+        "r_hem": np.array([hem_l, hem_y], np.float32),
+        "l_hem": np.array([hem_r, hem_y], np.float32),
         "hem_center": hem_c,
     }
     for side_name, s in sleeves.items():
