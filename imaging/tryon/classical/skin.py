@@ -155,14 +155,23 @@ def _match_bordering_skin(rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, la
         return np.zeros_like(lab)
     person_lab = cv2.cvtColor(rgb_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     diff = np.where(real[..., None], person_lab - lab_s, 0.0).astype(np.float32)
-    sigma = max(1.0, 0.1 * sw / f)
-    spread_w = cv2.GaussianBlur(real.astype(np.float32), (0, 0), sigma)
-    spread = cv2.GaussianBlur(diff, (0, 0), sigma) / np.maximum(spread_w, 1e-4)[..., None]
-    # Full strength next to real skin, none a couple of sigmas away from it.
-    full = float(cv2.GaussianBlur(np.ones_like(spread_w), (0, 0), sigma).max())
-    reach = np.clip(spread_w / max(0.15 * full, 1e-6), 0, 1)
     limits = np.array([12.0, 6.0, 6.0], np.float32)  # a lighting step, not a new colour
-    offset = np.clip(spread, -limits, limits) * reach[..., None]
+
+    def spread(scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """The difference spread about ``scale`` shoulder widths from real skin, and its strength (0..1)."""
+        sigma = max(1.0, scale * sw / f)
+        weight = cv2.GaussianBlur(real.astype(np.float32), (0, 0), sigma)
+        value = cv2.GaussianBlur(diff, (0, 0), sigma) / np.maximum(weight, 1e-4)[..., None]
+        # Full strength next to real skin, none a couple of sigmas away from it.
+        full = float(cv2.GaussianBlur(np.ones_like(weight), (0, 0), sigma).max())
+        return np.clip(value, -limits, limits), np.clip(weight / max(0.15 * full, 1e-6), 0, 1)
+
+    near, near_reach = spread(0.1)
+    # A wide zone (a chest bared by a low neckline, between the neck and the arms) kept the pooled
+    # tone beyond the near fade: a flat block of another tone than the skin around it. A broader
+    # spread carries the surrounding skin's tone across it; the near one keeps the detail at the border.
+    far, far_reach = spread(0.3)
+    offset = near * near_reach[..., None] + far * ((1 - near_reach) * far_reach)[..., None]
     return cv2.resize(offset.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
