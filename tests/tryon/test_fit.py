@@ -288,3 +288,17 @@ def test_sleeves_lying_against_the_torso_keep_the_blouse_at_its_own_length(body)
     assert hem == pytest.approx(g_len / g_sw * sw - 0.12 * sw, rel=0.1)
     names = {p.name for p in fit_garment(g, body).pieces}
     assert {"torso", "l_sleeve", "r_sleeve"} <= names
+
+
+def sleeveless_flared_shell() -> np.ndarray:
+    """A sleeveless top with wide shoulders whose body flares out below its arm holes."""
+    points = [(250, 60), (300, 80), (350, 60), (430, 100), (400, 200), (480, 470), (120, 470), (200, 200), (170, 100)]
+    img = np.full((600, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def test_a_flared_sleeveless_top_has_no_sleeves():
+    """Its arm holes turn in under the shoulders: the flare below them is its body, not hanging sleeves."""
+    g = analyze_garment(sleeveless_flared_shell(), category="tops")
+    assert g.sleeves == {}
