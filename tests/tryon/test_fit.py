@@ -11,6 +11,8 @@ from imaging.tryon.classical.categories import fit_garment
 from imaging.tryon.classical.categories.tops import top_targets
 from imaging.tryon.classical.garment import analyze_garment
 
+from .shapes import LONG_SLEEVED_TEE
+
 RED = (200, 30, 40)
 
 
@@ -210,22 +212,7 @@ def test_straps_rising_far_above_the_shoulder_points_put_the_neckline_on_the_upp
 
 def long_sleeved_tee() -> np.ndarray:
     """A tee with long sleeves laid down along its sides, the cuffs near the hem."""
-    points = [
-        (250, 60),
-        (300, 75),
-        (350, 60),
-        (400, 75),
-        (440, 100),
-        (470, 470),
-        (420, 470),
-        (400, 300),
-        (400, 520),
-        (200, 520),
-        (200, 300),
-        (180, 470),
-        (130, 470),
-        (160, 100),
-    ]
+    points = LONG_SLEEVED_TEE
     img = np.full((600, 600, 3), 255, np.uint8)
     cv2.fillPoly(img, [np.array(points, np.int32)], RED)
     return img

@@ -10,6 +10,8 @@ from imaging.errors import PipelineError
 from imaging.tryon.classical.garment import analyze_garment
 from imaging.tryon.classical.silhouette import classify_silhouette, separation_problem
 
+from .shapes import LONG_SLEEVED_TEE
+
 RED = (200, 30, 40)
 
 
@@ -300,23 +302,7 @@ def test_sleeves_laid_along_the_sides_have_their_armpits_high():
     """Long sleeves laid down over the torso's sides, parting from it only at a slit low down (the usual
     flat lay of a long-sleeved tee): the armpits sit near the top, not at the slit or the cuff, so the
     sleeves are laid along the arms and the torso keeps its proportions."""
-    shape = [
-        (250, 60),
-        (300, 75),
-        (350, 60),
-        (400, 75),
-        (440, 100),
-        (470, 470),
-        (420, 470),
-        (400, 300),
-        (400, 520),
-        (200, 520),
-        (200, 300),
-        (180, 470),
-        (130, 470),
-        (160, 100),
-    ]
-    g = analyze_garment(draw(shape))
+    g = analyze_garment(draw(LONG_SLEEVED_TEE))
     assert g.category == "tops"
     assert set(g.sleeves) == {"l", "r"}
     top, bottom = np.nonzero(g.mask)[0].min(), np.nonzero(g.mask)[0].max()
