@@ -21,6 +21,8 @@ METHODS = ("auto", "plain", "u2net")
 # Plausible product area as a fraction of the photo.
 MIN_AREA_FRACTION = 0.002
 MAX_AREA_FRACTION = 0.97
+# How much the difference from the backdrop is stretched for the network's second look at white on white.
+WHITE_STRETCH = 8.0
 
 
 @dataclass
@@ -56,8 +58,9 @@ def _u2net_assist(
     on white (``light_outline``), the network places it: a white garment is
     often retouched to the backdrop's very level near its edge, where the
     colour model sees nothing but noise (bites out of the sides, a ragged
-    fringe of weak evidence outside it). Returns (core, soft matte, the
-    photo's shadow).
+    fringe of weak evidence outside it); when the network sees only the
+    print there, it takes a second look at the photo with its difference from
+    the backdrop stretched. Returns (core, soft matte, the photo's shadow).
     """
     h, w = rgb.shape[:2]
     core, soft = plain.core, plain.raw
@@ -68,8 +71,21 @@ def _u2net_assist(
     u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
     # ... provided the network sees the product at all: on a white garment it sometimes finds only
     # the print, and then the colour model's outline, ragged or not, is the better one.
+    light_outline = "light_outline" in info.get("u2net_reasons", ())
     covered = float((core & (u2_soft > 0.5)).sum()) / max(1.0, float(core.sum()))
-    white_on_white = "light_outline" in info.get("u2net_reasons", ()) and raw_max >= 0.2 and covered > 0.75
+    if light_outline and covered <= 0.75:
+        # At the photo's contrast the network may not see white on white at all; it does once the
+        # few levels between garment and backdrop are stretched (a level-flat backdrop has no noise
+        # for the stretch to amplify).
+        stretched = np.clip(128 + (rgb.astype(np.float32) - bg_rgb) * WHITE_STRETCH, 0, 255).astype(np.uint8)
+        u2_second, raw_second = soft_matte(stretched)
+        covered_second = float((core & (u2_second > 0.5)).sum()) / max(1.0, float(core.sum()))
+        info["u2net_stretched"] = round(covered_second, 3)
+        if covered_second > covered:
+            u2_soft, raw_max, covered = u2_second, raw_second, covered_second
+            shadow = _holes_confirmed(plain.shadow, u2_soft) if raw_max >= 0.2 else plain.shadow
+            u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
+    white_on_white = light_outline and raw_max >= 0.2 and covered > 0.75
     if plain.bg_like is not None and not white_on_white:
         # Certain background: a whole neighbourhood that matches the backdrop's level and smoothness.
         u2_core &= ~certain_background(plain.bg_like, max(h, w) / 1000)

@@ -233,3 +233,24 @@ def test_white_on_white_keeps_the_colour_outline_when_the_network_sees_only_the_
     cut = cut_out(rgb)
     assert "light_outline" in cut.info["u2net_reasons"]
     assert iou(cut.alpha > 0.5, plain.alpha > 0.5) > 0.99
+
+
+def test_white_on_white_network_gets_a_second_look_at_stretched_contrast(monkeypatch):
+    """At the photo's contrast the network sees only the print of a white garment on white; with the
+    few levels between garment and backdrop stretched it sees the garment, and that outline is used."""
+    rgb, mask = white_on_white_tee()
+    print_only = np.zeros_like(mask)
+    print_only[330:431, 300:401] = True
+    seeing_print, seeing_garment = _network_seeing(print_only), _network_seeing(mask)
+    looks = []
+
+    def soft_matte(image: np.ndarray) -> tuple[np.ndarray, float]:
+        # The stretched image puts the backdrop at mid-grey.
+        stretched = float(image[:10, :10].mean()) < 200
+        looks.append(stretched)
+        return seeing_garment(image) if stretched else seeing_print(image)
+
+    monkeypatch.setattr("imaging.cutout.cut.soft_matte", soft_matte)
+    cut = cut_out(rgb)
+    assert looks == [False, True]
+    assert iou(cut.alpha > 0.5, mask) > 0.97
