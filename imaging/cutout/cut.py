@@ -73,7 +73,7 @@ def _u2net_assist(
     # the print, and then the colour model's outline, ragged or not, is the better one.
     light_outline = "light_outline" in info.get("u2net_reasons", ())
     covered = float((core & (u2_soft > 0.5)).sum()) / max(1.0, float(core.sum()))
-    if light_outline and covered <= 0.75:
+    if light_outline and covered <= 0.75 and plain.bg_like is not None:
         # At the photo's contrast the network may not see white on white at all; it does once the
         # few levels between garment and backdrop are stretched (a level-flat backdrop has no noise
         # for the stretch to amplify).
