@@ -106,6 +106,8 @@ class Measurements:
     entropy: float = 0.0  # bits, of the named colours' shares
     stripes: str = ""  # "horizontal" / "vertical" when the lightness repeats regularly across the product
     garment: bool = False  # any garment cue above (sleeves, legs, neckline, straps)
+    print_share: float = 0.0  # share of the product's area with strong local contrast (a print, not a button)
+    fine_stripes: float = 0.0  # share of the product's area striped finely, in any direction (a shirting stripe)
 
 
 def name_colour(rgb: tuple[int, int, int] | np.ndarray) -> str:
@@ -208,6 +210,67 @@ def stripe_period(rgb: np.ndarray, mask: np.ndarray) -> tuple[str, float] | None
     return None
 
 
+# Local contrast (standard deviation of grey levels in a small window) that marks a print or a
+# pattern: well above a knit's ribs or a fold's shading, below a print's edges.
+PRINT_CONTRAST = 20.0
+# A print covers at least this share of the product: a few buttons, a label or a zip do not.
+PRINT_MIN_SHARE = 0.1
+
+
+def print_share(grey: np.ndarray, inner: np.ndarray) -> float:
+    """Share of the product's inner area whose neighbourhood has a print's contrast."""
+    if not inner.any():
+        return 0.0
+    r = max(7, round(0.015 * max(grey.shape))) | 1
+    mean = cv2.blur(grey, (r, r))
+    sd = np.sqrt(np.maximum(cv2.blur(grey * grey, (r, r)) - mean * mean, 0))
+    return float((sd[inner] > PRINT_CONTRAST).mean())
+
+
+# Fine stripes: patches of this size (px) whose lightness is dominated by one spatial frequency with
+# a period of 3-16 px and a swing (standard deviation) of at least FINE_STRIPE_SWING levels. Shirting
+# stripes follow the fabric's folds and gathers, so they are found patch by patch, where one profile
+# across the whole product washes them out. A knit's ribs repeat as regularly, with a smaller swing;
+# an animal print's stripes are as contrasted but vary in width (their period is not kept).
+STRIPE_PATCH = 48
+FINE_STRIPE_SWING = 11.0
+FINE_STRIPE_SHARE = 0.4
+
+
+def fine_stripe_share(grey: np.ndarray, inner: np.ndarray) -> float:
+    """Share of the product's whole patches striped finely and clearly (in any direction)."""
+    p = STRIPE_PATCH
+    h, w = grey.shape
+    win = np.outer(np.hanning(p), np.hanning(p)).astype(np.float32)
+    f = np.hypot(np.fft.fftfreq(p)[:, None], np.fft.rfftfreq(p)[None, :])
+    band = (f >= 1 / 16) & (f <= 1 / 3)
+    striped = total = 0
+    periods: list[float] = []
+    for y in range(0, h - p + 1, p):
+        for x in range(0, w - p + 1, p):
+            if inner[y : y + p, x : x + p].mean() < 0.98:
+                continue
+            total += 1
+            patch = grey[y : y + p, x : x + p]
+            patch = patch - patch.mean()
+            if float(patch.std()) < FINE_STRIPE_SWING:
+                continue
+            power = np.abs(np.fft.rfft2(patch * win)) ** 2
+            i, j = np.unravel_index(int(np.argmax(np.where(band, power, 0))), power.shape)
+            peak = power[max(0, i - 1) : i + 2, max(0, j - 1) : j + 2].sum()
+            # One frequency (and its neighbours, for a slightly curved stripe) holds much of the energy.
+            if peak > 0.35 * (power.sum() - power[0, 0]):
+                striped += 1
+                periods.append(1 / f[i, j])
+    if total < 8 or not periods:
+        return 0.0
+    # A woven stripe keeps its period across the garment; an animal print's stripes vary in width.
+    q1, q3 = np.percentile(periods, [25, 75])
+    if q3 - q1 > 0.25 * float(np.median(periods)):
+        return 0.0
+    return striped / total
+
+
 def _width_at(mask: np.ndarray, frac: float) -> int:
     """Extent (first to last product pixel) of the row at ``frac`` of the height."""
     row = mask[min(mask.shape[0] - 1, int(frac * mask.shape[0]))]
@@ -244,8 +307,20 @@ def _silhouette_cues(m: np.ndarray) -> dict[str, bool]:
     centre = first[int(0.4 * w) : int(0.6 * w) + 1]
     sides = np.concatenate([first[int(0.1 * w) : int(0.35 * w)], first[int(0.65 * w) : int(0.9 * w)]])
     neckline = bool(centre.size and sides.size and np.median(centre) - np.percentile(sides, 25) > 0.04 * h)
+    # Sleeves hanging down against the body to its hem (a blouse laid flat): one run through the
+    # middle, but the cuffs stand apart from the hem at the bottom, and the silhouette is widest
+    # in its lower half, where the sleeves flare (a stool or a table, on its legs, is widest at its top).
+    bottom = runs[int(0.88 * h) : int(0.99 * h)]
+    widths = m.sum(axis=1)
+    cuffs = bool(
+        bottom.size
+        and np.mean(bottom >= 2) > 0.6
+        and mid.size
+        and np.mean(mid == 1) > 0.9
+        and int(np.argmax(widths)) > 0.5 * h
+    )
     return {
-        "long_sleeves": bool(mid.size and np.mean(mid >= 3) > 0.5),
+        "long_sleeves": bool(mid.size and np.mean(mid >= 3) > 0.5) or cuffs,
         "two_legs": bool(lower.size and np.mean(lower >= 2) > 0.6 and np.mean(runs[int(0.9 * h) :] >= 2) > 0.5),
         "straps": straps,
         "neckline": neckline,
@@ -289,6 +364,8 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
     colours = palette(rgb, alpha)
     crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
     stripes = stripe_period(rgb[crop], inner[crop])
+    prints = print_share(grey[crop], inner[crop])
+    fine = fine_stripe_share(grey[crop], inner[crop]) if not stripes else 0.0
 
     aspect = h / w
     # A neck: the top tenth much narrower than the widest row.
@@ -339,6 +416,8 @@ def measure(rgb: np.ndarray, alpha: np.ndarray) -> Measurements:
         entropy=colour_entropy(colours),
         stripes=stripes[0] if stripes else "",
         garment=garment,
+        print_share=prints,
+        fine_stripes=fine,
     )
 
 
@@ -381,7 +460,8 @@ def describe(m: Measurements) -> str:
     "A lavender short-sleeved top with plum details. Colours: lavender and plum."
 
     Only what was measured: the kind of product from the silhouette, its colours by name, its
-    pattern (stripes, a multicoloured print, a print) and notable details (sleeves, a flare, a
+    pattern (stripes, fine stripes, a multicoloured print, a print covering a real share of it, not a
+    few buttons) and notable details (sleeves, a flare, a
     handle). The figures themselves go to the debug output, not to shoppers.
     """
     names = _distinct([c for c in m.palette if c.share >= 0.12])[:3] or [m.palette[0].name]
@@ -394,6 +474,9 @@ def describe(m: Measurements) -> str:
         first = f"{_article(f'{tall}{names[0]} {kind}')} with {m.stripes} stripes"
         if len(names) > 1:
             first += f" in {_join(names[1:])}"
+    elif m.fine_stripes >= FINE_STRIPE_SHARE:
+        # Too fine for the palette to separate the stripes' colours: the ground colour only.
+        first = f"{_article(f'{tall}{names[0]} {kind}')} with fine stripes"
     elif m.entropy >= 2.0 and many >= 4:
         # Many colours in comparable shares: a print. Its chromatic colours may each be small next
         # to a ground colour; the strongest are named so the print is not read as grey.
@@ -404,7 +487,7 @@ def describe(m: Measurements) -> str:
             first = f"{_article(f'{tall}{kind}')} in a multicoloured print of {_join(printed)}"
         else:  # black, greys and white only: a print, but not a colourful one
             first = f"{_article(f'{tall}{kind}')} in a {_join(printed)} print"
-    elif m.detail > 40:
+    elif m.detail > 40 and m.print_share >= PRINT_MIN_SHARE:
         first = f"{_article(f'{tall}{names[0]} {kind}')} with a print"
         if len(names) > 1:
             first += f" in {_join(names[1:])}"

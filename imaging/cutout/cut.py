@@ -14,13 +14,15 @@ from imaging.types import Box
 
 from .background import border_ring, estimate_background, to_lab
 from .edges import decontaminate, edge_alpha
-from .plain import PlainAnalysis, certain_background, plain_analysis, uncertainty
+from .plain import LIGHT_LEVELS, PlainAnalysis, certain_background, plain_analysis, uncertainty
 from .u2net import soft_matte, u2net_matte
 
 METHODS = ("auto", "plain", "u2net")
 # Plausible product area as a fraction of the photo.
 MIN_AREA_FRACTION = 0.002
 MAX_AREA_FRACTION = 0.97
+# How much the difference from the backdrop is stretched for the network's second look at white on white.
+WHITE_STRETCH = 8.0
 
 
 @dataclass
@@ -45,15 +47,20 @@ def _holes_confirmed(holes: np.ndarray, u2_soft: np.ndarray) -> np.ndarray:
 
 
 def _u2net_assist(
-    rgb: np.ndarray, plain: PlainAnalysis, info: dict[str, Any]
+    rgb: np.ndarray, plain: PlainAnalysis, info: dict[str, Any], bg_rgb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Add what the network sees as product and the colour model missed (white on white).
 
     Never a removed shadow that the network confirms (it sees background
     there), a hole that the colour model found open and the network confirms,
     nor pixels the tight model calls certain background (the gap between a
-    sleeve and the body on a flat backdrop). Returns (core, soft matte, the
-    photo's shadow).
+    sleeve and the body on a flat backdrop). When the outline itself is white
+    on white (``light_outline``), the network places it: a white garment is
+    often retouched to the backdrop's very level near its edge, where the
+    colour model sees nothing but noise (bites out of the sides, a ragged
+    fringe of weak evidence outside it); when the network sees only the
+    print there, it takes a second look at the photo with its difference from
+    the backdrop stretched. Returns (core, soft matte, the photo's shadow).
     """
     h, w = rgb.shape[:2]
     core, soft = plain.core, plain.raw
@@ -62,12 +69,38 @@ def _u2net_assist(
     # the network also sees as background stay out.
     shadow = _holes_confirmed(plain.shadow, u2_soft) if raw_max >= 0.2 else plain.shadow
     u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
-    if plain.bg_like is not None:
+    # ... provided the network sees the product at all: on a white garment it sometimes finds only
+    # the print, and then the colour model's outline, ragged or not, is the better one.
+    light_outline = "light_outline" in info.get("u2net_reasons", ())
+    covered = float((core & (u2_soft > 0.5)).sum()) / max(1.0, float(core.sum()))
+    if light_outline and covered <= 0.75 and plain.bg_like is not None:
+        # At the photo's contrast the network may not see white on white at all; it does once the
+        # few levels between garment and backdrop are stretched (a level-flat backdrop has no noise
+        # for the stretch to amplify).
+        stretched = np.clip(128 + (rgb.astype(np.float32) - bg_rgb) * WHITE_STRETCH, 0, 255).astype(np.uint8)
+        u2_second, raw_second = soft_matte(stretched)
+        covered_second = float((core & (u2_second > 0.5)).sum()) / max(1.0, float(core.sum()))
+        info["u2net_stretched"] = round(covered_second, 3)
+        if covered_second > covered:
+            u2_soft, raw_max, covered = u2_second, raw_second, covered_second
+            shadow = _holes_confirmed(plain.shadow, u2_soft) if raw_max >= 0.2 else plain.shadow
+            u2_core = keep_main_components(u2_soft > 0.5, min_rel=0.05)
+    white_on_white = light_outline and raw_max >= 0.2 and covered > 0.75
+    if plain.bg_like is not None and not white_on_white:
         # Certain background: a whole neighbourhood that matches the backdrop's level and smoothness.
         u2_core &= ~certain_background(plain.bg_like, max(h, w) / 1000)
     missed = float((u2_core & ~core).sum()) / max(1.0, float(u2_core.sum()))
     info["u2net_missed"] = round(missed, 3)
-    if raw_max >= 0.2 and missed > 0.05:
+    if white_on_white:
+        # Light pixels are the network's call both ways; the colour model keeps what clearly
+        # contrasts with the backdrop (a dark strap or trim the network may round off).
+        light = np.abs(rgb.astype(np.float32) - bg_rgb).max(axis=2) < LIGHT_LEVELS
+        core = (core & ~(light & ~u2_core)) | u2_core
+        # The network's ramp is as wide as its guided filter (a few pixels): steepened to a crisp,
+        # still anti-aliased edge, as a photographed garment's is.
+        soft = np.where(light, np.clip(2 * u2_soft - 0.5, 0, 1), soft)
+        info["u2net_outline"] = True
+    if raw_max >= 0.2 and (missed > 0.05 or white_on_white):
         still_open = _holes_confirmed(plain.open_holes, u2_soft)
         core = (core | u2_core | (plain.shadow & ~shadow)) & ~shadow & ~still_open
         core = fill_small_holes(keep_main_components(core, min_rel=0.03), round(0.0005 * h * w))
@@ -131,12 +164,13 @@ def cut_out(rgb: np.ndarray, *, method: str = "auto") -> Cutout:
             reasons = uncertainty(core, info)
             info["u2net_reasons"] = reasons
             if reasons:
-                core, soft, shadow = _u2net_assist(rgb, plain, info)
+                core, soft, shadow = _u2net_assist(rgb, plain, info, bg.rgb)
         alpha = edge_alpha(rgb, core, soft, band, bg.rgb, keep_soft=plain.bg_like is not None)
-        if plain.bg_like is not None:
+        if plain.bg_like is not None and not info.get("u2net_outline"):
             # At the outline, a pixel with the backdrop's exact level and smoothness is backdrop,
             # whatever the (weak, window-based) evidence said: otherwise a light garment edge
-            # carries a band of backdrop-coloured pixels, a light rim on a dark scene.
+            # carries a band of backdrop-coloured pixels, a light rim on a dark scene. (Not where the
+            # network placed a white-on-white outline: there the fabric itself has the backdrop's level.)
             kb = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
             rim = (cv2.dilate(core.astype(np.uint8), kb) > 0) & ~(cv2.erode(core.astype(np.uint8), kb) > 0)
             backdrop = box_filter(plain.bg_like.astype(np.float32), 1)

@@ -307,6 +307,7 @@ def plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pla
             core[y : y + ch, x : x + cw] |= region
     area = float(core.sum())
     info = {
+        "light_outline": round(light_outline(core, rgb, bg), 3),
         "t_lo": round(t_lo, 2),
         "t_hi": round(t_hi, 2),
         "tight_model": tight is not None,
@@ -328,8 +329,28 @@ def plain_analysis(lab: np.ndarray, bg: BackgroundModel, rgb: np.ndarray) -> Pla
     )
 
 
+def light_outline(core: np.ndarray, rgb: np.ndarray, bg: BackgroundModel) -> float:
+    """Share of the mask's outline within a few levels of the backdrop: white on white.
+
+    There the colour distance cannot place the edge (a white garment is often retouched to the
+    backdrop's very level near its outline), so the outline is a guess.
+    """
+    u8 = core.astype(np.uint8)
+    k = max(3, round(3 * max(core.shape) / 1000)) * 2 + 1
+    outline = core & ~cv2.erode(u8, np.ones((k, k), np.uint8)).astype(bool)
+    if not outline.any():
+        return 0.0
+    ys, xs = np.nonzero(outline)
+    d = np.abs(rgb[ys, xs].astype(np.float32) - bg.rgb[ys, xs]).max(axis=1)
+    return float((d < LIGHT_LEVELS).mean())
+
+
 # A backdrop this much lighter (Lab L) in its middle third than at its border is vignetted.
 VIGNETTE_LIFT = 3.0
+# An outline pixel this close to the backdrop (RGB levels, any channel) is light on light ...
+LIGHT_LEVELS = 16
+# ... and more than this share of such pixels makes the outline uncertain.
+LIGHT_OUTLINE = 0.45
 
 
 def uncertainty(core: np.ndarray, info: dict) -> list[str]:
@@ -340,6 +361,11 @@ def uncertainty(core: np.ndarray, info: dict) -> list[str]:
       level/texture model is the better judge of white on white: on the dev
       photos the network added nothing there (0-0.4 % of its mask) and cost
       ~0.5 s and ~330 MB of peak memory per photo;
+    * light outline: most of the mask's outline is within a few levels of the
+      backdrop (white on white). Retouching often brings a white garment to the
+      backdrop's very level near its edge, where neither the colour distance
+      nor the tight model can place it: bites out of the sides, a ragged fringe
+      of weak evidence. The network places that outline (``_u2net_assist``);
     * fragmented: the product fell apart into several sizeable pieces;
     * hollow: the mask covers much less than its convex hull (stripes lost, a
       body missing between a print and a collar);
@@ -353,6 +379,8 @@ def uncertainty(core: np.ndarray, info: dict) -> list[str]:
         reasons.append("vignette")
     if info.get("strong_share", 1.0) < 0.5 and not info.get("tight_model"):
         reasons.append("low_contrast")
+    if info.get("light_outline", 0.0) > LIGHT_OUTLINE:
+        reasons.append("light_outline")
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
     if areas.size > 1 and areas[1:].sum() > 0.15 * areas.sum():

@@ -157,3 +157,46 @@ def white_tee(
     ok, jpg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return cv2.imdecode(jpg, cv2.IMREAD_COLOR)[..., ::-1].copy(), mask
+
+
+def white_on_white_tee(h: int = 800, w: int = 700, seed: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """A white T-shirt on a backdrop clipped at 255, retouched to the backdrop's very level near its outline.
+
+    Its fabric is 1-5 levels darker than the backdrop inside (soft folds, a
+    little weave), fading to exactly 255 over the outer ~25 px, where only a
+    faint grey seam line along part of the outline and a soft shadow under
+    the hem tell garment from backdrop; a small print sits on the chest. The
+    photo goes through JPEG. Returns (rgb, mask).
+    """
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    cx = w // 2
+    body = np.array([[cx - 150, 180], [cx + 150, 180], [cx + 160, 700], [cx - 160, 700]], np.int32)
+    cv2.fillPoly(mask, [body], 1)
+    for side in (-1, 1):
+        sleeve = np.array(
+            [[cx + side * 120, 150], [cx + side * 290, 280], [cx + side * 240, 360], [cx + side * 150, 300]], np.int32
+        )
+        cv2.fillPoly(mask, [sleeve], 1)
+    cv2.ellipse(mask, (cx, 150), (170, 60), 0, 0, 180, 1, -1)
+    cv2.ellipse(mask, (cx, 140), (60, 40), 0, 0, 180, 0, -1)
+    mask = mask.astype(bool)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    fade = np.clip(depth / 25.0, 0, 1)  # 0 at the outline: retouched to the backdrop's level
+    shading = 3.0 + 2.0 * np.sin(xx / 37.0) * np.cos(yy / 53.0) + rng.normal(0, 0.8, (h, w))
+    grey = 255.0 - fade * shading
+    img = np.repeat(grey[..., None], 3, axis=2).astype(np.float32)
+    cv2.rectangle(img, (cx - 50, 330), (cx + 50, 430), (200, 60, 60), -1)  # a print
+    # A faint seam line along the left half of the outline.
+    outline = (mask & (depth < 1.5) & (xx < cx)).astype(np.float32)
+    img -= 10.0 * cv2.GaussianBlur(outline, (0, 0), 0.7)[..., None]
+    # A soft shadow under the hem, on the backdrop only.
+    shadow = np.zeros((h, w), np.float32)
+    cv2.ellipse(shadow, (cx + 10, 712), (170, 12), 0, 0, 360, 1.0, -1)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 6.0) * (~mask)
+    img -= 12.0 * shadow[..., None]
+    rgb = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    ok, jpg = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return cv2.imdecode(jpg, cv2.IMREAD_COLOR)[..., ::-1].copy(), mask

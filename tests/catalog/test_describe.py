@@ -87,3 +87,80 @@ def test_busy_print_is_multicoloured_not_grey():
     assert "multicoloured print" in text
     first = text.split(".")[0]
     assert "grey" not in first and "red" in first
+
+
+def _blouse() -> np.ndarray:
+    """A blouse laid flat: long sleeves hanging against the body and flaring to cuffs beside its hem."""
+    return silhouette(
+        [
+            [(200, 100), (400, 100), (420, 680), (180, 680)],  # body, its hem above the cuffs
+            [(200, 100), (150, 130), (60, 760), (200, 760), (200, 690), (215, 300)],  # left sleeve
+            [(400, 100), (450, 130), (540, 760), (400, 760), (400, 690), (385, 300)],  # right sleeve
+        ]
+    )
+
+
+def test_sleeves_hanging_to_the_hem_make_a_top_not_a_product():
+    alpha = _blouse()
+    m = measure(solid(alpha, (240, 150, 180)), alpha)
+    assert m.long_sleeves and m.garment
+    assert describe(m).startswith("A pink long-sleeved top")
+
+
+def test_a_stool_on_its_legs_is_not_a_top():
+    # Legs apart at the bottom too, but the seat on top is the widest part.
+    alpha = silhouette(
+        [[(100, 100), (500, 100), (500, 200), (100, 200)], [(150, 200), (450, 200), (450, 600), (150, 600)]]
+    )
+    alpha += silhouette(
+        [[(150, 600), (200, 600), (200, 780), (150, 780)], [(400, 600), (450, 600), (450, 780), (400, 780)]]
+    )
+    m = measure(solid(alpha, (110, 70, 40)), alpha)
+    assert not m.long_sleeves
+
+
+def test_fine_stripes_following_the_folds_are_stripes():
+    # Pink and white stripes 6 px apart, bent by gathers: no single profile across the blouse
+    # shows them, but every patch of it does.
+    alpha = _blouse()
+    h, w = alpha.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    phase = xx + 8 * np.sin(yy / 40.0) + 0.15 * yy
+    light = np.sin(2 * np.pi * phase / 6.0) > 0
+    rgb = np.where(light[..., None], np.array([250, 246, 248], np.uint8), np.array([232, 160, 190], np.uint8))
+    rgb = cv2.GaussianBlur(rgb.astype(np.uint8), (0, 0), 0.7)
+    m = measure(rgb, alpha)
+    assert m.fine_stripes >= 0.4
+    text = describe(m)
+    assert "fine stripes" in text and "print" not in text and "long-sleeved top" in text
+
+
+def test_buttons_and_a_knit_rib_are_not_a_print():
+    # A plain yellow camisole in a ribbed knit (a faint regular shading) with three dark buttons:
+    # the buttons are a small share of it, the ribs swing too little for a stripe.
+    alpha = silhouette([[(120, 200), (480, 200), (500, 700), (100, 700)]])
+    h, w = alpha.shape
+    xx = np.mgrid[0:h, 0:w][1].astype(np.float32)
+    rib = 12.0 * np.sin(2 * np.pi * xx / 6.0)
+    rgb = np.clip(np.array([240, 200, 60], np.float32) + rib[..., None], 0, 255).astype(np.uint8)
+    for y in (330, 450, 570):
+        cv2.circle(rgb, (300, y), 18, (90, 55, 30), -1)
+    m = measure(rgb, alpha)
+    assert m.detail > 40  # the mean gradient alone called this a print
+    text = describe(m)
+    assert "print" not in text and "stripes" not in text
+
+
+def test_an_animal_print_is_not_fine_stripes():
+    # Contrasted stripes that taper and swell along their length (a zebra print) stay a print.
+    rng = np.random.default_rng(7)
+    alpha = silhouette([[(100, 100), (500, 100), (500, 700), (100, 700)]])
+    h, w = alpha.shape
+    rgb = np.full((h, w, 3), 235, np.uint8)
+    for x in range(0, w, 14):
+        pts = [(x + 12 * np.sin(y / 45.0 + x), y) for y in range(0, h + 20, 20)]
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            cv2.line(rgb, (int(x0), y0), (int(x1), y1), (20, 20, 22), int(rng.integers(1, 11)))
+    m = measure(rgb, alpha)
+    assert m.fine_stripes < 0.4
+    assert "fine stripes" not in describe(m)
