@@ -9,7 +9,7 @@ output image per photo (plus one overview sheet) under --out.
 For each set of the largest quantity it prints the objective checks of
 ``imaging.catalog.checks`` (after the timing, so they do not count in it):
 the smallest distance between two images of the set (>= 12), the halo on the
-dark scenes (the issue's raw band step, < 6) with the rim left after a sharp
+dark scenes (the raw band step, < 6) with the rim left after a sharp
 edge's own anti-aliasing is taken out, the reflection on the reflective scenes
 (correlation >= 0.3) and each image's sharpness against its source at its own
 scale (>= 0.9); then how many sets pass each check. ``--no-checks`` skips them.

@@ -2,11 +2,11 @@
 
 * distinct: the smallest mean absolute difference (0-255) between two images
   of the set, each squeezed to a 64 x 64 thumbnail; a set whose images differ
-  only slightly in colour scores low (the issue asks for 12 or more);
+  only slightly in colour scores low (12 or more passes);
 * halo: the mean lightness step (0-255) that the product adds in the 3 px
   band just outside its outline (matte >= 0.5), against the same set drawn
   without it; a light rim carried from the photo's backdrop shows as a
-  positive step on a dark scene (the issue asks for less than 6); so does a
+  positive step on a dark scene (under 6 passes); so does a
   soft edge's skirt of product colour, a glow around a light product;
 * rim: the same step less what a sharp, exactly anti-aliased edge of the
   product's own colour along the same outline would add: about 0 for a clean
@@ -60,7 +60,7 @@ def _band(inside: np.ndarray) -> np.ndarray:
 def halo(image: np.ndarray, empty: np.ndarray, placement: Placement) -> float:
     """Mean lightness step in the band just outside the product, against the empty set (0-255, signed).
 
-    The issue's figure. It counts the edge's own anti-aliasing too: a smooth edge has pixels of 0-50 %
+    The pass figure. It counts the edge's own anti-aliasing too: a smooth edge has pixels of 0-50 %
     coverage just outside its half-way line, so it grows with the contrast and with the edge's
     softness (a disc of level 235 on 30, anti-aliased exactly, scores about 5.5; blurred by 0.7 px,
     about 15). :func:`rim` takes a sharp edge's share out and leaves the rim alone.
@@ -205,7 +205,7 @@ def sharpness_ratio(image: np.ndarray, placement: Placement, product: Product) -
     return out / ref if ref > 0 else 1.0
 
 
-# Thresholds the issue sets.
+# Pass thresholds of the checks.
 MIN_DISTANCE = 12.0
 MAX_HALO = 6.0
 MIN_REFLECTION = 0.3

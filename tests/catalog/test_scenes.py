@@ -172,7 +172,7 @@ def _on_dark(a: np.ndarray, product: float = 235.0, rim_level: float | None = No
 
 def test_halo_measures_tell_a_clean_edge_from_a_glow_and_a_rim():
     """A light disc on black: exactly anti-aliased it passes both; soft (a glow) or carrying a light
-    rim it fails the rim measure, and the glow fails the issue's raw step too."""
+    rim it fails the rim measure, and the glow fails the raw step too."""
     sharp = _disc(300, 110)
     img, empty, placed = _on_dark(sharp)
     assert halo(img, empty, placed) < MAX_HALO and abs(rim(img, empty, placed)) < 1.5
