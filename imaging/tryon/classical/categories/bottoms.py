@@ -1,10 +1,10 @@
 """Bottoms: trousers, shorts, skirts; outlined by their waistband, hips, crotch and leg openings.
 
 One piece, bent by a thin-plate spline from the waistband (at the body's waist, a
-little wider than it), the hips and the leg openings (placed along the legs at the
-garment's own length). It replaces the old lower garment; the upper body (head,
-hands, arms and the top, which hangs over the waistband) stays in front of it, and
-nothing uncovered becomes skin.
+little wider than it), the hips, the knees and the leg openings (placed along each
+leg's hip-knee-ankle line at the garment's own length, never crossing the other leg).
+It replaces the old lower garment; the upper body (head, hands, arms and the top,
+which hangs over the waistband) stays in front of it, and nothing uncovered becomes skin.
 """
 
 from __future__ import annotations
@@ -84,19 +84,71 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
         t["l_hip"] = hip_c + max(half_g, 1.05 * hl) * u
         t["r_hip"] = hip_c - max(half_g, 1.05 * hr) * u
     t["crotch"] = apply_affine(m, point(lm, "crotch"))
+    g_waist_y = (point(lm, "l_waist")[1] + point(lm, "r_waist")[1]) / 2
+    mask = garment.alpha > 0.5
+    legs: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
     for side in ("l", "r"):
         chain = [kp[f"{side}_hip"], kp[f"{side}_knee"], kp[f"{side}_ankle"]]
-        g_len = np.linalg.norm(point(lm, f"{side}_hem_out") - point(lm, f"{side}_waist")) * scale
-        leg_len = sum(np.linalg.norm(b - a) for a, b in zip(chain[:-1], chain[1:], strict=False))
-        p, dvec = along(chain, float(min(g_len * 0.95, leg_len * 1.02)))
+        g_len = float(np.linalg.norm(point(lm, f"{side}_hem_out") - point(lm, f"{side}_waist"))) * scale
+        leg_len = float(sum(np.linalg.norm(b - a) for a, b in zip(chain[:-1], chain[1:], strict=False)))
+        if leg_len < 1.2 * torso_len:
+            # A leg shorter than the trunk is a pose guess for legs the frame cuts off, not the leg:
+            # the garment keeps the length its waist width gives it, straight down past the frame.
+            chain = [kp[f"{side}_hip"], kp[f"{side}_hip"] + 2.0 * torso_len * d]
+            leg_len = 2.0 * torso_len
+        length = float(min(g_len * 0.95, leg_len * 1.02))
+        p, dvec = along(chain, length)
+        g_open = point(lm, f"{side}_hem_out") - point(lm, f"{side}_hem_in") if f"{side}_hem_in" in lm else None
+        half = float(np.linalg.norm(g_open) * scale / 2) if g_open is not None else 0.15 * sw
+        legs[side] = (p, dvec, half, length)
+    # Each trouser leg is laid along its own leg; a leg opening wider than the room beside the other
+    # leg is moved outward instead of crossing it (crossing folds the warp and smears both legs).
+    two_legs = "l_hem_in" in lm and "r_hem_in" in lm
+    for side in ("l", "r"):
+        p, dvec, half, length = legs[side]
         perp = np.array([-dvec[1], dvec[0]])
         sgn = 1.0 if np.dot(perp, u) > 0 else -1.0
-        g_open = point(lm, f"{side}_hem_out") - point(lm, f"{side}_hem_in") if f"{side}_hem_in" in lm else None
-        half = (np.linalg.norm(g_open) * scale / 2) if g_open is not None else 0.15 * sw
         out_sign = 1.0 if side == "l" else -1.0
-        t[f"{side}_hem_out"] = p + out_sign * sgn * half * perp
+        outward = out_sign * sgn * perp
+        if two_legs:
+            mid = (legs["l"][0] + legs["r"][0]) / 2
+            inner = p - half * outward
+            room = out_sign * float(np.dot(inner - mid, u)) - 0.02 * sw
+            if room < 0:
+                p = p - room * out_sign * u
+        t[f"{side}_hem_out"] = p + half * outward
         if f"{side}_hem_in" in lm:
-            t[f"{side}_hem_in"] = p - out_sign * sgn * half * perp
+            t[f"{side}_hem_in"] = p - half * outward
+        # The knee: the garment's row as far down its leg as the knee is down the person's, its leg's
+        # run there centred on the knee, so the leg follows the hip-knee-ankle line, not a straight one.
+        knee = kp[f"{side}_knee"]
+        to_knee = float(np.linalg.norm(knee - kp[f"{side}_hip"]))
+        hem_y = point(lm, f"{side}_hem_out")[1]
+        if not two_legs or to_knee > 0.85 * length or length < 1.2 * torso_len:
+            continue
+        ky = int(round(g_waist_y + (hem_y - g_waist_y) * (to_knee + 0.15 * torso_len) / (length + 0.15 * torso_len)))
+        if not (point(lm, "crotch")[1] < ky < hem_y):
+            continue
+        cx = point(lm, "crotch")[0]
+        row = np.flatnonzero(mask[ky])
+        run = row[row >= cx] if side == "l" else row[row < cx]
+        if run.size < 2:
+            continue
+        k_half = (run.max() - run.min()) * scale / 2
+        shin = kp[f"{side}_ankle"] - knee
+        kdir = shin / max(float(np.linalg.norm(shin)), 1e-6)
+        kperp = np.array([-kdir[1], kdir[0]])
+        kout = out_sign * (1.0 if np.dot(kperp, u) > 0 else -1.0) * kperp
+        kc = knee.copy()
+        k_mid = (kp["l_knee"] + kp["r_knee"]) / 2
+        k_room = out_sign * float(np.dot(kc - k_half * kout - k_mid, u)) - 0.02 * sw
+        if k_room < 0:
+            kc = kc - k_room * out_sign * u
+        g_out = np.array([run.max() if side == "l" else run.min(), ky], np.float32)
+        g_in = np.array([run.min() if side == "l" else run.max(), ky], np.float32)
+        lm = {**lm, f"{side}_knee_out": g_out, f"{side}_knee_in": g_in}
+        t[f"{side}_knee_out"] = kc + k_half * kout
+        t[f"{side}_knee_in"] = kc - k_half * kout
     names = [n for n in t if n in lm]
     src = np.array([point(lm, n) for n in names])
     dst = np.array([t[n] for n in names])
