@@ -238,3 +238,23 @@ def test_legs_the_frame_cuts_off_keep_the_garment_s_length(person, long_trousers
     full, short = fit_garment(long_trousers, body), fit_garment(long_trousers, cut)
     for side in ("l", "r"):
         assert _target(short, f"{side}_hem_out")[1] > _target(full, f"{side}_hem_out")[1] - 60
+
+
+def test_shoes_counted_as_the_old_trousers_are_kept(person, long_trousers):
+    """The person analysis may take the shoes for part of the lower garment: uncovered, they are
+    feet (below the ankles, unlike the trousers' colour) and stay as they are, not filled in."""
+    img, regions, body = person
+    img, regions = img.copy(), dict(regions)
+    feet = np.zeros((H, W), bool)
+    for side in ("l", "r"):
+        x, y = (int(v) for v in body.kp[f"{side}_ankle"])
+        cv2.ellipse(feet.view(np.uint8), (x, y + 30), (30, 18), 0, 0, 360, 1, -1)
+    feet &= ~regions["lower_body"]
+    img[feet] = (250, 250, 250)
+    regions["lower_body"] = regions["lower_body"] | feet
+    regions["background"] = regions["background"] & ~feet
+    comp = compose(img, regions, body, fit_garment(long_trousers, body), garment_category(Category.BOTTOMS))
+    inner_feet = cv2.erode(feet.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    uncovered = inner_feet & (comp.garment_alpha < 0.01)
+    assert uncovered.sum() > 500
+    assert np.array_equal(comp.image[uncovered], img[uncovered])

@@ -9,6 +9,7 @@ which hangs over the waistband) stays in front of it, and nothing uncovered beco
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from imaging.masks import feather as feathered
@@ -210,5 +211,42 @@ class Bottoms:
         regions: dict[str, np.ndarray],
         body: Body,
     ) -> tuple[np.ndarray, np.ndarray]:
-        # What shorter bottoms uncover is filled from the surroundings; no skin is made.
-        return revealed, np.zeros_like(revealed)
+        # What shorter bottoms uncover is filled from the surroundings; no skin is made. Shoes the
+        # person analysis counted as the lower garment are not uncovered garment: they stay.
+        return revealed & ~shoes(person_rgb, revealed, regions, body), np.zeros_like(revealed)
+
+
+def shoes(person_rgb: np.ndarray, revealed: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
+    """Pixels of ``revealed`` that are the feet: below an ankle (along its shin), near it, and of a
+    colour unlike the old garment's on the thighs (trousers hanging past the ankle are still filled)."""
+    out = np.zeros_like(revealed)
+    kp = body.kp
+    lower = regions.get("lower_body")
+    if lower is None or not revealed.any() or not all(f"{s}_{j}" in kp for s in "lr" for j in ("hip", "knee", "ankle")):
+        return out
+    h, w = revealed.shape
+    ys, xs = np.nonzero(revealed)
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    lab = cv2.cvtColor(person_rgb, cv2.COLOR_RGB2Lab).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    for side in ("l", "r"):
+        hip, knee, ankle = kp[f"{side}_hip"], kp[f"{side}_knee"], kp[f"{side}_ankle"]
+        shin = ankle - knee
+        n = float(np.linalg.norm(shin))
+        if n < 1.0 or not (0 <= ankle[0] < w and 0 <= ankle[1] < h):
+            continue
+        # The old garment's colour on this thigh: a band around the hip-knee segment.
+        yy, xx = np.nonzero(lower)
+        q = np.stack([xx, yy], axis=1).astype(np.float64)
+        seg = knee - hip
+        f = np.clip(((q - hip) @ seg) / max(float(seg @ seg), 1e-6), 0, 1)
+        thigh = np.linalg.norm(q - (hip + f[:, None] * seg), axis=1) < 0.2 * n
+        if thigh.sum() < 20:
+            continue
+        ref = np.median(lab[yy[thigh], xx[thigh]], axis=0)
+        below = ((pts - ankle) @ (shin / n)) > -0.05 * n
+        near = np.linalg.norm(pts - ankle, axis=1) < 0.6 * n
+        far_colour = np.linalg.norm(lab[ys, xs] - ref, axis=1) > 20.0
+        pick = below & near & far_colour
+        out[ys[pick], xs[pick]] = True
+    return out
