@@ -258,3 +258,18 @@ def test_shoes_counted_as_the_old_trousers_are_kept(person, long_trousers):
     uncovered = inner_feet & (comp.garment_alpha < 0.01)
     assert uncovered.sum() > 500
     assert np.array_equal(comp.image[uncovered], img[uncovered])
+
+
+def test_high_waisted_old_trousers_lift_the_new_waistband_not_its_width(person, long_trousers):
+    """Old trousers reaching well above the usual waist would show between the top and the new
+    waistband: the band is lifted to cover them, at the same width."""
+    _, _, body = person
+    high = body.lower.copy()
+    high[340:450, 250:350] = True
+    lifted = Body(shape=body.shape, kp=body.kp, torso=body.torso, arms=body.arms, lower=high)
+    usual, raised = fit_garment(long_trousers, body), fit_garment(long_trousers, lifted)
+    for side in ("l", "r"):
+        assert _target(raised, f"{side}_waist")[1] < _target(usual, f"{side}_waist")[1] - 30
+        assert _target(raised, f"{side}_waist")[1] > 340  # not above the old garment
+    width = lambda w: _target(w, "l_waist")[0] - _target(w, "r_waist")[0]  # noqa: E731
+    assert width(raised) == pytest.approx(width(usual), abs=1.0)

@@ -64,6 +64,20 @@ def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
     return lm
 
 
+def old_garment_top(body: Body, mid_hip: np.ndarray, u: np.ndarray, d: np.ndarray, sw: float) -> float | None:
+    """How far above the hip joints the old lower garment reaches within the hips' width (its
+    highest few percent of pixels, so a stray speck does not count), or None without one."""
+    if body.lower is None or not body.lower.any():
+        return None
+    ys, xs = np.nonzero(body.lower)
+    rel = np.stack([xs - mid_hip[0], ys - mid_hip[1]], axis=1).astype(np.float64)
+    above = -(rel @ d)
+    near = (np.abs(rel @ u) < 0.45 * sw) & (above > 0)
+    if near.sum() < 20:
+        return None
+    return float(np.percentile(above[near], 97))
+
+
 def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
     lm = garment.landmarks
     kp = body.kp
@@ -75,6 +89,13 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
     waist_c = mid_hip - 0.15 * torso_len * d
     wr, wl = body.width_at(waist_c, 0.45 * sw)
     t = {"l_waist": waist_c + 1.04 * wl * u, "r_waist": waist_c - 1.04 * wr * u}
+    top = old_garment_top(body, mid_hip, u, d, sw)
+    if top is not None and top > 0.15 * torso_len:
+        # The old trousers' waistband higher than the usual waist (high-waisted, or worn high) would
+        # show between the top and the new waistband: the new band is lifted there (its width stays
+        # the waist's, so the garment's scale does not change).
+        lift = min(top - 0.15 * torso_len, 0.2 * torso_len) * d
+        t = {k: v - lift for k, v in t.items()}
     m = similarity_fit(np.array([point(lm, "l_waist"), point(lm, "r_waist")]), np.array([t["l_waist"], t["r_waist"]]))
     scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
     if "l_hip" in lm:
