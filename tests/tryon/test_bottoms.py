@@ -207,3 +207,69 @@ def test_bottoms_category_keeps_the_upper_body_in_front():
     front = kind.in_front(regions, body, feather=0.0)
     assert np.array_equal(front.over_body_piece, (regions["upper_garment"] | regions["hands"]).astype(np.float32))
     assert np.array_equal(front.over_body_piece, front.over_other_pieces)
+
+
+def test_wide_leg_openings_on_close_legs_are_moved_outward_not_crossed(person):
+    """Flared trousers on legs close together: each opening stays on its own side of the gap
+    between the ankles, and each leg bends at its knee."""
+    _, _, body = person
+    img = np.full((700, 600, 3), 255, np.uint8)
+    flared = [(200, 40), (400, 40), (500, 660), (310, 660), (300, 220), (290, 660), (100, 660)]
+    cv2.fillPoly(img, [np.array(flared, np.int32)], GREEN)
+    warp = fit_garment(analyze_garment(img, category="bottoms"), body)
+    mid_x = (body.kp["l_ankle"][0] + body.kp["r_ankle"][0]) / 2
+    assert _target(warp, "l_hem_in")[0] > mid_x > _target(warp, "r_hem_in")[0]
+    for side in ("l", "r"):
+        knee = (_target(warp, f"{side}_knee_in") + _target(warp, f"{side}_knee_out")) / 2
+        assert abs(knee[1] - body.kp[f"{side}_knee"][1]) < 2
+    _, alpha, _ = warp.layers(body.shape)
+    assert alpha[850, int(mid_x)] < 0.1  # the gap between the hems stays open
+
+
+def test_legs_the_frame_cuts_off_keep_the_garment_s_length(person, long_trousers):
+    """When the pose puts knees and ankles just under the hips (legs cut by the frame), the trousers
+    keep the length their waist width gives them instead of shrinking into a band at the hips."""
+    _, _, body = person
+    kp = dict(body.kp)
+    for side in ("l", "r"):
+        kp[f"{side}_knee"] = kp[f"{side}_hip"] + np.array([0.0, 40.0])
+        kp[f"{side}_ankle"] = kp[f"{side}_hip"] + np.array([0.0, 60.0])
+    cut = Body(shape=body.shape, kp=kp, torso=body.torso, arms=body.arms, lower=body.lower)
+    full, short = fit_garment(long_trousers, body), fit_garment(long_trousers, cut)
+    for side in ("l", "r"):
+        assert _target(short, f"{side}_hem_out")[1] > _target(full, f"{side}_hem_out")[1] - 60
+
+
+def test_shoes_counted_as_the_old_trousers_are_kept(person, long_trousers):
+    """The person analysis may take the shoes for part of the lower garment: uncovered, they are
+    feet (below the ankles, unlike the trousers' colour) and stay as they are, not filled in."""
+    img, regions, body = person
+    img, regions = img.copy(), dict(regions)
+    feet = np.zeros((H, W), bool)
+    for side in ("l", "r"):
+        x, y = (int(v) for v in body.kp[f"{side}_ankle"])
+        cv2.ellipse(feet.view(np.uint8), (x, y + 30), (30, 18), 0, 0, 360, 1, -1)
+    feet &= ~regions["lower_body"]
+    img[feet] = (250, 250, 250)
+    regions["lower_body"] = regions["lower_body"] | feet
+    regions["background"] = regions["background"] & ~feet
+    comp = compose(img, regions, body, fit_garment(long_trousers, body), garment_category(Category.BOTTOMS))
+    inner_feet = cv2.erode(feet.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    uncovered = inner_feet & (comp.garment_alpha < 0.01)
+    assert uncovered.sum() > 500
+    assert np.array_equal(comp.image[uncovered], img[uncovered])
+
+
+def test_high_waisted_old_trousers_lift_the_new_waistband_not_its_width(person, long_trousers):
+    """Old trousers reaching well above the usual waist would show between the top and the new
+    waistband: the band is lifted to cover them, at the same width."""
+    _, _, body = person
+    high = body.lower.copy()
+    high[340:450, 250:350] = True
+    lifted = Body(shape=body.shape, kp=body.kp, torso=body.torso, arms=body.arms, lower=high)
+    usual, raised = fit_garment(long_trousers, body), fit_garment(long_trousers, lifted)
+    for side in ("l", "r"):
+        assert _target(raised, f"{side}_waist")[1] < _target(usual, f"{side}_waist")[1] - 30
+        assert _target(raised, f"{side}_waist")[1] > 340  # not above the old garment
+    width = lambda w: _target(w, "l_waist")[0] - _target(w, "r_waist")[0]  # noqa: E731
+    assert width(raised) == pytest.approx(width(usual), abs=1.0)
