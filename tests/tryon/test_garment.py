@@ -207,15 +207,28 @@ def test_unseparable_cutouts_are_rejected_with_an_explicit_code(kind):
     assert "plain background" in exc.value.message
 
 
-def test_white_on_white_garment_with_a_print_is_not_separable():
-    # The shirt is nearly the background's colour; only the print and lettering stand out.
+def test_a_print_alone_on_the_backdrop_is_not_separable():
+    # Nothing but the print and lettering stands out: there is no garment outline to find.
     img = np.full((600, 600, 3), 250, np.uint8)
-    cv2.fillPoly(img, [np.array(TSHIRT, np.int32)], (248, 248, 248))
     cv2.circle(img, (300, 300), 60, (200, 30, 40), -1)
     cv2.putText(img, "HELLO", (200, 420), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (20, 20, 120), 4)
     with pytest.raises(PipelineError) as exc:
         analyze_garment(img)
     assert exc.value.code == "GARMENT_NOT_SEPARABLE"
+
+
+def test_a_white_shirt_two_levels_off_its_white_backdrop_is_cut_out_whole():
+    # The shirt differs from the backdrop by 2 levels; the cut-out's stretched second look finds its
+    # outline, not only the print.
+    img = np.full((600, 600, 3), 250, np.uint8)
+    cv2.fillPoly(img, [np.array(TSHIRT, np.int32)], (248, 248, 248))
+    cv2.circle(img, (300, 300), 60, (200, 30, 40), -1)
+    cv2.putText(img, "HELLO", (200, 420), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (20, 20, 120), 4)
+    drawn = np.zeros((600, 600), np.uint8)
+    cv2.fillPoly(drawn, [np.array(TSHIRT, np.int32)], 1)
+    g = analyze_garment(img)
+    assert g.category == "tops"
+    assert abs(int(g.mask.sum()) - int(drawn.sum())) < 0.03 * drawn.sum()
 
 
 def test_garment_edge_has_no_light_fringe():
