@@ -433,6 +433,8 @@ TOP_MAX_HEM = 1.2
 # shoulder points are taken for an off-shoulder neckline's corners: a tee's slope or a raised collar
 # rises under 0.3, a cold-shoulder top's straps about half its width.
 OFF_SHOULDER_DROP = 0.4
+# A dress's width across the armpits over the body's chest width there (a little ease).
+DRESS_CHEST_EASE = 1.06
 # A sleeve longer than this share of the arm (its root to the wrist, through the elbow) is a long sleeve.
 LONG_SLEEVE = 0.62
 
@@ -509,6 +511,27 @@ def top_targets(garment: GarmentAnalysis, body: Body) -> tuple[dict[str, np.ndar
         room = TOP_MAX_HEM * max(torso_len, 1.3 * sw) - float(np.dot(sh_line - mid_sh, d))
         if g_hem_depth > 0 and k * g_hem_depth > room:
             k = room / g_hem_depth
+
+    if garment.category == Category.ONE_PIECES:
+        # A dress's scale comes from its chest as well: a sleeveless shift's shoulders run almost
+        # to its armholes' edges, so taking them for straps (set inside the shoulder joints)
+        # squeezed the whole dress up to the chest; and a puffed or gathered shoulder spans less
+        # than the body's. Across the armpits the dress fits around the chest with a little ease,
+        # so that width gives the scale whenever it is the larger; its length follows from it.
+        g_chest = abs(float(point(lm, "l_armpit")[0] - point(lm, "r_armpit")[0]))
+        cr, cl = body.width_at(mid_sh + 0.25 * torso_len * d, 0.5 * sw)
+        body_chest = 2.0 * float(np.clip((cr + cl) / 2, 0.45 * sw, 0.6 * sw))
+        k_chest = DRESS_CHEST_EASE * body_chest / g_chest if g_chest > 0.5 * g_sw else 0.0
+        if k_chest > k:
+            # The placement grows with it about the shoulders' middle: the anchors around the
+            # garment follow that placement, and left at the shoulders' scale they held the
+            # dress's lower corners above its hem's targets and folded the skirt away.
+            k = k_chest
+            s_m = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+            pivot = apply_affine(m, g_sh_mid[None])[0]
+            m = m.copy()
+            m[:, :2] *= k / s_m
+            m[:, 2] += pivot - apply_affine(m, g_sh_mid[None])[0]
 
     def half_width(g_half: float, centre: np.ndarray, fallback: float) -> float:
         """The garment's half width at this level, symmetric, covering the body with ease but no
