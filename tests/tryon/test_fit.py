@@ -289,3 +289,36 @@ def test_a_flared_sleeveless_top_has_no_sleeves():
     """Its arm holes turn in under the shoulders: the flare below them is its body, not hanging sleeves."""
     g = analyze_garment(sleeveless_flared_shell(), category="tops")
     assert g.sleeves == {}
+
+
+def sleeveless_shift(hem_y: int) -> np.ndarray:
+    """A sleeveless shift dress whose shoulders run almost to its armholes' edges (no straps)."""
+    points = [(250, 60), (300, 85), (350, 60), (425, 70), (405, 120), (400, 210), (425, 240)]
+    points += [(440, hem_y), (160, hem_y), (175, 240), (200, 210), (195, 120), (175, 70)]
+    img = np.full((hem_y + 60, 600, 3), 255, np.uint8)
+    cv2.fillPoly(img, [np.array(points, np.int32)], RED)
+    return img
+
+
+def test_a_wide_shouldered_sleeveless_dress_fits_the_chest_and_reaches_its_hem(body):
+    """Taken for straps set inside the shoulder joints, a shift's wide shoulders made the whole dress
+    small, its hem at the hips; across the armpits it fits the chest with a little ease, and the
+    warped dress covers the body without a break from the armpits down to its hem."""
+    dress = analyze_garment(sleeveless_shift(560), category="one-pieces")
+    assert not dress.sleeves
+    lm = dress.landmarks
+    sw = body.shoulder_width
+    t, _, k = top_targets(dress, body)
+    g_chest = abs(float(lm["l_armpit"][0] - lm["r_armpit"][0]))
+    assert k * g_chest >= 1.06 * 2 * 0.45 * sw - 1  # at least around the narrowest chest the fit allows
+    mid_hip = (body.kp["l_hip"] + body.kp["r_hip"]) / 2
+    torso_len = _depth_below_shoulders(body, mid_hip)
+    hem = _depth_below_shoulders(body, (t["l_hem"] + t["r_hem"]) / 2)
+    assert hem > 1.3 * torso_len  # well below the hips, towards the knees
+    torso = next(p for p in fit_garment(dress, body).pieces if p.name == "torso")
+    x0, y0 = int(torso.box[0]), int(torso.box[1])
+    axis_x = int((body.kp["l_hip"][0] + body.kp["r_hip"][0]) / 2)
+    armpit_y = int((t["l_armpit"][1] + t["r_armpit"][1]) / 2)
+    hem_y = int((t["l_hem"][1] + t["r_hem"][1]) / 2)
+    column = torso.alpha[armpit_y - y0 : hem_y - y0 - 5, axis_x - x0]
+    assert column.size > 0 and column.min() > 0.5
