@@ -169,7 +169,9 @@ def _compose_box(
     if holes.any():
         out8 = _inpaint(out8, holes)
     if zone.any():
-        skin_rgb, skin_alpha = skin_layer(person_rgb, zone, old, tone, body, feather)
+        # Only the person's own skin regions guide the made skin's light (a beige backdrop is skin-coloured too).
+        person_skin = union(regions, "face_hair_neck", "arms", "arm_skin", "torso_skin", "hands")
+        skin_rgb, skin_alpha = skin_layer(person_rgb, zone, old, tone, body, feather, person_skin)
         a = (skin_alpha * (1 - alpha))[..., None]
         out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
     edited = (
