@@ -27,7 +27,7 @@ from imaging.masks import feather as feathered
 
 from .body import Body, arm_reach, body_core, depth_below_shoulders
 from .garment_model import GarmentCategory
-from .skin import SkinTone, sample_skin, skin_layer
+from .skin import SkinTone, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
 
 
@@ -66,6 +66,53 @@ def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np
     return old
 
 
+def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
+    """Regions with the old top's pieces the person analysis counted as head or arm skin (it cuts the
+    top off at the shoulder line; a T-shirt's shoulders rise above it) moved into ``upper_garment``.
+
+    A piece is of the old top when its colour falls in the old top's colour cluster (within a few
+    robust deviations of its median, and nearer that than the person's skin), it lies about the
+    shoulder line and it touches the old top. A dark top is left alone: its colour is the hair's."""
+    top = regions.get("upper_garment")
+    if top is None or top.sum() < 200:
+        return regions
+    sw = body.shoulder_width
+    depth = depth_below_shoulders(body)
+    band = union(regions, "face_hair_neck", "arm_skin") & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
+    found = bounding_box(band)
+    if found is None:
+        return regions
+    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    px = lab[top]
+    ref = np.median(px, axis=0)
+    if ref[0] < 35:
+        return regions
+    spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
+    # A printed top's spread is wide: capped, so that skin never falls inside it.
+    radius = float(np.clip(3.0 * spread, 8.0, 18.0))
+    skin_px = lab[union(regions, "face_hair_neck", "arm_skin") & skin_like(person_rgb) & ~band]
+    if len(skin_px) < 50:
+        return regions
+    skin_ref = np.median(skin_px, axis=0)
+    if np.linalg.norm(skin_ref - ref) < 2 * radius:
+        return regions  # a skin-coloured top: colour cannot tell the two apart
+    dist = np.linalg.norm(lab - ref, axis=2)
+    cand = band & (dist < radius) & (dist < 0.5 * np.linalg.norm(lab - skin_ref, axis=2))
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(cand, connectivity=8)
+    touch = cv2.dilate(top.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    keep = np.unique(labels[touch & (cand > 0)])
+    moved = np.isin(labels, keep[keep > 0])
+    if not moved.any():
+        return regions
+    out = dict(regions)
+    out["upper_garment"] = top | moved
+    for name in ("face_hair_neck", "arm_skin"):
+        if name in out:
+            out[name] = out[name] & ~moved
+    return out
+
+
 def compose(
     person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, warp: WarpResult, category: GarmentCategory
 ) -> Composite:
@@ -73,6 +120,8 @@ def compose(
     blurs); everything outside it is the input, untouched."""
     h, w = person_rgb.shape[:2]
     g_rgb, g_alpha, pieces = warp.layers((h, w))
+    if "upper_garment" in category.replaces:
+        regions = old_top_at_shoulders(person_rgb, regions, body)
     old = old_garment(regions, category.replaces)
     found = bounding_box(old | (g_alpha > 0))
     if found is None:
@@ -169,7 +218,9 @@ def _compose_box(
     if holes.any():
         out8 = _inpaint(out8, holes)
     if zone.any():
-        skin_rgb, skin_alpha = skin_layer(person_rgb, zone, old, tone, body, feather)
+        # Only the person's own skin regions guide the made skin's light (a beige backdrop is skin-coloured too).
+        person_skin = union(regions, "face_hair_neck", "arms", "arm_skin", "torso_skin", "hands")
+        skin_rgb, skin_alpha = skin_layer(person_rgb, zone, old, tone, body, feather, person_skin)
         a = (skin_alpha * (1 - alpha))[..., None]
         out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
     edited = (
@@ -342,6 +393,15 @@ def skin_zone(
         & (depth < 0.1 * body.shoulder_width)
         & (depth > -0.45 * body.shoulder_width)
     )
+    if not any(name.endswith("sleeve") for name in pieces):
+        # A sleeveless garment bares the shoulders' tops between the neck column and the arms (an old
+        # T-shirt's shoulder outside a new strap): above the armpits that is the body, not a gap beside
+        # it. (A sleeved one that stops short of them is a fit that missed: skin there looked pasted on.)
+        core |= (
+            (lateral < 0.6 * body.shoulder_width)
+            & (depth < 0.2 * body.shoulder_width)
+            & (depth > -0.45 * body.shoulder_width)
+        )
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:

@@ -131,7 +131,15 @@ def sample_skin(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | No
     return SkinTone(lab=med.astype(np.float32), grain=grain, samples=len(px))
 
 
-def _match_bordering_skin(rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, lab: np.ndarray, sw: float) -> np.ndarray:
+def _match_bordering_skin(
+    rgb: np.ndarray,
+    zone: np.ndarray,
+    old: np.ndarray,
+    lab: np.ndarray,
+    sw: float,
+    person_skin: np.ndarray | None = None,
+    trunk: np.ndarray | None = None,
+) -> np.ndarray:
     """A smooth Lab offset that brings the made skin to the real skin bordering it.
 
     The pooled tone (face, arms, hands) is lit differently from the trunk: a midriff made from it met
@@ -171,12 +179,56 @@ def _match_bordering_skin(rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, la
     # tone beyond the near fade: a flat block of another tone than the skin around it. A broader
     # spread carries the surrounding skin's tone across it; the near one keeps the detail at the border.
     far, far_reach = spread(0.3)
+    real_s = skin_like(rgb_s) & ~zone_s & ~old_s
+    if person_skin is not None:
+        real_s &= cv2.resize(person_skin.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    trunk_s = np.ones_like(zone_s)
+    if trunk is not None:
+        trunk_s = cv2.resize(trunk.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    grown = _bordering_fill(person_lab - lab_s, zone_s & trunk_s, real_s, sw / f)
+    if grown is not None:
+        # The skin around a wide zone (the neck above, the arms beside) is lit unevenly: grown in from
+        # all round, that light carries over the zone instead of one tone meeting it with a step.
+        # The trunk only: beside an arm, what borders it may be a sheer sleeve the analysis took for skin.
+        far = np.where(trunk_s[..., None], grown, far)
+        far_reach = np.where(trunk_s, 1.0, far_reach)
     offset = near * near_reach[..., None] + far * ((1 - near_reach) * far_reach)[..., None]
     return cv2.resize(offset.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _bordering_fill(diff: np.ndarray, zone: np.ndarray, real: np.ndarray, sw: float) -> np.ndarray | None:
+    """``diff`` (real minus made) on the real skin within a sixth of the shoulder width around
+    ``zone``, grown inward over the zone (each point a distance-weighted mean of the skin around
+    it: darker under the neck's shadow, lighter beside lit arms). None for a narrow zone or when
+    little real skin borders it."""
+    r = max(2, int(0.16 * sw))
+    ring = cv2.dilate(zone.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    ring = (ring > 0) & ~zone & real
+    # Only zones wide enough to show a flat block: a strap's width needs no more than the near spread.
+    if zone.sum() < (0.3 * sw) ** 2 or ring.sum() < 30:
+        return None
+    # Smoothed first: the fill copies the border's values inward, and its grain must not streak.
+    sigma = max(1.0, 0.03 * sw)
+    weight = cv2.GaussianBlur(ring.astype(np.float32), (0, 0), sigma)
+    out = np.empty_like(diff)
+    holes = (~ring).astype(np.uint8)
+    for c, limit in enumerate((15.0, 6.0, 6.0)):
+        v = cv2.GaussianBlur(np.where(ring, diff[..., c], 0).astype(np.float32), (0, 0), sigma)
+        v = np.where(ring, v / np.maximum(weight, 1e-4), 0).astype(np.float32)
+        filled = cv2.inpaint(v, holes, max(3, int(0.1 * sw)), cv2.INPAINT_TELEA)
+        # The fill streaks along its march from the border: only its broad light is wanted.
+        out[..., c] = np.clip(cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.08 * sw)), -limit, limit)
+    return out
+
+
 def skin_layer(
-    person_rgb: np.ndarray, zone: np.ndarray, old: np.ndarray, tone: SkinTone, body: Body, feather: float
+    person_rgb: np.ndarray,
+    zone: np.ndarray,
+    old: np.ndarray,
+    tone: SkinTone,
+    body: Body,
+    feather: float,
+    person_skin: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Skin for ``zone``: (rgb float32 0..255, soft alpha).
 
@@ -220,7 +272,9 @@ def skin_layer(
     chroma = np.clip(1.0 + 0.4 * (1.0 - light), 0.85, 1.3)
     lab[..., 1] = tone.lab[1] * chroma
     lab[..., 2] = tone.lab[2] * chroma
-    lab += _match_bordering_skin(person_rgb[crop], z, m > 0, lab, sw)
+    lab += _match_bordering_skin(
+        person_rgb[crop], z, m > 0, lab, sw, None if person_skin is None else person_skin[crop], ~on_arm
+    )
     # Grain: blurred a little (real noise is not pixel-independent after demosaicing and JPEG).
     rng = np.random.default_rng(7)
     noise: np.ndarray = cv2.GaussianBlur(rng.standard_normal(lab.shape[:2]).astype(np.float32), (0, 0), 0.7)
