@@ -19,6 +19,8 @@ from imaging.tryon.classical.compose import (
 from imaging.tryon.classical.geometry import apply_affine, upright_fit
 from imaging.tryon.classical.skin import sample_skin, skin_layer
 
+from .shapes import front_keypoints
+
 SKIN = (205, 150, 120)
 H = W = 400
 
@@ -37,17 +39,7 @@ def scene():
     face = face.astype(bool)
     img[face] = np.clip(np.array(SKIN) + rng.normal(0, 3, (face.sum(), 3)), 0, 255).astype(np.uint8)
     img[face & (np.arange(H)[:, None] < 45)] = (40, 30, 25)  # hair over the forehead: not skin
-    kp = {
-        "r_shoulder": np.array([130.0, 140]),
-        "l_shoulder": np.array([270.0, 140]),
-        "r_elbow": np.array([115.0, 240]),
-        "l_elbow": np.array([285.0, 240]),
-        "r_wrist": np.array([110.0, 330]),
-        "l_wrist": np.array([290.0, 330]),
-        "r_hip": np.array([150.0, 330]),
-        "l_hip": np.array([250.0, 330]),
-        "nose": np.array([200.0, 75]),
-    }
+    kp = front_keypoints()
     sleeve = np.zeros((H, W), np.uint8)
     cv2.line(sleeve, (130, 140), (115, 240), 1, 34)
     cv2.line(sleeve, (115, 240), (110, 330), 1, 26)

@@ -7,23 +7,15 @@ import numpy as np
 from imaging.tryon.classical.body import Body
 from imaging.tryon.classical.compose import old_top_at_shoulders, skin_zone
 
+from .shapes import front_keypoints
+
 SKIN = (150, 100, 70)
 YELLOW = (235, 210, 115)
 H = W = 400
 
 
 def _person():
-    kp = {
-        "r_shoulder": np.array([130.0, 140]),
-        "l_shoulder": np.array([270.0, 140]),
-        "r_elbow": np.array([115.0, 240]),
-        "l_elbow": np.array([285.0, 240]),
-        "r_wrist": np.array([110.0, 330]),
-        "l_wrist": np.array([290.0, 330]),
-        "r_hip": np.array([150.0, 330]),
-        "l_hip": np.array([250.0, 330]),
-        "nose": np.array([200.0, 75]),
-    }
+    kp = front_keypoints()
     body = Body(shape=(H, W), kp=kp, torso=np.zeros((H, W), bool), arms=np.zeros((H, W), bool))
     img = np.full((H, W, 3), SKIN, np.uint8)
     top = np.zeros((H, W), bool)
