@@ -40,6 +40,7 @@ class Composite:
     shading: np.ndarray  # HxW float32: the multiplier applied to the new fabric
     skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
     in_front: np.ndarray | None = None  # HxW bool: the person's parts kept in front of the new garment's body piece
+    old: np.ndarray | None = None  # HxW bool: the old garment(s) the new one replaces
 
 
 def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np.ndarray:
@@ -183,7 +184,14 @@ def compose(
     if found is None:
         empty = np.zeros((h, w), bool)
         return Composite(
-            person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32), empty, empty
+            person_rgb.copy(),
+            empty,
+            np.zeros((h, w), np.float32),
+            empty,
+            np.ones((h, w), np.float32),
+            empty,
+            empty,
+            old,
         )
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
@@ -219,6 +227,7 @@ def compose(
         shading=shading,
         skin=skin,
         in_front=in_front,
+        old=old,
     )
 
 
