@@ -9,6 +9,7 @@ import pytest
 from imaging.tryon.classical.body import Body, arm_reach
 from imaging.tryon.classical.categories import garment_category
 from imaging.tryon.classical.compose import (
+    compose,
     dress_below_hem,
     fabric_shading,
     fill_small_gaps,
@@ -265,3 +266,76 @@ def test_made_skin_meets_bordering_real_skin_without_a_step(scene):
     real = _lab(darker)[0][0]
     assert abs(border_row - real) < 5  # brought to the real skin next to it (the sampled tone is 12 L lighter)
     assert abs(far_row - tone.lab[0]) < abs(far_row - real)  # farther away, still the sampled tone
+
+
+class _Layers:
+    """A warp result reduced to what ``compose`` reads: the pieces pasted on the canvas."""
+
+    def __init__(self, rgb: np.ndarray, alpha: np.ndarray):
+        self.rgb, self.alpha = rgb, alpha
+
+    def layers(self, shape):
+        return self.rgb, self.alpha, {"torso": self.alpha}
+
+
+def test_a_narrower_one_piece_leaves_none_of_the_wide_old_garment_showing():
+    """A person in a wide old top and wide trousers gets a narrower, shorter dress: every old-garment
+    pixel the dress does not cover is rebuilt (legs on the body, backdrop beside it), none keeps the
+    old colours; the head stays as it was."""
+    rng = np.random.default_rng(5)
+    img = np.clip(np.full((H, W, 3), 200.0) + rng.normal(0, 2, (H, W, 3)), 0, 255).astype(np.uint8)
+    face = np.zeros((H, W), np.uint8)
+    cv2.circle(face, (200, 80), 38, 1, -1)
+    face = face.astype(bool)
+    img[face] = SKIN
+    top_colour, trousers_colour = (200, 60, 50), (40, 60, 140)
+    upper = np.zeros((H, W), bool)
+    upper[140:250, 110:290] = True
+    lower = np.zeros((H, W), bool)
+    lower[250:400, 100:300] = True
+    img[upper], img[lower] = top_colour, trousers_colour
+    kp = {
+        "r_shoulder": np.array([130.0, 140]),
+        "l_shoulder": np.array([270.0, 140]),
+        "r_elbow": np.array([60.0, 200]),
+        "l_elbow": np.array([340.0, 200]),
+        "r_wrist": np.array([20.0, 240]),
+        "l_wrist": np.array([380.0, 240]),
+        "r_hip": np.array([160.0, 260]),
+        "l_hip": np.array([240.0, 260]),
+        "r_knee": np.array([165.0, 380]),
+        "l_knee": np.array([235.0, 380]),
+        "r_ankle": np.array([165.0, 500]),
+        "l_ankle": np.array([235.0, 500]),
+        "nose": np.array([200.0, 85]),
+    }
+    body = Body(shape=(H, W), kp=kp, torso=upper, arms=np.zeros((H, W), bool), lower=lower)
+    empty = np.zeros((H, W), bool)
+    regions = {
+        "face_hair_neck": face,
+        "upper_garment": upper,
+        "sleeves": empty,
+        "arms": empty,
+        "arm_skin": empty,
+        "hands": empty,
+        "torso_skin": empty,
+        "lower_body": lower,
+    }
+    alpha = np.zeros((H, W), np.float32)
+    alpha[135:330, 145:255] = 1  # the dress: narrower than both old garments, ending above the trousers' hem
+    rgb = np.zeros((H, W, 3), np.float32)
+    rgb[:] = (30, 160, 60)
+    comp = compose(img, regions, body, _Layers(rgb, alpha), garment_category("one-pieces"))
+    outside = comp.garment_alpha < 0.02
+    lab = _lab(comp.image).reshape(H, W, 3)
+    for colour in (top_colour, trousers_colour):
+        near = np.linalg.norm(lab - _lab(np.array([colour]))[0], axis=2) < 20
+        assert not (near & outside).any()
+    assert np.array_equal(comp.image[face], img[face])
+    # The self-check records what of the replaced old garment still shows: nothing here.
+    from imaging.tryon.classical.selfcheck import self_check
+    from imaging.types import Category
+
+    check = self_check(comp, body, Category.ONE_PIECES)
+    assert check.old_visible == 0.0
+    assert "self_check_old_visible" in check.as_info()

@@ -154,3 +154,25 @@ def body_core(body: Body, widen: float = 0.0) -> np.ndarray:
     core = np.zeros(body.shape, np.uint8)
     cv2.fillPoly(core, [np.round(poly).astype(np.int32)], 1)
     return core.astype(bool)
+
+
+def leg_reach(body: Body) -> np.ndarray:
+    """Distance to each leg's bone divided by the leg's anatomical half width there (< 1: inside the leg).
+
+    The half width tapers from the hip (0.2 shoulder widths) to the knee (0.12) and the ankle
+    (0.08): wide trousers or a full skirt stand off the leg, and their excess is not skin."""
+    h, w = body.shape
+    kp = body.kp
+    sw = body.shoulder_width
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    reach = np.full((h, w), np.inf, np.float32)
+    for side in ("l", "r"):
+        if f"{side}_knee" not in kp or f"{side}_ankle" not in kp:
+            continue
+        chain = [(kp[f"{side}_hip"], 0.2), (kp[f"{side}_knee"], 0.12), (kp[f"{side}_ankle"], 0.08)]
+        for (a, wa), (b, wb) in zip(chain[:-1], chain[1:], strict=True):
+            ab = (b - a).astype(np.float32)
+            t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
+            dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
+            reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
+    return reach

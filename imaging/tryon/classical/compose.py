@@ -40,6 +40,7 @@ class Composite:
     shading: np.ndarray  # HxW float32: the multiplier applied to the new fabric
     skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
     in_front: np.ndarray | None = None  # HxW bool: the person's parts kept in front of the new garment's body piece
+    old: np.ndarray | None = None  # HxW bool: the old garment(s) the new one replaces
 
 
 def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np.ndarray:
@@ -63,6 +64,62 @@ def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np
         rim = cv2.dilate(piece.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~piece
         if head[y0:y1, x0:x1][rim].mean() > 0.5:
             old[y0:y1, x0:x1] &= ~piece
+    return old
+
+
+def old_bottoms(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
+    """The old lower garment (trousers, a skirt, a dress's skirt) that a one-piece replaces: the lower
+    body's pixels that are not skin, down to a little above the ankles (the shoes stay)."""
+    lower = union(regions, "lower_body")
+    if not lower.any():
+        return lower
+    kp = body.kp
+    cloth = lower & ~skin_like(person_rgb)
+    if "l_knee" in kp and "l_ankle" in kp and "r_knee" in kp and "r_ankle" in kp:
+        # Above the line 80% of the way from the knees to the ankles: below it lie the feet and shoes.
+        depth = depth_below_shoulders(body)
+        mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+        stop = max(
+            float((kp[f"{s}_knee"] + 0.8 * (kp[f"{s}_ankle"] - kp[f"{s}_knee"]) - mid_sh) @ body.d) for s in "lr"
+        )
+        cloth &= depth < stop
+    # Specks (a shadow, a bag strap) are no garment; its soft rim just outside the person's outline is.
+    cloth = cv2.morphologyEx(cloth.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    rim = cv2.dilate(cloth, np.ones((7, 7), np.uint8)).astype(bool) & ~lower & ~skin_like(person_rgb)
+    return cloth.astype(bool) | (rim & ~union(regions, "hands", "arms", "face_hair_neck", "upper_garment"))
+
+
+def legs_under(
+    person_rgb: np.ndarray, revealed: np.ndarray, regions: dict[str, np.ndarray], reach: np.ndarray, band: int
+) -> np.ndarray:
+    """Where the legs lie inside the uncovered old bottoms: each row takes the columns of the real
+    leg skin nearest below it (carried up from where the legs show), so the made legs follow their
+    outline; rows with no bare leg below them fall back to the legs' anatomical width. ``band``: rows
+    of real leg pooled (the hem's shadow leaves the first ones only partly skin-coloured)."""
+    real = union(regions, "lower_body") & skin_like(person_rgb) & ~revealed & (reach < 1.5)
+    rows = np.flatnonzero(revealed.any(axis=1))
+    zone = revealed & (reach < 1.0)
+    if rows.size == 0:
+        return zone
+    h = revealed.shape[0]
+    carried = None
+    for y in range(h - 1, int(rows[0]) - 1, -1):
+        if real[y].sum() >= 4:
+            pooled = real[y : y + band].any(axis=0)
+            # Closed across small gaps (a shadow down the shin), not across the gap between the legs.
+            carried = cv2.morphologyEx(pooled.astype(np.uint8)[None], cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))[0] > 0
+        if carried is not None and revealed[y].any():
+            zone[y] = revealed[y] & carried
+    return zone
+
+
+def replaced_garment(
+    person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, category: GarmentCategory
+) -> np.ndarray:
+    """Every old garment the new one replaces: its own kind, and for a one-piece the old bottoms too."""
+    old = old_garment(regions, category.replaces)
+    if getattr(category, "replaces_bottoms", False):
+        old = old | old_bottoms(person_rgb, regions, body)
     return old
 
 
@@ -122,12 +179,19 @@ def compose(
     g_rgb, g_alpha, pieces = warp.layers((h, w))
     if "upper_garment" in category.replaces:
         regions = old_top_at_shoulders(person_rgb, regions, body)
-    old = old_garment(regions, category.replaces)
+    old = replaced_garment(person_rgb, regions, body, category)
     found = bounding_box(old | (g_alpha > 0))
     if found is None:
         empty = np.zeros((h, w), bool)
         return Composite(
-            person_rgb.copy(), empty, np.zeros((h, w), np.float32), empty, np.ones((h, w), np.float32), empty, empty
+            person_rgb.copy(),
+            empty,
+            np.zeros((h, w), np.float32),
+            empty,
+            np.ones((h, w), np.float32),
+            empty,
+            empty,
+            old,
         )
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
@@ -163,6 +227,7 @@ def compose(
         shading=shading,
         skin=skin,
         in_front=in_front,
+        old=old,
     )
 
 
@@ -179,7 +244,7 @@ def _compose_box(
     sw = body.shoulder_width
     feather = max(0.6, 0.004 * sw)
 
-    old = old_garment(regions, category.replaces)
+    old = replaced_garment(person_rgb, regions, body, category)
     front = category.in_front(regions, body, feather)
     g_rgb, pieces = category.join_pieces(g_rgb, pieces, sw)
 
@@ -194,7 +259,9 @@ def _compose_box(
 
     # Old garment pixels the new one leaves uncovered.
     revealed = old & (alpha < 0.5)
-    shading = fabric_shading(person_rgb, old, sw, feather)
+    # The folds and light come from the old garment of the same kind (an old top under a new dress):
+    # old trousers' darker denim would tint the new skirt.
+    shading = fabric_shading(person_rgb, old_garment(regions, category.replaces), sw, feather)
     shaded = np.clip(g_rgb * shading[..., None], 0, 255)
     base = person_rgb
     straps = category.leftovers(person_rgb, old, regions, alpha, body)
@@ -216,11 +283,17 @@ def _compose_box(
         # Inside the skin, away from its edge, the skin covers everything: no need to inpaint there.
         holes = revealed & ~cv2.erode(zone.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     if holes.any():
-        out8 = _inpaint(out8, holes)
+        # Grown only from what stays: the old garment under the skin-to-be is no source either.
+        out8 = _inpaint(out8, holes, revealed)
     if zone.any():
         # Only the person's own skin regions guide the made skin's light (a beige backdrop is skin-coloured too).
         person_skin = union(regions, "face_hair_neck", "arms", "arm_skin", "torso_skin", "hands")
+        # The bare legs too, for legs made where old trousers or a longer skirt were.
+        person_skin |= union(regions, "lower_body") & skin_like(person_rgb) & ~old
         skin_rgb, skin_alpha = skin_layer(person_rgb, zone, old, tone, body, feather, person_skin)
+        legs = zone & union(regions, "lower_body")
+        if legs.any():
+            skin_rgb = _legs_carried_up(person_rgb, skin_rgb, legs, revealed, person_skin, sw)
         a = (skin_alpha * (1 - alpha))[..., None]
         out8 = np.clip(out8 * (1 - a) + skin_rgb * a + 0.5, 0, 255).astype(np.uint8)
     edited = (
@@ -283,11 +356,45 @@ def fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather: 
     return np.exp(log_ratio * weight).astype(np.float32)
 
 
-def _inpaint(image: np.ndarray, holes: np.ndarray) -> np.ndarray:
+def _legs_carried_up(
+    person_rgb: np.ndarray, skin_rgb: np.ndarray, legs: np.ndarray, revealed: np.ndarray, real: np.ndarray, sw: float
+) -> np.ndarray:
+    """Made legs continue the real ones below them: each column takes the colour of the bare leg just
+    under the uncovered stretch (its light across the leg, which a flat tone lacks), smoothed along
+    the row, with the photo's grain; columns with no bare leg below keep the made skin."""
+    h, w = legs.shape
+    out = np.asarray(skin_rgb, np.float32).copy()
+    band = max(3, int(0.08 * sw))
+    src = real & ~revealed
+    rows = np.arange(h)[:, None]
+    lowest = np.where(legs.any(axis=0), h - 1 - np.argmax(legs[::-1], axis=0), -1)
+    colour = np.zeros((w, 3), np.float32)
+    have = np.zeros(w, bool)
+    for x in np.flatnonzero(lowest >= 0):
+        y0 = int(lowest[x]) + 1
+        ys = np.flatnonzero(src[y0 : y0 + 3 * band, x])[:band] + y0
+        if ys.size >= 2:
+            colour[x] = np.median(person_rgb[ys, x].astype(np.float32), axis=0)
+            have[x] = True
+    if not have.any():
+        return skin_rgb
+    k = max(3, int(0.03 * sw) | 1)
+    weight = cv2.GaussianBlur(have.astype(np.float32)[None], (k, 1), 0)[0]
+    colour = cv2.GaussianBlur((colour * have[:, None])[None], (k, 1), 0)[0] / np.maximum(weight[:, None], 1e-3)
+    fill = legs & have[None, :] & (rows <= lowest[None, :])
+    grain = np.random.default_rng(0).normal(0.0, 1.5, (h, w, 1)).astype(np.float32)
+    carried = np.broadcast_to(colour[None], (h, w, 3)) + grain
+    return np.where(fill[..., None], carried, out)
+
+
+def _inpaint(image: np.ndarray, holes: np.ndarray, unknown: np.ndarray | None = None) -> np.ndarray:
+    """``holes`` filled from the surroundings, at low resolution; ``unknown`` (a superset of ``holes``,
+    default ``holes``) is every pixel not to grow from."""
     h, w = holes.shape
+    unknown = holes if unknown is None else (unknown | holes)
     f = max(1, int(round(max(h, w) / 512)))
     small = cv2.resize(image, (w // f, h // f), interpolation=cv2.INTER_AREA)
-    small_holes = cv2.resize(holes.astype(np.uint8), (w // f, h // f), interpolation=cv2.INTER_NEAREST)
+    small_holes = cv2.resize(unknown.astype(np.uint8), (w // f, h // f), interpolation=cv2.INTER_NEAREST)
     small_holes = cv2.dilate(small_holes, np.ones((3, 3), np.uint8))
     filled = cv2.inpaint(small, small_holes, 5, cv2.INPAINT_TELEA)
     big = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -13,6 +13,10 @@ Two measures, both from what the composition did (no reference image exists):
   the person's silhouette: a garment bent off the body, or pieces of it left floating beside the legs
   (a loose garment stands off the body by less than that).
 
+* ``old_visible`` (recorded and shown, not scored): the share of the old garment(s) the new one
+  replaces that the result still shows unchanged, less what rightly stays in front of the new garment
+  (an arm in its old sleeve): old trousers beside a new dress, an old skirt below its hem.
+
 ``score = coverage * (1 - invented) * (1 - off_body)``; a result under the threshold fails the order with
 ``TRYON_SELF_CHECK_FAILED`` (the order domain refunds it). The threshold is
 ``CLASSICAL_TRYON_MIN_SCORE`` in the environment, or the caller's argument.
@@ -46,6 +50,7 @@ class SelfCheck:
     skin: float  # 0..1, synthesised-skin share of the same
     off_body: float  # 0..1, share of the garment shown well outside the person's silhouette
     score: float  # coverage * (1 - invented) * (1 - off_body)
+    old_visible: float = 0.0  # 0..1, share of the replaced old garment still shown unchanged
 
     def as_info(self) -> dict[str, float]:
         """Flat numbers to keep with the order's timings."""
@@ -55,6 +60,7 @@ class SelfCheck:
             "self_check_invented": round(self.invented, 4),
             "self_check_skin": round(self.skin, 4),
             "self_check_off_body": round(self.off_body, 4),
+            "self_check_old_visible": round(self.old_visible, 4),
         }
 
 
@@ -101,7 +107,12 @@ def self_check(comp: Composite, body: Body, category: Category, person: np.ndarr
         k = max(3, int(0.2 * body.shoulder_width) | 1)  # a tenth of the shoulder width each side
         near = cv2.dilate(person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
         off_body = float((shown & ~near).sum()) / float(shown.sum())
+    old_visible = 0.0
+    if comp.old is not None and comp.old.any():
+        left = comp.old & ~comp.edited_mask & ~front
+        old_visible = float(left.sum()) / float(comp.old.sum())
     return SelfCheck(
+        old_visible=old_visible,
         coverage=coverage,
         invented=invented,
         skin=skin_share,

@@ -13,3 +13,4 @@ from .tops import Tops
 
 class OnePieces(Tops):
     category = Category.ONE_PIECES
+    replaces_bottoms = True

@@ -19,8 +19,8 @@ from imaging.masks import feather as feathered
 from imaging.masks import largest_component, union
 from imaging.types import Category
 
-from ..body import Body, arm_reach, body_axis, depth_below_shoulders, torso_length, waistband_depth
-from ..compose import dress_below_hem, fill_small_gaps, old_straps, skin_zone
+from ..body import Body, arm_reach, body_axis, depth_below_shoulders, leg_reach, torso_length, waistband_depth
+from ..compose import dress_below_hem, fill_small_gaps, legs_under, old_straps, skin_zone
 from ..garment_model import GarmentAnalysis, Layering, Outline, Sleeve, point
 from ..geometry import along, apply_affine, clip_box, upright_fit
 from ..silhouette import centre_runs, centre_x
@@ -736,6 +736,8 @@ class Tops:
     category: Category = Category.TOPS
     body_piece: str = "torso"
     replaces: tuple[str, ...] = ("upper_garment", "sleeves")
+    # A one-piece replaces the old bottoms too (see ``compose.old_bottoms``); a top leaves them.
+    replaces_bottoms: bool = False
 
     def outline(self, silhouette: np.ndarray) -> Outline:
         return top_outline(silhouette)
@@ -784,6 +786,11 @@ class Tops:
         regions: dict[str, np.ndarray],
         body: Body,
     ) -> tuple[np.ndarray, np.ndarray]:
-        # An old dress continuing below the new top's hem stays as it is (not skin, not inpainted).
-        revealed = revealed & ~dress_below_hem(person_rgb, revealed, pieces, regions, body)
-        return revealed, skin_zone(revealed, pieces, regions, body)
+        if not self.replaces_bottoms:
+            # An old dress continuing below the new top's hem stays as it is (not skin, not inpainted).
+            revealed = revealed & ~dress_below_hem(person_rgb, revealed, pieces, regions, body)
+            return revealed, skin_zone(revealed, pieces, regions, body)
+        # A one-piece: old trousers or a longer old skirt left beside or below it become the legs
+        # within their anatomical width, and the surroundings outside it.
+        legs = legs_under(person_rgb, revealed, regions, leg_reach(body), max(3, int(0.15 * body.shoulder_width)))
+        return revealed, skin_zone(revealed, pieces, regions, body) | legs
