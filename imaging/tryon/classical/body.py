@@ -121,19 +121,12 @@ def arm_reach(body: Body) -> np.ndarray:
     The half width tapers from the shoulder (0.15 shoulder widths) to the elbow (0.11) and the
     wrist (0.08): a loose old sleeve was wider than the arm, and its excess is not skin.
     """
-    h, w = body.shape
     kp = body.kp
-    sw = body.shoulder_width
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    reach = np.full((h, w), np.inf, np.float32)
-    for side in ("l", "r"):
-        chain = [(kp[f"{side}_shoulder"], 0.15), (kp[f"{side}_elbow"], 0.11), (kp[f"{side}_wrist"], 0.08)]
-        for (a, wa), (b, wb) in zip(chain[:-1], chain[1:], strict=True):
-            ab = (b - a).astype(np.float32)
-            t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
-            dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
-            reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
-    return reach
+    chains = [
+        [(kp[f"{side}_shoulder"], 0.15), (kp[f"{side}_elbow"], 0.11), (kp[f"{side}_wrist"], 0.08)]
+        for side in ("l", "r")
+    ]
+    return _limb_reach(body, chains)
 
 
 def body_core(body: Body, widen: float = 0.0) -> np.ndarray:
@@ -161,15 +154,23 @@ def leg_reach(body: Body) -> np.ndarray:
 
     The half width tapers from the hip (0.2 shoulder widths) to the knee (0.12) and the ankle
     (0.08): wide trousers or a full skirt stand off the leg, and their excess is not skin."""
-    h, w = body.shape
     kp = body.kp
+    chains = [
+        [(kp[f"{side}_hip"], 0.2), (kp[f"{side}_knee"], 0.12), (kp[f"{side}_ankle"], 0.08)]
+        for side in ("l", "r")
+        if f"{side}_knee" in kp and f"{side}_ankle" in kp
+    ]
+    return _limb_reach(body, chains)
+
+
+def _limb_reach(body: Body, chains: list[list[tuple[np.ndarray, float]]]) -> np.ndarray:
+    """Distance to the nearest bone of ``chains`` (joints with the limb's half width there, in shoulder widths,
+    tapering linearly between joints) divided by that half width: < 1 inside the limb."""
+    h, w = body.shape
     sw = body.shoulder_width
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     reach = np.full((h, w), np.inf, np.float32)
-    for side in ("l", "r"):
-        if f"{side}_knee" not in kp or f"{side}_ankle" not in kp:
-            continue
-        chain = [(kp[f"{side}_hip"], 0.2), (kp[f"{side}_knee"], 0.12), (kp[f"{side}_ankle"], 0.08)]
+    for chain in chains:
         for (a, wa), (b, wb) in zip(chain[:-1], chain[1:], strict=True):
             ab = (b - a).astype(np.float32)
             t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
