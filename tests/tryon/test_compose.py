@@ -104,7 +104,7 @@ def test_fold_transfer_ignores_a_print_but_keeps_a_fold():
     fold = 1 - 0.1 * np.exp(-(((xx - 120) / 15.0) ** 2))
     img = (img * fold[..., None]).astype(np.uint8)
     img[200:260, 220:320] = 10
-    shading = fabric_shading(img, old, sw=200.0, feather=1.0)
+    shading = fabric_shading(img, old, sw=200.0, fade=2.0)
     assert shading[150, 120] < 0.97  # the fold carries over
     logo = shading[210:250, 230:310]
     assert np.abs(logo - 1).max() < 0.08  # the logo does not ghost through
@@ -130,14 +130,14 @@ def test_light_carries_over_even_on_a_patterned_old_garment():
     stripes = np.where((np.arange(H)[:, None] // 6) % 2 == 0, 200.0, 60.0)
     img = np.clip(stripes * light, 0, 255).astype(np.uint8)
     img = np.repeat(img[..., None], 3, axis=2)
-    shading = fabric_shading(img, old, sw=200.0, feather=1.0)
+    shading = fabric_shading(img, old, sw=200.0, fade=2.0)
     left, right = float(np.median(shading[100:300, 80:120])), float(np.median(shading[100:300, 280:320]))
     assert left - right > 0.08  # not a flat slab
     assert np.abs(np.diff(shading[100:300, 150], axis=0)).max() < 0.02  # the stripes do not ghost
     # A plain garment with a black logo: no dark blob where the logo was.
     plain = np.full((H, W, 3), 150, np.uint8)
     plain[200:260, 220:320] = 10
-    flat = fabric_shading(plain, old, sw=200.0, feather=1.0)
+    flat = fabric_shading(plain, old, sw=200.0, fade=2.0)
     assert np.abs(flat[160:300, 100:300] - 1).max() < 0.08
 
 

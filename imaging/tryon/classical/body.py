@@ -24,6 +24,7 @@ class Body:
     torso: np.ndarray  # HxW bool: the person without arms, hands and head (for widths)
     arms: np.ndarray  # HxW bool: arms (skin or sleeve)
     lower: np.ndarray | None = None  # HxW bool: trousers, skirt (where a top's hem can rest)
+    one_piece: bool = False  # the old garment runs on past the hips (a dress): no top/bottoms split
 
     @property
     def u(self) -> np.ndarray:
@@ -69,6 +70,7 @@ class Body:
             torso=self.torso[box.slices],
             arms=self.arms[box.slices],
             lower=None if self.lower is None else self.lower[box.slices],
+            one_piece=self.one_piece,
         )
 
 

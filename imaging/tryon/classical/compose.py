@@ -116,11 +116,84 @@ def legs_under(
 def replaced_garment(
     person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, category: GarmentCategory
 ) -> np.ndarray:
-    """Every old garment the new one replaces: its own kind, and for a one-piece the old bottoms too."""
+    """Every old garment the new one replaces: its own kind, and for a one-piece the old bottoms too.
+    Bare legs in the lower body are the person, not garment: they stay wherever the new one leaves them."""
     old = old_garment(regions, category.replaces)
+    if "lower_body" in category.replaces:
+        old &= ~bare_skin(person_rgb, union(regions, "lower_body"), sample_skin(person_rgb, regions, body), body)
+        # The old garment's soft edge just outside the person's mask goes with it (left, it drew a dark
+        # dotted line along the new garment's outline).
+        rim = cv2.dilate(old.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        old |= rim & union(regions, "background")
     if getattr(category, "replaces_bottoms", False):
         old = old | old_bottoms(person_rgb, regions, body)
     return old
+
+
+def bare_skin(person_rgb: np.ndarray, region: np.ndarray, tone: SkinTone, body: Body) -> np.ndarray:
+    """The bare skin inside ``region`` (legs below a skirt or shorts): smooth skin-coloured pixels near
+    the person's own skin chroma, in pieces as large as a limb; a print's skin-coloured specks, a
+    skin-toned check and beige cloth a little off the skin's hue are not."""
+    found = bounding_box(region)
+    out = np.zeros_like(region)
+    if found is None or tone.samples == 0:
+        return out
+    crop = found.slices
+    lab = cv2.cvtColor(person_rgb[crop].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    chroma = np.linalg.norm(lab[..., 1:] - tone.lab[1:], axis=2)
+    # Skin is smooth at the finest scale; a woven check or a print of skin-like hue is not.
+    grey = cv2.cvtColor(person_rgb[crop], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5)), (0, 0), 3.0)
+    skin = region[crop] & skin_like(person_rgb[crop]) & (chroma < 10.0) & (texture < 8.0)
+    sw = body.shoulder_width
+    k = max(3, int(0.04 * sw) | 1)
+    core = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= (0.12 * sw) ** 2) + 1
+    if big.size == 0:
+        return out
+    # Back to the skin's own outline (the opening rounded it): the skin pieces that hold a large core.
+    m, pieces = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
+    keep = np.unique(pieces[np.isin(labels, big)])
+    out[crop] = np.isin(pieces, keep[keep > 0])
+    return out
+
+
+def tucked_one_piece(regions: dict[str, np.ndarray], body: Body, garment_alpha: np.ndarray) -> dict[str, np.ndarray]:
+    """Regions for new bottoms on a person in a one-piece (a dress): the old garment below the new
+    waistband becomes lower body, to be covered by the bottoms or filled; above it, it stays as a top
+    tucked into them. Without this a dress's skirt stayed beside the new trousers and its hips hung
+    over them. The person's pixels beside the trunk that no region holds (a full skirt's flare at the
+    hips) count too."""
+    shown = garment_alpha > 0.5
+    if not body.one_piece or not shown.any():
+        return regions
+    sw = body.shoulder_width
+    depth = depth_below_shoulders(body)
+    band_top = float(np.percentile(depth[shown], 0.5))
+    below = depth > band_top + 0.02 * sw
+    person = ~union(regions, "background")
+    labelled = union(regions, "face_hair_neck", "hands", "arms", "upper_garment", "torso_skin", "lower_body")
+    # The arms' capsules hanging beside the hips hold the dress too (as "sleeves"): only a real sleeve,
+    # one that runs on down the forearm to the wrist, within the arm's width, stays the arm.
+    reach = arm_reach(body)
+    sleeves = union(regions, "sleeves")
+    kept = union(regions, "arm_skin", "hands")
+    for side in ("l", "r"):
+        wrist = body.kp[f"{side}_wrist"]
+        yy, xx = np.ogrid[0 : body.shape[0], 0 : body.shape[1]]
+        near_wrist = (xx - wrist[0]) ** 2 + (yy - wrist[1]) ** 2 < (0.2 * sw) ** 2
+        if (sleeves & near_wrist & (reach < 0.6)).sum() > 0.1 * (0.2 * sw) ** 2:
+            kept |= sleeves & (reach < 1.0) & (np.hypot(xx - wrist[0], yy - wrist[1]) < 1.2 * sw)
+    moved = (union(regions, "upper_garment") | (person & ~labelled)) & below & ~kept
+    if not moved.any():
+        return regions
+    out = dict(regions)
+    for name in ("upper_garment", "sleeves", "arms"):
+        if name in out:
+            out[name] = out[name] & ~moved
+    out["lower_body"] = out["lower_body"] | moved
+    return out
 
 
 def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
@@ -179,6 +252,8 @@ def compose(
     g_rgb, g_alpha, pieces = warp.layers((h, w))
     if "upper_garment" in category.replaces:
         regions = old_top_at_shoulders(person_rgb, regions, body)
+    if "lower_body" in category.replaces:
+        regions = tucked_one_piece(regions, body, g_alpha)
     old = replaced_garment(person_rgb, regions, body, category)
     found = bounding_box(old | (g_alpha > 0))
     if found is None:
@@ -261,7 +336,15 @@ def _compose_box(
     revealed = old & (alpha < 0.5)
     # The folds and light come from the old garment of the same kind (an old top under a new dress):
     # old trousers' darker denim would tint the new skirt.
-    shading = fabric_shading(person_rgb, old_garment(regions, category.replaces), sw, feather)
+    # (Bare legs under new trousers are no fabric: their shading drew ghost legs on it. Nor is a dress's
+    # skirt any guide to trousers' folds: its check printed through, its hem drew a line across them.)
+    if "lower_body" in category.replaces and body.one_piece:
+        shading = np.ones((h, w), np.float32)
+    else:
+        # New bottoms reach past where the old ones ended (trousers below a skirt's hem): the old
+        # fabric's light fades out over a few centimetres there instead of stopping in a line.
+        fade = 0.06 * sw if "lower_body" in category.replaces else 2 * feather
+        shading = fabric_shading(person_rgb, old_garment(regions, category.replaces) & old, sw, fade)
     shaded = np.clip(g_rgb * shading[..., None], 0, 255)
     base = person_rgb
     straps = category.leftovers(person_rgb, old, regions, alpha, body)
@@ -283,8 +366,14 @@ def _compose_box(
         # Inside the skin, away from its edge, the skin covers everything: no need to inpaint there.
         holes = revealed & ~cv2.erode(zone.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     if holes.any():
-        # Grown only from what stays: the old garment under the skin-to-be is no source either.
-        out8 = _inpaint(out8, holes, revealed)
+        # Grown only from what stays: the old garment under the skin-to-be is no source either. What
+        # bottoms uncover lies behind the legs, so only the backdrop (clear of the person's soft outline)
+        # is grown in: the top above them or the new fabric beside them smeared into it.
+        unknown = revealed
+        if getattr(category, "fills_from_background", False):
+            person = ~union(regions, "background")
+            unknown = revealed | cv2.dilate(person.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        out8 = _inpaint(out8, holes, unknown)
     if zone.any():
         # Only the person's own skin regions guide the made skin's light (a beige backdrop is skin-coloured too).
         person_skin = union(regions, "face_hair_neck", "arms", "arm_skin", "torso_skin", "hands")
@@ -314,12 +403,13 @@ def _compose_box(
     )
 
 
-def fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather: float) -> np.ndarray:
+def fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, fade: float) -> np.ndarray:
     """Multiplier that carries the photo's folds and body shading onto the new fabric.
 
     The old garment's luminance, median-filtered so that thin print strokes, letters, lace and
     mesh vanish before the high-pass, at half resolution (folds are broad); deviations as
     large as a print's (tens of percent) fade out, so the old print does not ghost through.
+    ``fade``: the blur (sigma, px) over which the transfer fades out at the old garment's outline.
     """
     h, w = old.shape
     lum8 = cv2.cvtColor(person_rgb, cv2.COLOR_RGB2GRAY)
@@ -352,7 +442,7 @@ def fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, feather: 
         light = np.clip(0.5 * np.log(np.maximum(low, 1.0) / ref), -0.2, 0.1)
         log_ratio = log_ratio + np.where(cv2.GaussianBlur(m, (0, 0), sigma_lo) > 0.05, light, 0.0)
     log_ratio = cv2.resize(log_ratio.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    weight = feathered(old, 2 * feather)
+    weight = feathered(old, fade)
     return np.exp(log_ratio * weight).astype(np.float32)
 
 

@@ -72,6 +72,9 @@ class PersonAnalysis:
     keypoints: dict[str, np.ndarray]  # named (2,) float32 points in image pixels; "l_" = the person's left
     waist_y: float = 0.0  # torso-axis position of the waist split: 0 = shoulder line, 1 = hip line
     skin_from_face: bool = False  # whether the skin colour model came from the face (else a generic range)
+    # No colour split between the chest and the thighs: one garment (a dress, a jumpsuit) runs on past the
+    # hips, or the top and the bottoms are alike; the split then falls back to the hip line.
+    one_piece: bool = False
 
 
 # The keypoints the analysis names ("l_" = the person's left), from BlazePose's landmarks.
@@ -201,21 +204,29 @@ def analyze_person(rgb: np.ndarray) -> PersonAnalysis:
     assert box is not None  # (the mask is not empty)
     offset = np.array([box.x0, box.y0], np.float32)
     crop_kp = {name: point - offset for name, point in kp.items()}
-    crop, waist_t, skin_from_face = _regions(rgb[box.slices], mask[box.slices], crop_kp, pose.visibility)
+    crop, waist_t, skin_from_face, one_piece = _regions(rgb[box.slices], mask[box.slices], crop_kp, pose.visibility)
     regions = {}
     for name in REGION_NAMES[:-1]:
         regions[name] = np.zeros(mask.shape, bool)
         regions[name][box.slices] = crop[name]
     regions["background"] = ~mask
     return PersonAnalysis(
-        rgb=rgb, pose=pose, mask=mask, regions=regions, keypoints=kp, waist_y=waist_t, skin_from_face=skin_from_face
+        rgb=rgb,
+        pose=pose,
+        mask=mask,
+        regions=regions,
+        keypoints=kp,
+        waist_y=waist_t,
+        skin_from_face=skin_from_face,
+        one_piece=one_piece,
     )
 
 
 def _regions(
     rgb: np.ndarray, mask: np.ndarray, kp: dict[str, np.ndarray], visibility: np.ndarray
-) -> tuple[dict[str, np.ndarray], float, bool]:
-    """The person's regions (all but the background) in an image, its mask and keypoints."""
+) -> tuple[dict[str, np.ndarray], float, bool, bool]:
+    """The person's regions (all but the background) in an image, its mask and keypoints; the waist's
+    torso-axis position, whether the skin model came from the face, and whether no waist split was found."""
     h, w = mask.shape
     shape = (h, w)
     sw = float(np.linalg.norm(kp["l_shoulder"] - kp["r_shoulder"]))
@@ -358,7 +369,7 @@ def _regions(
         "torso_skin": torso_skin,
         "lower_body": lower_body,
     }
-    return regions, waist_t, skin_from_face
+    return regions, waist_t, skin_from_face, waist is None
 
 
 def _refine_mask(rgb: np.ndarray, probability: np.ndarray) -> np.ndarray:
@@ -424,4 +435,11 @@ def body_from_person(person: PersonAnalysis) -> Body:
     bare = person.mask & ~arms & ~head
     empty_rows = ~torso.any(axis=1)
     torso[empty_rows] = bare[empty_rows]
-    return Body(shape=person.mask.shape, kp=kp, torso=torso, arms=arms, lower=regions.get("lower_body"))
+    return Body(
+        shape=person.mask.shape,
+        kp=kp,
+        torso=torso,
+        arms=arms,
+        lower=regions.get("lower_body"),
+        one_piece=person.one_piece,
+    )

@@ -24,6 +24,9 @@ from ..warp import WarpResult, warp_piece
 
 # The one piece bottoms are warped as.
 PIECE = "bottoms"
+# Bottoms whose length (scaled by the waist fit) reaches this share of the hip-knee-ankle line are
+# full-length and end at the ankle.
+FULL_LENGTH = 0.8
 
 
 def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -118,7 +121,11 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
             # the garment keeps the length its waist width gives it, straight down past the frame.
             chain = [kp[f"{side}_hip"], kp[f"{side}_hip"] + 2.0 * torso_len * d]
             leg_len = 2.0 * torso_len
-        length = float(min(g_len * 0.95, leg_len * 1.02))
+        # Trousers within reach of the ankle are full-length ones: they end there whatever the person's
+        # proportions (a slim, long-legged person would otherwise wear them at mid-shin). Shorter ones
+        # (shorts, culottes, skirts) keep the length their waist width gives them.
+        full_length = g_len >= FULL_LENGTH * leg_len
+        length = float(leg_len * 1.02 if full_length else min(g_len * 0.95, leg_len * 1.02))
         p, dvec = along(chain, length)
         g_open = point(lm, f"{side}_hem_out") - point(lm, f"{side}_hem_in") if f"{side}_hem_in" in lm else None
         half = float(np.linalg.norm(g_open) * scale / 2) if g_open is not None else 0.15 * sw
@@ -177,13 +184,19 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
     pairs = {n: (s, d_) for n, s, d_ in zip(names, src, dst, strict=False)}
     gh, gw = garment.alpha.shape
     ring = np.array([[0, 0], [gw - 1, 0], [0, gh - 1], [gw - 1, gh - 1]], np.float64)
+    # The photo's top corners go where the waist fit puts them; each bottom corner moves with the hem
+    # beside it. (Left at the waist fit, a bottom corner sat above a lengthened hem or beside a hem moved
+    # in to its leg, and the warp folded or bulged between them.)
+    ring_dst = apply_affine(m, ring)
+    for corner, hem in ((2, "r_hem_out"), (3, "l_hem_out")):
+        ring_dst[corner] += t[hem] - apply_affine(m, point(lm, hem))
     h, w = body.shape
     box = clip_box(dst, w, h, pad=0.1 * sw)
     piece = warp_piece(
         PIECE,
         garment.rgb,
         garment.alpha.astype(np.float32),
-        np.concatenate([dst, apply_affine(m, ring)]),
+        np.concatenate([dst, ring_dst]),
         np.concatenate([src, ring]),
         box,
         smoothing=1e-2,
@@ -197,6 +210,8 @@ class Bottoms:
     category: Category = Category.BOTTOMS
     body_piece: str = PIECE
     replaces: tuple[str, ...] = ("lower_body",)
+    # What narrower or shorter bottoms uncover is the backdrop behind the legs.
+    fills_from_background: bool = True
 
     def outline(self, silhouette: np.ndarray) -> Outline:
         return Outline(landmarks=bottoms_landmarks(silhouette), sleeves={}, torso=silhouette)
