@@ -380,3 +380,39 @@ def test_full_length_trousers_reach_the_ankles_of_long_legs(person, long_trouser
     for side in ("l", "r"):
         hem = (_target(warp, f"{side}_hem_out") + _target(warp, f"{side}_hem_in")) / 2
         assert kp[f"{side}_ankle"][1] - 5 < hem[1] < kp[f"{side}_ankle"][1] + 15
+
+
+def test_flared_legs_touching_at_the_hems_are_still_two_legs(person):
+    """Flared trousers photographed with their hems touching: the centre column leaves the garment at
+    the crotch and comes back at the hems. Read as a skirt (one opening), they were bent into one
+    twisted tube."""
+    _, _, body = person
+    img = np.full((700, 600, 3), 255, np.uint8)
+    # Two legs from a shared seat, flaring until their inner edges meet again above the hem.
+    cv2.fillPoly(img, [np.array([(200, 40), (400, 40), (470, 660), (130, 660)], np.int32)], GREEN)
+    # (The gap runs out at the hem just beside the centre: the left hem crosses the centre line.)
+    gap = [(300, 220), (322, 420), (318, 661), (310, 661), (296, 600), (278, 420)]
+    cv2.fillPoly(img, [np.array(gap, np.int32)], (255, 255, 255))
+    garment = analyze_garment(img, category="bottoms")
+    lm = garment.landmarks
+    scale = garment.alpha.shape[0] / 700
+    assert "l_hem_in" in lm and "r_hem_in" in lm
+    # At the top of the gap (its thin tip blurs away in the cut-out), far above the touching hems.
+    assert 215 < lm["crotch"][1] / scale < 320
+    warp = fit_garment(garment, body)
+    mid_x = (body.kp["l_ankle"][0] + body.kp["r_ankle"][0]) / 2
+    assert _target(warp, "l_hem_in")[0] > mid_x > _target(warp, "r_hem_in")[0]
+
+
+def test_a_high_rise_cut_keeps_the_crotch_at_the_body_s(person):
+    """A narrow waistband over a long rise: scaled with the waist, the crotch fell to the knees. It sits
+    a little below the hip joints."""
+    _, _, body = person
+    img = np.full((700, 600, 3), 255, np.uint8)
+    high_rise = [(250, 40), (350, 40), (430, 660), (310, 660), (300, 330), (290, 660), (170, 660)]
+    cv2.fillPoly(img, [np.array(high_rise, np.int32)], GREEN)
+    warp = fit_garment(analyze_garment(img, category="bottoms"), body)
+    hip_y = (body.kp["l_hip"][1] + body.kp["r_hip"][1]) / 2
+    torso = hip_y - body.kp["l_shoulder"][1]
+    crotch_y = _target(warp, "crotch")[1]
+    assert hip_y + 0.04 * torso < crotch_y < hip_y + 0.31 * torso

@@ -27,6 +27,9 @@ PIECE = "bottoms"
 # Bottoms whose length (scaled by the waist fit) reaches this share of the hip-knee-ankle line are
 # full-length and end at the ankle.
 FULL_LENGTH = 0.8
+# Where the crotch may sit below the hip joints, in torso lengths (shoulders to hips): the hip joints
+# lie at the top of the thighs, the crotch some 0.1-0.25 torso lengths under them.
+CROTCH_DROP = (0.05, 0.3)
 
 
 def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -42,8 +45,7 @@ def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
         wy += 1
     waist_img_l = np.array([left[wy], wy], np.float32)
     waist_img_r = np.array([right[wy], wy], np.float32)
-    column = np.flatnonzero(mask[:, cx])
-    crotch_y = float(column.max()) if column.size else top + 0.35 * gh
+    crotch_y = _crotch_row(mask[:, cx], wy, gh)
     crotch = np.array([cx, crotch_y], np.float32)
     # Leg openings: outer and inner ends of the bottom rows, per side of the centre.
     by = int(top + 0.98 * gh)
@@ -65,6 +67,22 @@ def bottoms_landmarks(mask: np.ndarray) -> dict[str, np.ndarray]:
         lm["r_hip"] = np.array([left[hy], hy], np.float32)
         lm["l_hip"] = np.array([right[hy], hy], np.float32)
     return lm
+
+
+def _crotch_row(column: np.ndarray, waist_y: int, gh: int) -> float:
+    """The crotch on the garment's centre column: where the column first leaves the garment below the
+    waistband for a real stretch (5% of the garment's height). Wide or flared legs may touch again
+    lower down, so the column's last garment pixel is not the crotch; a skirt's column never leaves."""
+    below = column[waist_y:].astype(bool)
+    if not below.any():
+        return waist_y + 0.35 * gh
+    gap = np.concatenate([[False], ~below, [False]]).astype(np.int8)
+    starts, ends = np.flatnonzero(np.diff(gap) == 1), np.flatnonzero(np.diff(gap) == -1)
+    first_in = int(np.argmax(below))
+    for start, end in zip(starts, ends, strict=True):
+        if start > first_in and end - start >= 0.05 * gh:
+            return float(waist_y + start - 1)
+    return float(waist_y + np.flatnonzero(below).max())
 
 
 def old_garment_top(body: Body, mid_hip: np.ndarray, u: np.ndarray, d: np.ndarray, sw: float) -> float | None:
@@ -108,7 +126,11 @@ def fit_bottoms(garment: GarmentAnalysis, body: Body) -> WarpResult:
         half_g = np.dot(gl - gr, u) / 2
         t["l_hip"] = hip_c + max(half_g, 1.05 * hl) * u
         t["r_hip"] = hip_c - max(half_g, 1.05 * hr) * u
-    t["crotch"] = apply_affine(m, point(lm, "crotch"))
+    # The crotch sits at the body's, a little below the hip joints, whatever the garment's rise: scaled
+    # with the waist, a high-rise cut on a wide waist put it at the knees and stretched the legs' print.
+    crotch = apply_affine(m, point(lm, "crotch"))
+    drop = float(np.dot(crotch - mid_hip, d)) / torso_len
+    t["crotch"] = crotch + (float(np.clip(drop, *CROTCH_DROP)) - drop) * torso_len * d
     g_waist_y = (point(lm, "l_waist")[1] + point(lm, "r_waist")[1]) / 2
     mask = garment.alpha > 0.5
     legs: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
