@@ -339,3 +339,29 @@ def test_a_narrower_one_piece_leaves_none_of_the_wide_old_garment_showing():
     check = self_check(comp, body, Category.ONE_PIECES)
     assert check.old_visible == 0.0
     assert "self_check_old_visible" in check.as_info()
+
+
+def test_a_bold_print_covering_much_of_the_old_top_does_not_ghost_as_light():
+    """Large dark letters over a third of a white tee are print, not shadow: the broad light is measured
+    on the white fabric around them, so the new fabric shows no dark block where they were."""
+    old = np.zeros((H, W), bool)
+    old[50:350, 50:350] = True
+    img = np.full((H, W, 3), 235, np.uint8)
+    for x0 in (90, 200):  # two letter-sized blocks, about a third of the garment
+        img[110:290, x0 : x0 + 80] = 25
+    shading = fabric_shading(img, old, sw=200.0, fade=2.0)
+    on_print = float(np.median(shading[150:250, 110:150]))
+    beside = float(np.median(shading[300:340, 100:300]))
+    assert abs(on_print - beside) < 0.03
+    assert np.abs(shading[100:300, 100:300] - 1).max() < 0.06
+
+
+def test_a_dark_fabric_s_sheen_is_not_carried_as_light():
+    """A black satin top's sheen doubles its luminance in places: as a ratio of small values that read
+    as light at the cap's full strength (0.3 between the sides); over the floor it is well under it."""
+    old = np.zeros((H, W), bool)
+    old[50:350, 50:350] = True
+    img = np.full((H, W, 3), 20, np.uint8)
+    img[50:350, 200:350] = 45  # a broad sheen on one side
+    shading = fabric_shading(img, old, sw=200.0, fade=2.0)
+    assert abs(float(np.median(shading[100:300, 260:330])) - float(np.median(shading[100:300, 70:140]))) < 0.2

@@ -187,3 +187,47 @@ def test_old_cuffs_past_the_wrist_are_sleeve_and_a_high_collar_is_garment():
     # The collar below the chin is the old garment, the face is still face.
     assert r["upper_garment"][150, 200] and not r["face_hair_neck"][150, 200]
     assert r["face_hair_neck"][90, 200]
+
+
+def _bare_armed_person(arm_colour: tuple[int, int, int], legs_colour: tuple[int, int, int]):
+    """The drawn person in a sleeveless blue top, arms bare in ``arm_colour``, the lower body in
+    ``legs_colour``."""
+    img, mask, kp, vis = _drawn_person()
+    blue = (30, 50, 140)
+    for sh, el, wr in (((260, 170), (280, 280), (290, 380)), ((140, 170), (120, 280), (110, 380))):
+        cv2.line(img, sh, el, arm_colour, 36)
+        cv2.line(img, el, wr, arm_colour, 30)
+    cv2.fillPoly(img, [np.array([(150, 160), (250, 160), (245, 420), (155, 420)], np.int32)], blue)
+    img[420:, 150:250] = legs_colour
+    rng = np.random.default_rng(2)
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    mask = np.abs(img.astype(np.int16) - 240).max(axis=2) > 12
+    return img, mask, kp, vis
+
+
+def test_bare_arms_in_other_light_than_the_face_are_skin_not_sleeves():
+    """Forearms in shade fall outside the face's tight skin model (about 4 of its deviations away), but
+    far from the top's colours: they are bare skin. As sleeves they were old garment, shaded the new
+    sleeves with their blotches and were remade as skin under a sleeveless garment."""
+    from imaging.tryon.classical.person import _regions
+
+    img, mask, kp, vis = _bare_armed_person((150, 100, 85), (60, 60, 60))
+    r = _regions(img, mask, kp, vis)[0]
+    forearms = np.zeros(mask.shape, np.uint8)
+    for el, wr in (((280, 290), (288, 370)), ((120, 290), (112, 370))):
+        cv2.line(forearms, el, wr, 1, 16)
+    forearms = forearms.astype(bool)
+    assert r["arm_skin"][forearms].mean() > 0.8
+    assert r["sleeves"][forearms].mean() < 0.1
+    # The top itself stays the old garment.
+    assert r["upper_garment"][300, 200]
+
+
+def test_one_piece_is_told_from_a_top_and_trousers():
+    from imaging.tryon.classical.person import _regions
+
+    blue = (30, 50, 140)
+    *_, one_piece = _regions(*_bare_armed_person((205, 150, 120), blue))
+    assert one_piece
+    *_, one_piece = _regions(*_bare_armed_person((205, 150, 120), (60, 60, 60)))
+    assert not one_piece

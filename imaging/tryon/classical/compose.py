@@ -433,17 +433,42 @@ def fabric_shading(person_rgb: np.ndarray, old: np.ndarray, sw: float, fade: flo
     m = small_old.astype(np.float32)
     if m.any():
         sigma_lo = max(4.0, 0.06 * sw)
-        # Outliers (a logo, a dark panel) clipped to the fabric's common range before the blur.
+        # Measured on the ground fabric only: a print (letters, a logo, a dark panel), far from the
+        # fabric's own colour, is left out and the blur fills in under it from the fabric around it
+        # (clipped, a bold print's letters still ghosted through as light and shadow).
+        small_rgb = cv2.resize(person_rgb, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        ground = _ground_fabric(small_rgb, small_old > 0).astype(np.float32)
+        g = m * ground
+        if g.sum() >= 0.3 * m.sum():
+            m = g
         lum = small.astype(np.float32)
-        q_lo, q_hi = np.percentile(lum[small_old > 0], (20, 80))
+        q_lo, q_hi = np.percentile(lum[m > 0], (10, 90))
         lum = np.clip(lum, q_lo, q_hi)
         low = cv2.GaussianBlur(lum * m, (0, 0), sigma_lo) / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma_lo), 1e-3)
-        ref = max(float(np.median(low[small_old > 0])), 8.0)
-        light = np.clip(0.5 * np.log(np.maximum(low, 1.0) / ref), -0.2, 0.1)
-        log_ratio = log_ratio + np.where(cv2.GaussianBlur(m, (0, 0), sigma_lo) > 0.05, light, 0.0)
+        ref = float(np.median(low[m > 0]))
+        # A dark fabric's sheen is a large ratio of small values, not light: the ratio is taken over a
+        # floor (about a sixth of white) that a light fabric hardly notices.
+        floor = 40.0
+        light = np.clip(0.5 * np.log((low + floor) / (ref + floor)), -0.2, 0.1)
+        log_ratio = log_ratio + np.where(
+            cv2.GaussianBlur(small_old.astype(np.float32), (0, 0), sigma_lo) > 0.05, light, 0.0
+        )
     log_ratio = cv2.resize(log_ratio.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     weight = feathered(old, fade)
     return np.exp(log_ratio * weight).astype(np.float32)
+
+
+def _ground_fabric(rgb: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Pixels of ``old`` in the garment's own (dominant) colour: within a few robust deviations of its
+    median Lab colour (at least 12 units), which a print's strokes and panels are not."""
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    px = lab[old]
+    if len(px) < 50:
+        return old.copy()
+    ref = np.median(px, axis=0)
+    dist = np.linalg.norm(lab - ref, axis=2)
+    spread = 1.4826 * float(np.median(dist[old]))
+    return old & (dist < max(12.0, 3.0 * spread))
 
 
 def _legs_carried_up(

@@ -50,6 +50,9 @@ SECOND_PERSON_SCORE = 0.35
 # ...its face is apart from the first one's, and its body is at least this large relative to the first.
 SECOND_PERSON_SIZE = 0.5
 
+# The skin model's Mahalanobis radius for skin in other light than the face's (see ``_regions``).
+LOOSE_SKIN = 5.0
+
 REGION_NAMES = (
     "face_hair_neck",
     "arms",
@@ -181,6 +184,16 @@ def _find_waist(
     if score.max() - max(score[0], score[-1]) < 0.05 * len(ts):
         return None
     return float(bins[int(np.argmax(score))]) if int(np.argmax(score)) < len(bins) else None
+
+
+def _sleeve_islands(sleeves: np.ndarray, torso_garment: np.ndarray) -> np.ndarray:
+    """The pieces of ``sleeves`` that do not touch the garment on the trunk (a real sleeve hangs from it)."""
+    if not sleeves.any():
+        return sleeves
+    _, labels = cv2.connectedComponents(sleeves.astype(np.uint8), connectivity=8)
+    touch = cv2.dilate(torso_garment.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    attached = np.unique(labels[touch & sleeves])
+    return sleeves & ~np.isin(labels, attached[attached > 0])
 
 
 # --------------------------------------------------------------------------- regions
@@ -320,6 +333,13 @@ def _regions(
         waist = _find_waist(lab, t, (torso | (mask & ~arms & ~hands)) & ~skin, upper_c, lower_c)
     waist_t = waist if waist is not None else 1.0
 
+    # The face's skin model is tight (faces are evenly lit): arms and a midriff in other light fall just
+    # outside it. Those of the loose model far from every colour of the top are skin all the same.
+    if skin_from_face and upper_c is not None:
+        loose = skin_map(ycrcb, skin_mean, skin_inv, threshold=LOOSE_SKIN) & (arms | torso) & ~skin & mask
+        far = np.zeros(shape, bool)
+        far[loose] = _nearest_distance(lab[loose], upper_c) > 30
+        skin |= cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     # Arm pixels that are not skin are sleeve, except below the waist where the capsule also catches the
     # trousers or skirt beside the forearm: there the colour decides.
     sleeves = arms & ~skin
@@ -330,6 +350,12 @@ def _regions(
         moved[low] = closer_lower
         sleeves &= ~moved
         arms &= ~moved
+    # Non-skin pieces of an arm cut off from the top on the trunk are no sleeve: a bare arm's highlights
+    # and shadows the skin model misses (as sleeves they were old garment, and their blotches shaded
+    # the new sleeve).
+    islands = _sleeve_islands(sleeves, free)
+    skin |= islands
+    sleeves &= ~islands
     # Old cuffs: near the wrist, hand pixels that are not skin and have the sleeves' colour are sleeve.
     sleeve_c = _colour_centres(lab, sleeves)
     if sleeve_c is not None:
