@@ -365,3 +365,24 @@ def test_deep_v_camisole_has_its_armpits_and_waist_at_its_sides():
     for name in ("armpit", "waist"):
         assert lm[f"r_{name}"][0] - left < 0.1 * width, name  # the image's left side
         assert right - lm[f"l_{name}"][0] < 0.1 * width, name
+
+
+def test_a_white_garment_s_shaded_side_is_no_slit_unless_the_cutout_left_it_out():
+    """A white tee on a near-white backdrop: a long strip of its shaded side has the backdrop's colour,
+    shading into the fabric with no edge on its inner side. The cutout kept it (solid fabric), so it
+    stays; the same strip that the cutout called backdrop (a gap between a hanging sleeve and the torso,
+    filled in as a hole afterwards) is opened again."""
+    from imaging.tryon.classical.silhouette import background_slits
+
+    h, w = 600, 400
+    rgb = np.full((h, w, 3), 236, np.uint8)  # the backdrop
+    mask = np.zeros((h, w), bool)
+    mask[60:560, 80:320] = True
+    rgb[mask] = 252  # white fabric
+    rgb[150:500, 100:112] = 236  # its shaded side, as light as the backdrop...
+    rgb[150:500, 112:124] = np.linspace(238, 250, 12).astype(np.uint8)[None, :, None]  # ...shading into it
+    kept = np.ones((h, w), np.float32) * mask
+    assert not background_slits(rgb, mask, kept)[200:450, 100:112].any()
+    left_out = kept.copy()
+    left_out[150:500, 100:112] = 0.0
+    assert background_slits(rgb, mask, left_out)[200:450, 100:112].mean() > 0.9

@@ -34,6 +34,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
             "BAD_CATEGORY", f"Unknown garment category {category!r}; use {', '.join(CATEGORY_CHOICES)}."
         )
     method = "given"
+    cut_alpha: np.ndarray | None = None
     if alpha is None:
         try:
             cut = cut_out(rgb)
@@ -46,6 +47,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
                 ) from exc
             raise
         photo, rgb, alpha, method = rgb, cut.rgb, cut.alpha, cut.method
+        cut_alpha = cut.alpha
     alpha = alpha.astype(np.float32)
     mask = alpha > 0.5
     # Light stripes or panels the cutout took for background split a garment into bands:
@@ -66,7 +68,7 @@ def analyze_garment(rgb: np.ndarray, *, category: str = AUTO, alpha: np.ndarray 
     if method != "given":
         # The gap between a hanging sleeve and the torso is background that the cutout or the
         # closing above may have filled as a hole: open such slits again, on the photo's colours.
-        mask &= ~background_slits(photo, mask)
+        mask &= ~background_slits(photo, mask, cut_alpha)
         mask = largest_component(mask, keep_ratio=0.15)
     # A print the cutout mistook for background leaves a hole: garments are solid inside.
     alpha = np.where(mask & (alpha < 0.5), 1.0, alpha * mask).astype(np.float32)

@@ -84,11 +84,16 @@ def clean_rim(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def background_slits(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def background_slits(rgb: np.ndarray, mask: np.ndarray, cut_alpha: np.ndarray | None = None) -> np.ndarray:
     """Inside ``mask``, long vertical slits of the background's colour away from the centre:
     the gaps between long sleeves hanging down and the torso, enclosed where a cuff touches
     the hem. Stripes and prints of the background's colour are horizontal or compact, so a
-    vertical opening removes them first; a white garment's whole body is far too large."""
+    vertical opening removes them first; a white garment's whole body is far too large.
+
+    A white garment's shaded side on a near-white backdrop has the backdrop's colour too, but it is
+    solid fabric: a slit is either what the cutout itself called background (``cut_alpha`` under 0.5,
+    taken in by a later closing or hole filling) or an opening with the garment's edge clear on both
+    of its sides (fabric shading into the backdrop's colour has no edge on its inner side)."""
     h, w = mask.shape
     if not mask.any():
         return np.zeros_like(mask)
@@ -106,8 +111,29 @@ def background_slits(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     for i in range(1, n):
         bw, bh, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
         if bh > 0.15 * gh and bh > 3 * bw and area < 0.08 * mask.sum() and abs(cents[i][0] - cx) > 0.15 * gw:
-            out |= labels == i
+            piece = labels == i
+            left_out = cut_alpha is not None and float(np.mean(cut_alpha[piece] < 0.5)) > 0.5
+            if cut_alpha is None or left_out or _edged_both_sides(lab[..., 0], piece) >= SLIT_EDGE:
+                out |= piece
     return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) if out.any() else out
+
+
+# A slit's sides must each show an edge this strong (median over its rows of the largest horizontal Sobel
+# response of Lab L, 0-255, within a few pixels of the side): a garment's outline against the backdrop.
+SLIT_EDGE = 40.0
+
+
+def _edged_both_sides(lightness: np.ndarray, piece: np.ndarray) -> float:
+    """The weaker of the two sides' edge strengths along a vertical piece (see ``SLIT_EDGE``)."""
+    gx = np.abs(cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3))
+    w = piece.shape[1]
+    lefts, rights = [], []
+    for y in np.flatnonzero(piece.any(axis=1)):
+        xs = np.flatnonzero(piece[y])
+        x0, x1 = int(xs.min()), int(xs.max())
+        lefts.append(gx[y, max(0, x0 - 3) : x0 + 2].max())
+        rights.append(gx[y, x1 - 1 : min(w, x1 + 4)].max())
+    return float(min(np.median(lefts), np.median(rights)))
 
 
 def centre_x(mask: np.ndarray) -> int:
