@@ -416,3 +416,25 @@ def test_a_high_rise_cut_keeps_the_crotch_at_the_body_s(person):
     torso = hip_y - body.kp["l_shoulder"][1]
     crotch_y = _target(warp, "crotch")[1]
     assert hip_y + 0.04 * torso < crotch_y < hip_y + 0.31 * torso
+
+
+def test_a_skin_toned_print_on_old_bottoms_is_replaced_by_a_dress_but_bare_legs_are_not():
+    """A one-piece replaces the old skirt, a tan-and-brown check whose tan squares pass the skin-colour
+    test, and keeps the bare legs below it: tan specks of the print stayed in the made legs before."""
+    from imaging.tryon.classical.compose import old_bottoms
+
+    skirt = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(skirt, [np.array([(225, 450), (375, 450), (385, 650), (215, 650)], np.int32)], 1)
+    skirt = skirt.astype(bool)
+    top = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(top, [np.array([(225, 210), (375, 210), (375, 450), (225, 450)], np.int32)], 1)
+    img, regions, body = _dressed(skirt | top.astype(bool), hip_line=450, one_piece=False)
+    yy, xx = np.mgrid[:H, :W]
+    check = ((yy // 4 + xx // 4) % 2).astype(bool)
+    img[skirt & check] = SKIN
+    img[skirt & ~check] = (90, 60, 40)
+    old = old_bottoms(img, regions, body)
+    inner = cv2.erode(skirt.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert old[inner].mean() > 0.95
+    shins = regions["lower_body"] & ~skirt & (yy > 700) & (yy < 850)
+    assert shins.sum() > 3000 and not old[shins].any()

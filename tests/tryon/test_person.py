@@ -231,3 +231,39 @@ def test_one_piece_is_told_from_a_top_and_trousers():
     assert one_piece
     *_, one_piece = _regions(*_bare_armed_person((205, 150, 120), (60, 60, 60)))
     assert not one_piece
+
+
+def test_a_skin_toned_print_beside_the_forearm_is_the_skirt_not_the_arm():
+    """A high-waisted skirt in a tan-and-brown check (its tan squares pass the skin test) reaching out
+    to the hanging forearms: inside the arms' capsules it is skirt, busy where skin is smooth. As arm
+    skin it stayed in front of a new dress, in specks beside the made arm."""
+    from imaging.tryon.classical.person import _regions
+
+    img, mask, kp, vis = _drawn_person()
+    img[150:, :] = 240
+    skin, blue = (205, 150, 120), (30, 50, 140)
+    cv2.fillPoly(img, [np.array([(150, 160), (250, 160), (245, 300), (155, 300)], np.int32)], blue)
+    skirt = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(skirt, [np.array([(120, 300), (280, 300), (300, 560), (100, 560)], np.int32)], 1)
+    yy, xx = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    check = ((yy // 4 + xx // 4) % 2).astype(bool)
+    img[skirt.astype(bool) & check] = skin
+    img[skirt.astype(bool) & ~check] = (90, 60, 40)
+    arms = np.zeros(mask.shape, np.uint8)
+    for sh, el, wr in (((260, 170), (280, 280), (290, 380)), ((140, 170), (120, 280), (110, 380))):
+        cv2.line(arms, sh, el, 1, 36)
+        cv2.line(arms, el, wr, 1, 30)
+    img[arms.astype(bool)] = skin
+    rng = np.random.default_rng(3)
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    mask = np.abs(img.astype(np.int16) - 240).max(axis=2) > 12
+    r = _regions(img, mask, kp, vis)[0]
+    # The skirt's tan squares within a few pixels of the forearms (inside their capsules).
+    near = cv2.dilate(arms, np.ones((9, 9), np.uint8)).astype(bool) & ~arms.astype(bool)
+    beside = near & skirt.astype(bool) & check & (yy > 310) & (yy < 355)  # (above the hands)
+    assert beside.sum() > 20
+    assert not r["arm_skin"][beside].any()
+    assert r["lower_body"][beside].mean() > 0.9
+    # The forearms themselves stay bare arm.
+    for x, y in ((287, 340), (113, 340)):
+        assert r["arm_skin"][y, x]

@@ -27,7 +27,7 @@ from imaging.masks import feather as feathered
 
 from .body import Body, arm_reach, body_core, depth_below_shoulders
 from .garment_model import GarmentCategory
-from .skin import SkinTone, sample_skin, skin_layer, skin_like
+from .skin import SMOOTH_SKIN, SkinTone, fine_texture, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
 
 
@@ -69,12 +69,13 @@ def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np
 
 def old_bottoms(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
     """The old lower garment (trousers, a skirt, a dress's skirt) that a one-piece replaces: the lower
-    body's pixels that are not skin, down to a little above the ankles (the shoes stay)."""
+    body's pixels that are not bare skin, down to a little above the ankles (the shoes stay)."""
     lower = union(regions, "lower_body")
     if not lower.any():
         return lower
     kp = body.kp
-    cloth = lower & ~skin_like(person_rgb)
+    # (Not every skin-coloured pixel: a leopard print's tan spots stayed in the made legs and arms.)
+    cloth = lower & ~bare_skin(person_rgb, lower, sample_skin(person_rgb, regions, body), body)
     if "l_knee" in kp and "l_ankle" in kp and "r_knee" in kp and "r_ankle" in kp:
         # Above the line 80% of the way from the knees to the ankles: below it lie the feet and shoes.
         depth = depth_below_shoulders(body)
@@ -141,10 +142,8 @@ def bare_skin(person_rgb: np.ndarray, region: np.ndarray, tone: SkinTone, body: 
     crop = found.slices
     lab = cv2.cvtColor(person_rgb[crop].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     chroma = np.linalg.norm(lab[..., 1:] - tone.lab[1:], axis=2)
-    # Skin is smooth at the finest scale; a woven check or a print of skin-like hue is not.
-    grey = cv2.cvtColor(person_rgb[crop], cv2.COLOR_RGB2GRAY).astype(np.float32)
-    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5)), (0, 0), 3.0)
-    skin = region[crop] & skin_like(person_rgb[crop]) & (chroma < 10.0) & (texture < 8.0)
+    coloured = region[crop] & skin_like(person_rgb[crop]) & (chroma < 10.0)
+    skin = coloured & (fine_texture(person_rgb[crop]) < SMOOTH_SKIN)
     sw = body.shoulder_width
     k = max(3, int(0.04 * sw) | 1)
     core = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -155,7 +154,9 @@ def bare_skin(person_rgb: np.ndarray, region: np.ndarray, tone: SkinTone, body: 
     # Back to the skin's own outline (the opening rounded it): the skin pieces that hold a large core.
     m, pieces = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
     keep = np.unique(pieces[np.isin(labels, big)])
-    out[crop] = np.isin(pieces, keep[keep > 0])
+    limbs = np.isin(pieces, keep[keep > 0])
+    # The limbs' outline, where the backdrop's edge makes the finest detail strong, is skin too.
+    out[crop] = limbs | (cv2.dilate(limbs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & coloured)
     return out
 
 

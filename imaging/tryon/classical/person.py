@@ -38,7 +38,7 @@ from imaging.masks import bounding_box, capsule, guided_filter, polygon
 from .body import Body
 from .geometry import segment_distance
 from .pose import MIN_VISIBILITY, DetectorKeypoint, Landmark, Pose, detect_pose
-from .skin import skin_map, skin_model
+from .skin import SMOOTH_SKIN, fine_texture, skin_map, skin_model
 
 # The torso (shoulder centre to hip centre) must be at least this fraction of the image's long side...
 MIN_TORSO_FRACTION = 0.1
@@ -333,10 +333,12 @@ def _regions(
         waist = _find_waist(lab, t, (torso | (mask & ~arms & ~hands)) & ~skin, upper_c, lower_c)
     waist_t = waist if waist is not None else 1.0
 
+    textured = fine_texture(rgb) >= SMOOTH_SKIN
     # The face's skin model is tight (faces are evenly lit): arms and a midriff in other light fall just
     # outside it. Those of the loose model far from every colour of the top are skin all the same.
     if skin_from_face and upper_c is not None:
         loose = skin_map(ycrcb, skin_mean, skin_inv, threshold=LOOSE_SKIN) & (arms | torso) & ~skin & mask
+        loose &= ~textured  # (a skin-toned print, a leopard skirt, is no skin)
         far = np.zeros(shape, bool)
         far[loose] = _nearest_distance(lab[loose], upper_c) > 30
         skin |= cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
@@ -348,6 +350,10 @@ def _regions(
         closer_lower = _nearest_distance(lab[low], lower_c) < _nearest_distance(lab[low], upper_c)
         moved = np.zeros(shape, bool)
         moved[low] = closer_lower
+        # A skin-toned print beside the forearm (a leopard skirt) passes the skin test; it is busy, skin
+        # is not: there too the colour decides.
+        busy = arms & skin & textured & (t >= waist_t)
+        moved[busy] = _nearest_distance(lab[busy], lower_c) < _nearest_distance(lab[busy], upper_c)
         sleeves &= ~moved
         arms &= ~moved
     # Non-skin pieces of an arm cut off from the top on the trunk are no sleeve: a bare arm's highlights

@@ -70,6 +70,17 @@ class SkinTone:
     samples: int  # how many pixels it was measured on (0: a neutral default)
 
 
+# Skin is smooth at the finest scale (see ``fine_texture``); a woven check or a busy print is not.
+SMOOTH_SKIN = 8.0
+
+
+def fine_texture(rgb: np.ndarray) -> np.ndarray:
+    """Local strength of the finest detail (grey levels): the luminance's difference from a 1.5 px blur,
+    averaged over a few pixels. Skin, even with pores and sensor noise, stays under ``SMOOTH_SKIN``."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.5)), (0, 0), 3.0)
+
+
 def skin_like(rgb: np.ndarray) -> np.ndarray:
     """Broad skin chroma test (Chai & Ngan's CrCb box): rules out hair, greys and most garments."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
