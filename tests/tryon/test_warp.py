@@ -49,3 +49,25 @@ def test_warp_piece_moves_the_garment_to_the_targets():
     assert abs(xs.min() - 180) <= 2 and abs(xs.max() - 220) <= 2
     assert abs(ys.min() - 130) <= 2 and abs(ys.max() - 170) <= 2
     assert np.all(piece.rgb[150, 200] == (255, 0, 0))
+
+
+def test_folded_share_is_zero_for_a_plain_warp_and_counts_a_fold():
+    """A scaled, shifted garment does not fold; one whose middle landmarks are pulled past its outer
+    ones reads its fabric in mirrored order there, which is what shows as a smear."""
+    from imaging.types import Box
+
+    from imaging.tryon.classical.warp import WarpResult, folded_share
+
+    img = np.full((100, 100, 3), 200, np.float32)
+    alpha = np.zeros((100, 100), np.float32)
+    alpha[10:90, 10:90] = 1
+    grid = np.array([[x, y] for y in (10, 50, 90) for x in (10, 50, 90)], float)
+    plain = warp_piece("torso", img, alpha, grid * 1.5 + 20, grid, box=Box(0, 0, 200, 200))
+    assert plain is not None
+    assert folded_share(WarpResult(pieces=[plain]), "torso") == 0.0
+    crossed = grid * 1.5 + 20
+    crossed[3], crossed[5] = crossed[5].copy(), crossed[3].copy()  # the middle row's ends swapped
+    folded = warp_piece("torso", img, alpha, crossed, grid, box=Box(0, 0, 200, 200))
+    assert folded is not None
+    assert folded_share(WarpResult(pieces=[folded]), "torso") > 0.2
+    assert folded_share(WarpResult(pieces=[folded]), "l_sleeve") == 0.0  # no such piece
