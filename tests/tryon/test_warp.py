@@ -54,9 +54,8 @@ def test_warp_piece_moves_the_garment_to_the_targets():
 def test_folded_share_is_zero_for_a_plain_warp_and_counts_a_fold():
     """A scaled, shifted garment does not fold; one whose middle landmarks are pulled past its outer
     ones reads its fabric in mirrored order there, which is what shows as a smear."""
-    from imaging.types import Box
-
     from imaging.tryon.classical.warp import WarpResult, folded_share
+    from imaging.types import Box
 
     img = np.full((100, 100, 3), 200, np.float32)
     alpha = np.zeros((100, 100), np.float32)
