@@ -386,3 +386,29 @@ def test_a_white_garment_s_shaded_side_is_no_slit_unless_the_cutout_left_it_out(
     left_out = kept.copy()
     left_out[150:500, 100:112] = 0.0
     assert background_slits(rgb, mask, left_out)[200:450, 100:112].mean() > 0.9
+
+
+def test_long_sleeves_lying_against_a_dress_to_their_cuffs_have_the_armpit_of_a_usual_cut():
+    """A long dress photographed with its long sleeves lying flat against its sides down to the cuffs,
+    with no slit under them at all: the run widens only at the cuffs, which is no armpit. Taken for
+    one, the dress's whole bodice was squeezed above the body's armpits and its warp folded."""
+    dress = [
+        (260, 60),
+        (300, 75),
+        (340, 60),
+        (390, 80),
+        (430, 120),
+        (445, 450),
+        (400, 450),
+        (420, 950),
+        (180, 950),
+        (200, 450),
+        (155, 450),
+        (170, 120),
+        (210, 80),
+    ]
+    g = analyze_garment(draw(dress, size=(1000, 600)), category="one-pieces")
+    top, bottom = np.nonzero(g.mask)[0].min(), np.nonzero(g.mask)[0].max()
+    for side in ("l", "r"):
+        assert g.landmarks[f"{side}_armpit"][1] - top < 0.2 * (bottom - top)
+        assert g.sleeves[side].cuff[1] - top > 0.35 * (bottom - top)  # the cuffs stay at the sleeves' ends

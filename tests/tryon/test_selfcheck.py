@@ -138,3 +138,21 @@ def test_bared_midriff_reaches_the_body_s_outline_not_the_joints_straight_sides(
     row = zone[380]
     assert row[172] and row[328]  # out to the outline (the joints' line is at about 187 and 313)
     assert not row[150] and not row[350]  # beyond it: the old garment's excess, not skin
+
+
+def test_a_fit_folded_over_much_of_the_body_piece_is_refused():
+    """A garment on the chest scores well; the same result whose torso warp folded over itself on more
+    than MAX_FOLDED of it (streaks and smears) scores 0 and fails, saying why."""
+    from imaging.tryon.classical.selfcheck import MAX_FOLDED
+
+    b = body()
+    old = np.zeros((H, W), bool)
+    old[190:440, 170:330] = True
+    comp = composite(old.astype(np.float32), np.zeros((H, W), bool))
+    slight = self_check(comp, b, Category.TOPS, person=old, folded=0.02)
+    assert slight.score > 0.9 and slight.as_info()["self_check_folded"] == 0.02
+    folded = self_check(comp, b, Category.TOPS, person=old, folded=MAX_FOLDED + 0.03)
+    assert folded.score == 0.0
+    with pytest.raises(PipelineError) as exc:
+        enforce(folded, 0.35)
+    assert "folded over itself" in exc.value.message

@@ -270,8 +270,12 @@ def _hanging_armpit(part: np.ndarray, edge: float, sign: int, margin: float, r: 
     ends = part.shape[0] - 1 - np.argmax(part[::-1, cols], axis=0)
     slit_top = int(ends.min())
     usual = int(r.top_y[int(np.clip(edge, 0, w - 1))] + 0.4 * r.torso_w)
-    hangs = int(np.nonzero(part)[0].max()) > slit_top + 0.1 * r.gh  # the sleeve runs on down past the slit
-    return usual if hangs and slit_top > usual + 0.1 * r.gh else r.bottom
+    ys, xs = np.nonzero(part)
+    hangs = int(ys.max()) > slit_top + 0.1 * r.gh  # the sleeve runs on down past the slit
+    # A long sleeve lying against the side all the way to its cuff (no slit under it at all) is far
+    # taller than wide; a dolman sleeve standing out from a low underarm is not.
+    upright = ys.max() - ys.min() > 2.5 * (xs.max() - xs.min() + 1)
+    return usual if (hangs or upright) and slit_top > usual + 0.1 * r.gh else r.bottom
 
 
 def _sleeves_past_torso(
