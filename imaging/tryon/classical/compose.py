@@ -41,6 +41,8 @@ class Composite:
     skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
     in_front: np.ndarray | None = None  # HxW bool: the person's parts kept in front of the new garment's body piece
     old: np.ndarray | None = None  # HxW bool: the old garment(s) the new one replaces
+    # HxW bool: pixels about the shoulders the result still shows in the old top's colours (see ``old_top_left``)
+    old_top_left: np.ndarray | None = None
 
 
 def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np.ndarray:
@@ -125,36 +127,28 @@ def replaced_garment(
 
 def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
     """Regions with the old top's pieces the person analysis counted as head or arm skin (it cuts the
-    top off at the shoulder line; a T-shirt's shoulders rise above it) moved into ``upper_garment``.
+    top off at the shoulder line; a T-shirt's shoulders and a top's straps rise above it) moved into
+    ``upper_garment``.
 
-    A piece is of the old top when its colour falls in the old top's colour cluster (within a few
-    robust deviations of its median, and nearer that than the person's skin), it lies about the
-    shoulder line and it touches the old top. A dark top is left alone: its colour is the hair's."""
+    A piece is of the old top when its colour is one of the old top's colours near the shoulders
+    (see ``_top_colours``), it lies about the shoulder line and it touches the old top. Hair of the
+    same colour (a dark top on dark hair) is told apart by where it lies: it hangs from the head,
+    so it reaches up above the shoulders, where no top's shoulder or strap does."""
     top = regions.get("upper_garment")
     if top is None or top.sum() < 200:
         return regions
     sw = body.shoulder_width
     depth = depth_below_shoulders(body)
-    band = union(regions, "face_hair_neck", "arm_skin") & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
-    found = bounding_box(band)
-    if found is None:
+    head = union(regions, "face_hair_neck", "arm_skin")
+    band = head & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
+    if bounding_box(band) is None:
         return regions
     lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    px = lab[top]
-    ref = np.median(px, axis=0)
-    if ref[0] < 35:
+    colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=band)
+    if colours is None:
         return regions
-    spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
-    # A printed top's spread is wide: capped, so that skin never falls inside it.
-    radius = float(np.clip(3.0 * spread, 8.0, 18.0))
-    skin_px = lab[union(regions, "face_hair_neck", "arm_skin") & skin_like(person_rgb) & ~band]
-    if len(skin_px) < 50:
-        return regions
-    skin_ref = np.median(skin_px, axis=0)
-    if np.linalg.norm(skin_ref - ref) < 2 * radius:
-        return regions  # a skin-coloured top: colour cannot tell the two apart
-    dist = np.linalg.norm(lab - ref, axis=2)
-    cand = band & (dist < radius) & (dist < 0.5 * np.linalg.norm(lab - skin_ref, axis=2))
+    like = _like_top(lab, colours) & head & ~top
+    cand = band & like & ~hanging_from_head(like, depth, sw)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
     touch = cv2.dilate(top.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -168,6 +162,112 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
         if name in out:
             out[name] = out[name] & ~moved
     return out
+
+
+@dataclass(frozen=True)
+class TopColours:
+    """The old top's colours near the shoulders (Lab), how far a pixel may be from one of them, and
+    the person's skin colour (a pixel nearer that than half as far is skin, not top)."""
+
+    refs: np.ndarray  # (K, 3)
+    radius: float
+    skin: np.ndarray  # (3,)
+
+
+def _top_colours(
+    lab: np.ndarray,
+    top: np.ndarray,
+    regions: dict[str, np.ndarray],
+    person_rgb: np.ndarray,
+    depth: np.ndarray,
+    sw: float,
+    exclude: np.ndarray | None = None,
+) -> TopColours | None:
+    """The old top's colours: its median, and the main colours of its part near the shoulders (a
+    beige dress's black straps, a T-shirt's contrasting shoulder seams), each within a few robust
+    deviations of the top's colour spread. Colours too near the skin's are dropped (colour cannot
+    tell the two apart there); None when none is left or the skin cannot be measured.
+    ``exclude``: pixels not to measure the skin on (those to be judged)."""
+    px = lab[top]
+    ref = np.median(px, axis=0)
+    spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
+    # A printed top's spread is wide: capped, so that skin never falls inside it.
+    radius = float(np.clip(3.0 * spread, 8.0, 18.0))
+    skin_sel = union(regions, "face_hair_neck", "arm_skin") & skin_like(person_rgb)
+    if exclude is not None:
+        skin_sel &= ~exclude
+    skin_px = lab[skin_sel]
+    if len(skin_px) < 50:
+        return None
+    skin_ref = np.median(skin_px, axis=0)
+    refs = [ref]
+    near = lab[top & (depth < 0.3 * sw)].reshape(-1, 3)
+    if len(near) >= 50:
+        if len(near) > 3000:
+            near = near[np.random.default_rng(0).choice(len(near), 3000, replace=False)]
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+        k = 3
+        _, labels, centres = cv2.kmeans(
+            np.ascontiguousarray(near, np.float32), k, np.empty((0, 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS
+        )
+        # A colour counts when it covers a real share there (a strap does; a shadow's fringe does not).
+        share = np.bincount(labels.ravel(), minlength=k) / len(labels)
+        refs += [c for c, s in zip(centres, share, strict=True) if s > 0.1]
+    kept = [r for r in refs if np.linalg.norm(skin_ref - r) >= 2 * radius]
+    if not kept:
+        return None  # a skin-coloured top
+    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref)
+
+
+def _like_top(lab: np.ndarray, colours: TopColours) -> np.ndarray:
+    """Pixels of one of the old top's colours, and much nearer it than the skin's."""
+    d = np.min(np.linalg.norm(lab[..., None, :] - colours.refs[None, None], axis=-1), axis=-1)
+    return (d < colours.radius) & (d < 0.5 * np.linalg.norm(lab - colours.skin, axis=2))
+
+
+def hanging_from_head(like: np.ndarray, depth: np.ndarray, sw: float) -> np.ndarray:
+    """The pieces of ``like`` (pixels of a colour, within the head region) that reach up above the
+    shoulders' band: hair hangs from the head, while a top's shoulder or strap stays on the shoulder."""
+    n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(like)
+    high = np.unique(labels[(labels > 0) & (depth < -0.35 * sw)])
+    return np.isin(labels, high)
+
+
+def old_top_left(
+    person_rgb: np.ndarray,
+    image: np.ndarray,
+    regions: dict[str, np.ndarray],
+    body: Body,
+    alpha: np.ndarray,
+    old: np.ndarray,
+) -> np.ndarray:
+    """Pixels about the shoulders that the result still shows in the old top's colours outside the new
+    garment (an old T-shirt's shoulders beside new straps, old straps, an old sleeve's cap): what makes
+    a result look edited. Judged on the result's colours, so whatever the composition did there (kept,
+    inpainted from old fabric, missed) counts; hair of the same colour hanging from the head does not."""
+    top = old & union(regions, "upper_garment", "sleeves")
+    if top.sum() < 200:
+        return np.zeros_like(old)
+    sw = body.shoulder_width
+    depth = depth_below_shoulders(body)
+    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=old)
+    if colours is None:
+        return np.zeros_like(old)
+    person = union(regions, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
+    # The shoulders: from above their tops down to the armpits, out to the arms' outer edges.
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
+    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+    band = (depth > -0.35 * sw) & (depth < 0.35 * sw) & (lateral < 0.8 * sw)
+    result_lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    like = _like_top(result_lab, colours) & person & (alpha < 0.5)
+    hair = hanging_from_head(like & union(regions, "face_hair_neck") & ~old, depth, sw)
+    left = like & band & ~hair
+    # Specks (a necklace's bead, noise) are no leftover.
+    return cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def compose(
@@ -196,15 +296,15 @@ def compose(
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
     crop = box.slices
+    crop_rgb = np.ascontiguousarray(person_rgb[crop])
+    crop_regions = {k: v[crop] for k, v in regions.items()}
+    crop_body = body.cropped(box)
     sub = _compose_box(
-        np.ascontiguousarray(person_rgb[crop]),
-        {k: v[crop] for k, v in regions.items()},
-        body.cropped(box),
-        g_rgb[crop],
-        {k: v[crop] for k, v in pieces.items()},
-        category,
-        tone,
+        crop_rgb, crop_regions, crop_body, g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category, tone
     )
+    left = np.zeros((h, w), bool)
+    if "upper_garment" in category.replaces:
+        left[crop] = old_top_left(crop_rgb, sub.image, crop_regions, crop_body, sub.garment_alpha, old[crop])
     image = person_rgb.copy()
     image[crop] = sub.image
     edited = np.zeros((h, w), bool)
@@ -228,6 +328,7 @@ def compose(
         skin=skin,
         in_front=in_front,
         old=old,
+        old_top_left=left,
     )
 
 
@@ -500,15 +601,17 @@ def skin_zone(
         & (depth < 0.1 * body.shoulder_width)
         & (depth > -0.45 * body.shoulder_width)
     )
+    shoulder_tops = np.zeros_like(revealed)
     if not any(name.endswith("sleeve") for name in pieces):
         # A sleeveless garment bares the shoulders' tops between the neck column and the arms (an old
         # T-shirt's shoulder outside a new strap): above the armpits that is the body, not a gap beside
         # it. (A sleeved one that stops short of them is a fit that missed: skin there looked pasted on.)
-        core |= (
+        shoulder_tops = (
             (lateral < 0.6 * body.shoulder_width)
             & (depth < 0.2 * body.shoulder_width)
             & (depth > -0.45 * body.shoulder_width)
         )
+        core |= shoulder_tops
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:
@@ -521,6 +624,8 @@ def skin_zone(
             first = np.where(has, np.argmax(covered, axis=0), 0)
             col_top = np.where(has, depth[first, np.arange(covered.shape[1])], top)
             bare_trunk = core & ((depth < np.maximum(col_top[None, :], top)) | (depth > hem))
+            # The shoulders' tops beside a high neckline (columns the new garment misses) are bare too.
+            bare_trunk |= shoulder_tops & ~has[None, :]
     return revealed & (arms | bare_trunk)
 
 

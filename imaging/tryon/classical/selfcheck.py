@@ -110,7 +110,11 @@ def self_check(comp: Composite, body: Body, category: Category, person: np.ndarr
     old_visible = 0.0
     if comp.old is not None and comp.old.any():
         left = comp.old & ~comp.edited_mask & ~front
-        old_visible = float(left.sum()) / float(comp.old.sum())
+        # Plus what shows the old top's colours about the shoulders, whatever the analysis called it
+        # (a strap it took for neck, a shoulder it took for head): counted against the old garment
+        # it belongs to.
+        shoulders = comp.old_top_left if comp.old_top_left is not None else np.zeros_like(left)
+        old_visible = float((left | shoulders).sum()) / float((comp.old | shoulders).sum())
     return SelfCheck(
         old_visible=old_visible,
         coverage=coverage,
