@@ -177,3 +177,13 @@ def _limb_reach(body: Body, chains: list[list[tuple[np.ndarray, float]]]) -> np.
             dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
             reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
     return reach
+
+
+def shoulder_band(body: Body) -> np.ndarray:
+    """The shoulders, from above their tops down to about the armpits and out to the arms' outer edges."""
+    sw = body.shoulder_width
+    depth = depth_below_shoulders(body)
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
+    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+    return (depth > -0.35 * sw) & (depth < 0.35 * sw) & (lateral < 0.8 * sw)

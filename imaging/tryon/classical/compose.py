@@ -24,8 +24,9 @@ import numpy as np
 
 from imaging.masks import bounding_box, union
 from imaging.masks import feather as feathered
+from imaging.types import Box
 
-from .body import Body, arm_reach, body_core, depth_below_shoulders
+from .body import Body, arm_reach, body_core, depth_below_shoulders, shoulder_band
 from .garment_model import GarmentCategory
 from .skin import SkinTone, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
@@ -147,13 +148,19 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=band)
     if colours is None:
         return regions
-    like = _like_top(lab, colours) & head & ~top
-    cand = band & like & ~hanging_from_head(like, depth, sw)
+    # Only the head and the band matter (the hair is recognised by the head it hangs from).
+    found = bounding_box(head & (depth < 0.3 * sw))
+    assert found is not None  # (it holds the band)
+    box = found.padded(3, *top.shape)
+    crop = box.slices
+    like = _like_top(lab[crop], colours) & head[crop] & ~top[crop]
+    cand = band[crop] & like & ~hanging_from_head(like, depth[crop], sw)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
-    touch = cv2.dilate(top.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    touch = cv2.dilate(top[crop].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     keep = np.unique(labels[touch & (cand > 0)])
-    moved = np.isin(labels, keep[keep > 0])
+    moved = np.zeros_like(top)
+    moved[crop] = np.isin(labels, keep[keep > 0])
     if not moved.any():
         return regions
     out = dict(regions)
@@ -247,27 +254,30 @@ def old_top_left(
     garment (an old T-shirt's shoulders beside new straps, old straps, an old sleeve's cap): what makes
     a result look edited. Judged on the result's colours, so whatever the composition did there (kept,
     inpainted from old fabric, missed) counts; hair of the same colour hanging from the head does not."""
+    out = np.zeros_like(old)
     top = old & union(regions, "upper_garment", "sleeves")
     if top.sum() < 200:
-        return np.zeros_like(old)
+        return out
     sw = body.shoulder_width
     depth = depth_below_shoulders(body)
     lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=old)
-    if colours is None:
-        return np.zeros_like(old)
-    person = union(regions, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
-    # The shoulders: from above their tops down to the armpits, out to the arms' outer edges.
-    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
-    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
-    band = (depth > -0.35 * sw) & (depth < 0.35 * sw) & (lateral < 0.8 * sw)
-    result_lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    like = _like_top(result_lab, colours) & person & (alpha < 0.5)
-    hair = hanging_from_head(like & union(regions, "face_hair_neck") & ~old, depth, sw)
-    left = like & band & ~hair
+    band = shoulder_band(body)
+    found = bounding_box(band)
+    if colours is None or found is None:
+        return out
+    # From the top of the image down to the band's foot: the hair that hangs into the band is
+    # recognised by the head it hangs from.
+    box = Box(found.x0, 0, found.x1, found.y1)
+    sub = {k: v[box.slices] for k, v in regions.items()}
+    person = union(sub, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
+    result_lab = cv2.cvtColor(image[box.slices].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    like = _like_top(result_lab, colours) & person & (alpha[box.slices] < 0.5)
+    hair = hanging_from_head(like & union(sub, "face_hair_neck") & ~old[box.slices], depth[box.slices], sw)
+    left = like & band[box.slices] & ~hair
     # Specks (a necklace's bead, noise) are no leftover.
-    return cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    out[box.slices] = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    return out
 
 
 def compose(
@@ -296,15 +306,15 @@ def compose(
     tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
     crop = box.slices
-    crop_rgb = np.ascontiguousarray(person_rgb[crop])
-    crop_regions = {k: v[crop] for k, v in regions.items()}
-    crop_body = body.cropped(box)
     sub = _compose_box(
-        crop_rgb, crop_regions, crop_body, g_rgb[crop], {k: v[crop] for k, v in pieces.items()}, category, tone
+        np.ascontiguousarray(person_rgb[crop]),
+        {k: v[crop] for k, v in regions.items()},
+        body.cropped(box),
+        g_rgb[crop],
+        {k: v[crop] for k, v in pieces.items()},
+        category,
+        tone,
     )
-    left = np.zeros((h, w), bool)
-    if "upper_garment" in category.replaces:
-        left[crop] = old_top_left(crop_rgb, sub.image, crop_regions, crop_body, sub.garment_alpha, old[crop])
     image = person_rgb.copy()
     image[crop] = sub.image
     edited = np.zeros((h, w), bool)
@@ -319,6 +329,8 @@ def compose(
     skin[crop] = sub.skin
     in_front = np.zeros((h, w), bool)
     in_front[crop] = sub.in_front
+    # (On the whole photo: the hair hanging into the shoulders is told by the head above the box.)
+    left = old_top_left(person_rgb, image, regions, body, alpha, old) if "upper_garment" in category.replaces else None
     return Composite(
         image=image,
         edited_mask=edited,

@@ -15,7 +15,9 @@ Two measures, both from what the composition did (no reference image exists):
 
 * ``old_visible`` (recorded and shown, not scored): the share of the old garment(s) the new one
   replaces that the result still shows unchanged, less what rightly stays in front of the new garment
-  (an arm in its old sleeve): old trousers beside a new dress, an old skirt below its hem.
+  (an arm in its old sleeve): old trousers beside a new dress, an old skirt below its hem; or, when
+  larger, the share of the old top about the shoulders that the result still shows in the old top's
+  colours (``compose.old_top_left``: old straps, a T-shirt's shoulders beside new straps).
 
 ``score = coverage * (1 - invented) * (1 - off_body)``; a result under the threshold fails the order with
 ``TRYON_SELF_CHECK_FAILED`` (the order domain refunds it). The threshold is
@@ -33,7 +35,7 @@ import numpy as np
 from imaging.errors import PipelineError
 from imaging.types import Category
 
-from .body import Body, body_core, depth_below_shoulders, torso_length
+from .body import Body, body_core, depth_below_shoulders, shoulder_band, torso_length
 from .compose import Composite
 
 ENV_MIN_SCORE = "CLASSICAL_TRYON_MIN_SCORE"
@@ -110,11 +112,14 @@ def self_check(comp: Composite, body: Body, category: Category, person: np.ndarr
     old_visible = 0.0
     if comp.old is not None and comp.old.any():
         left = comp.old & ~comp.edited_mask & ~front
-        # Plus what shows the old top's colours about the shoulders, whatever the analysis called it
-        # (a strap it took for neck, a shoulder it took for head): counted against the old garment
-        # it belongs to.
-        shoulders = comp.old_top_left if comp.old_top_left is not None else np.zeros_like(left)
-        old_visible = float((left | shoulders).sum()) / float((comp.old | shoulders).sum())
+        old_visible = float(left.sum()) / float(comp.old.sum())
+        if comp.old_top_left is not None and comp.old_top_left.any():
+            # What shows the old top's colours about the shoulders, whatever the analysis called it (a
+            # strap it took for neck, a shoulder it took for head), against the old top there: a strap
+            # is small beside the whole garment, but it is what makes the result look edited.
+            band = shoulder_band(body)
+            shown = comp.old_top_left & band
+            old_visible = max(old_visible, float(shown.sum()) / max(int(((comp.old | shown) & band).sum()), 1))
     return SelfCheck(
         old_visible=old_visible,
         coverage=coverage,
