@@ -26,7 +26,7 @@ from imaging.masks import bounding_box, union
 from imaging.masks import feather as feathered
 from imaging.types import Box
 
-from .body import Body, arm_reach, body_core, depth_below_shoulders, shoulder_band
+from .body import Body, arm_reach, body_core, depth_below_shoulders, shoulder_band, shoulder_box
 from .garment_model import GarmentCategory
 from .skin import SkinTone, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
@@ -144,8 +144,7 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     band = head & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
     if bounding_box(band) is None:
         return regions
-    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=band)
+    colours = _top_colours(person_rgb, top, regions, depth, sw, exclude=band)
     if colours is None:
         return regions
     # Only the head and the band matter (the hair is recognised by the head it hangs from).
@@ -153,7 +152,7 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     assert found is not None  # (it holds the band)
     box = found.padded(3, *top.shape)
     crop = box.slices
-    like = _like_top(lab[crop], colours) & head[crop] & ~top[crop]
+    like = _like_top(_lab(person_rgb[crop]), colours) & head[crop] & ~top[crop]
     cand = band[crop] & like & ~hanging_from_head(like, depth[crop], sw)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
@@ -182,10 +181,9 @@ class TopColours:
 
 
 def _top_colours(
-    lab: np.ndarray,
+    person_rgb: np.ndarray,
     top: np.ndarray,
     regions: dict[str, np.ndarray],
-    person_rgb: np.ndarray,
     depth: np.ndarray,
     sw: float,
     exclude: np.ndarray | None = None,
@@ -195,21 +193,26 @@ def _top_colours(
     deviations of the top's colour spread. Colours too near the skin's are dropped (colour cannot
     tell the two apart there); None when none is left or the skin cannot be measured.
     ``exclude``: pixels not to measure the skin on (those to be judged)."""
-    px = lab[top]
+    # Measured on every other row and column: colours need no more, and it is four times faster.
+    person_rgb, top, depth = person_rgb[::2, ::2], top[::2, ::2], depth[::2, ::2]
+    regions = {name: mask[::2, ::2] for name, mask in regions.items() if name in ("face_hair_neck", "arm_skin")}
+    exclude = None if exclude is None else exclude[::2, ::2]
+    px = _lab(person_rgb[top])
     ref = np.median(px, axis=0)
     spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
     # A printed top's spread is wide: capped, so that skin never falls inside it.
     radius = float(np.clip(3.0 * spread, 8.0, 18.0))
-    skin_sel = union(regions, "face_hair_neck", "arm_skin") & skin_like(person_rgb)
+    around = union(regions, "face_hair_neck", "arm_skin")
     if exclude is not None:
-        skin_sel &= ~exclude
-    skin_px = lab[skin_sel]
-    if len(skin_px) < 50:
+        around &= ~exclude
+    rgb_around = person_rgb[around]
+    skin_px = _lab(rgb_around[skin_like(rgb_around[None])[0]])
+    if len(skin_px) < 15:
         return None
     skin_ref = np.median(skin_px, axis=0)
     refs = [ref]
-    near = lab[top & (depth < 0.3 * sw)].reshape(-1, 3)
-    if len(near) >= 50:
+    near = px[depth[top] < 0.3 * sw]
+    if len(near) >= 15:
         if len(near) > 3000:
             near = near[np.random.default_rng(0).choice(len(near), 3000, replace=False)]
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
@@ -223,13 +226,28 @@ def _top_colours(
     kept = [r for r in refs if np.linalg.norm(skin_ref - r) >= 2 * radius]
     if not kept:
         return None  # a skin-coloured top
-    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref)
+    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref.astype(np.float32))
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """Float Lab (L 0..100) of an RGB uint8 image, or of an (N, 3) list of pixels (then (N, 3))."""
+    flat = rgb.ndim == 2
+    image = rgb[:, None] if flat else rgb
+    lab = cv2.cvtColor(np.ascontiguousarray(image, np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    return lab[:, 0] if flat else lab
 
 
 def _like_top(lab: np.ndarray, colours: TopColours) -> np.ndarray:
     """Pixels of one of the old top's colours, and much nearer it than the skin's."""
-    d = np.min(np.linalg.norm(lab[..., None, :] - colours.refs[None, None], axis=-1), axis=-1)
-    return (d < colours.radius) & (d < 0.5 * np.linalg.norm(lab - colours.skin, axis=2))
+    channels = cv2.split(lab)
+
+    def dist2(ref: np.ndarray) -> np.ndarray:
+        return sum(
+            ((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros(lab.shape[:2], np.float32)
+        )
+
+    d2 = np.minimum.reduce([dist2(ref) for ref in colours.refs])
+    return (d2 < colours.radius**2) & (d2 < 0.25 * dist2(colours.skin))
 
 
 def hanging_from_head(like: np.ndarray, depth: np.ndarray, sw: float) -> np.ndarray:
@@ -259,22 +277,19 @@ def old_top_left(
     if top.sum() < 200:
         return out
     sw = body.shoulder_width
-    depth = depth_below_shoulders(body)
-    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    colours = _top_colours(lab, top, regions, person_rgb, depth, sw, exclude=old)
-    band = shoulder_band(body)
-    found = bounding_box(band)
+    colours = _top_colours(person_rgb, top, regions, depth_below_shoulders(body), sw, exclude=old)
+    found = shoulder_box(body)
     if colours is None or found is None:
         return out
     # From the top of the image down to the band's foot: the hair that hangs into the band is
     # recognised by the head it hangs from.
     box = Box(found.x0, 0, found.x1, found.y1)
+    near = body.cropped(box)
     sub = {k: v[box.slices] for k, v in regions.items()}
     person = union(sub, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
-    result_lab = cv2.cvtColor(image[box.slices].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    like = _like_top(result_lab, colours) & person & (alpha[box.slices] < 0.5)
-    hair = hanging_from_head(like & union(sub, "face_hair_neck") & ~old[box.slices], depth[box.slices], sw)
-    left = like & band[box.slices] & ~hair
+    like = _like_top(_lab(image[box.slices]), colours) & person & (alpha[box.slices] < 0.5)
+    hair = hanging_from_head(like & union(sub, "face_hair_neck") & ~old[box.slices], depth_below_shoulders(near), sw)
+    left = like & shoulder_band(near) & ~hair
     # Specks (a necklace's bead, noise) are no leftover.
     out[box.slices] = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
     return out

@@ -35,7 +35,7 @@ import numpy as np
 from imaging.errors import PipelineError
 from imaging.types import Category
 
-from .body import Body, body_core, depth_below_shoulders, shoulder_band, torso_length
+from .body import Body, body_core, depth_below_shoulders, shoulder_band, shoulder_box, torso_length
 from .compose import Composite
 
 ENV_MIN_SCORE = "CLASSICAL_TRYON_MIN_SCORE"
@@ -117,9 +117,12 @@ def self_check(comp: Composite, body: Body, category: Category, person: np.ndarr
             # What shows the old top's colours about the shoulders, whatever the analysis called it (a
             # strap it took for neck, a shoulder it took for head), against the old top there: a strap
             # is small beside the whole garment, but it is what makes the result look edited.
-            band = shoulder_band(body)
-            shown = comp.old_top_left & band
-            old_visible = max(old_visible, float(shown.sum()) / max(int(((comp.old | shown) & band).sum()), 1))
+            box = shoulder_box(body)
+            if box is not None:
+                band = shoulder_band(body.cropped(box))
+                shown = comp.old_top_left[box.slices] & band
+                old_there = (comp.old[box.slices] | shown) & band
+                old_visible = max(old_visible, float(shown.sum()) / max(int(old_there.sum()), 1))
     return SelfCheck(
         old_visible=old_visible,
         coverage=coverage,
