@@ -287,7 +287,7 @@ def old_top_left(
     near = body.cropped(box)
     sub = {k: v[box.slices] for k, v in regions.items()}
     person = union(sub, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
-    like = _like_top(_lab(image[box.slices]), colours) & person & (alpha[box.slices] < 0.5)
+    like = _like_top(_lab(image[box.slices]), colours) & person & (alpha[box.slices] < 0.1)
     hair = hanging_from_head(like & union(sub, "face_hair_neck") & ~old[box.slices], depth_below_shoulders(near), sw)
     left = like & shoulder_band(near) & ~hair
     # Specks (a necklace's bead, noise) are no leftover.
