@@ -152,14 +152,23 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     assert found is not None  # (it holds the band)
     box = found.padded(3, *top.shape)
     crop = box.slices
-    like = _like_top(_lab(person_rgb[crop]), colours) & head[crop] & ~top[crop]
-    cand = band[crop] & like & ~hanging_from_head(like, depth[crop], sw)
+    lab = _lab(person_rgb[crop])
+    like = _like_top(lab, colours) & head[crop] & ~top[crop]
+    hair = hanging_from_head(like, depth[crop], sw)
+    cand = band[crop] & like & ~hair
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
     touch = cv2.dilate(top[crop].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     keep = np.unique(labels[touch & (cand > 0)])
+    pieces = np.isin(labels, keep[keep > 0])
+    # The top's edge (along the shoulders, the old neckline) mixes its colour with the skin's over a
+    # pixel or two: left, it drew a thin line of the old top there. Those beside it that are nearer
+    # the top's colour than the skin's go with it.
+    k = max(3, int(0.015 * sw) | 1)
+    edge = cv2.dilate((top[crop] | pieces).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    edge &= band[crop] & ~hair & _like_top(lab, colours, within=np.inf, skin_margin=1.0)
     moved = np.zeros_like(top)
-    moved[crop] = np.isin(labels, keep[keep > 0])
+    moved[crop] = pieces | edge
     if not moved.any():
         return regions
     out = dict(regions)
@@ -167,6 +176,25 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     for name in ("face_hair_neck", "arm_skin"):
         if name in out:
             out[name] = out[name] & ~moved
+    return out
+
+
+def old_top_rim(regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
+    """Regions with the old top's soft rim just outside the person's outline (a pixel or two that mix
+    its colour with the backdrop's) moved from ``background`` into ``upper_garment``: left as it was
+    beside the new garment or the made skin, it drew the old top's outline there (a white line along
+    the shoulders of a white T-shirt taken away)."""
+    top = union(regions, "upper_garment", "sleeves")
+    background = regions.get("background")
+    if background is None or not top.any():
+        return regions
+    k = max(3, int(0.015 * body.shoulder_width) | 1)
+    rim = cv2.dilate(top.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & background
+    if not rim.any():
+        return regions
+    out = dict(regions)
+    out["upper_garment"] = regions["upper_garment"] | rim
+    out["background"] = background & ~rim
     return out
 
 
@@ -237,8 +265,9 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return lab[:, 0] if flat else lab
 
 
-def _like_top(lab: np.ndarray, colours: TopColours) -> np.ndarray:
-    """Pixels of one of the old top's colours, and much nearer it than the skin's."""
+def _like_top(lab: np.ndarray, colours: TopColours, within: float = 1.0, skin_margin: float = 0.5) -> np.ndarray:
+    """Pixels of one of the old top's colours (within ``within`` times its radius), and nearer it than
+    ``skin_margin`` times their distance to the skin's colour (much nearer, by default)."""
     channels = cv2.split(lab)
 
     def dist2(ref: np.ndarray) -> np.ndarray:
@@ -247,7 +276,7 @@ def _like_top(lab: np.ndarray, colours: TopColours) -> np.ndarray:
         )
 
     d2 = np.minimum.reduce([dist2(ref) for ref in colours.refs])
-    return (d2 < colours.radius**2) & (d2 < 0.25 * dist2(colours.skin))
+    return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * dist2(colours.skin))
 
 
 def hanging_from_head(like: np.ndarray, depth: np.ndarray, sw: float) -> np.ndarray:
@@ -303,7 +332,7 @@ def compose(
     h, w = person_rgb.shape[:2]
     g_rgb, g_alpha, pieces = warp.layers((h, w))
     if "upper_garment" in category.replaces:
-        regions = old_top_at_shoulders(person_rgb, regions, body)
+        regions = old_top_rim(old_top_at_shoulders(person_rgb, regions, body), body)
     old = replaced_garment(person_rgb, regions, body, category)
     found = bounding_box(old | (g_alpha > 0))
     if found is None:
