@@ -126,6 +126,10 @@ def replaced_garment(
     return old
 
 
+# How far above the shoulder line (in shoulder widths) a top's shoulder or strap may rise; hair reaches higher.
+SHOULDERS_TOP = 0.35
+
+
 def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
     """Regions with the old top's pieces the person analysis counted as head or arm skin (it cuts the
     top off at the shoulder line; a T-shirt's shoulders and a top's straps rise above it) moved into
@@ -141,7 +145,7 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     sw = body.shoulder_width
     depth = depth_below_shoulders(body)
     head = union(regions, "face_hair_neck", "arm_skin")
-    band = head & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
+    band = head & ~top & (depth > -SHOULDERS_TOP * sw) & (depth < 0.3 * sw)
     if bounding_box(band) is None:
         return regions
     colours = _top_colours(person_rgb, top, regions, depth, sw, exclude=band)
@@ -154,7 +158,7 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     crop = box.slices
     lab = _lab(person_rgb[crop])
     like = _like_top(lab, colours) & head[crop] & ~top[crop]
-    hair = hanging_from_head(like, depth[crop], sw)
+    hair = hair_among(lab, like, depth[crop], sw, colours)
     cand = band[crop] & like & ~hair
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
@@ -200,12 +204,13 @@ def old_top_rim(regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndar
 
 @dataclass(frozen=True)
 class TopColours:
-    """The old top's colours near the shoulders (Lab), how far a pixel may be from one of them, and
-    the person's skin colour (a pixel nearer that than half as far is skin, not top)."""
+    """The old top's colours near the shoulders (Lab), how far a pixel may be from one of them, the
+    person's skin colour (a pixel nearer that than half as far is skin, not top) and the hair's."""
 
     refs: np.ndarray  # (K, 3)
     radius: float
     skin: np.ndarray  # (3,)
+    hair: np.ndarray | None = None  # (3,): the hair's colour, where it is measured and none of the top's
 
 
 def _top_colours(
@@ -254,7 +259,18 @@ def _top_colours(
     kept = [r for r in refs if np.linalg.norm(skin_ref - r) >= 2 * radius]
     if not kept:
         return None  # a skin-coloured top
-    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref.astype(np.float32))
+    # The hair: what is not skin in the head well above the shoulders.
+    rgb_head = (
+        person_rgb[regions["face_hair_neck"] & (depth < -SHOULDERS_TOP * sw)] if "face_hair_neck" in regions else []
+    )
+    hair = None
+    if len(rgb_head):
+        hair_px = _lab(rgb_head[~skin_like(rgb_head[None])[0]])
+        if len(hair_px) >= 15:
+            hair = np.median(hair_px, axis=0).astype(np.float32)
+            if min(float(np.linalg.norm(hair - r)) for r in kept) < radius:
+                hair = None  # of the top's colour: only where it lies tells it apart
+    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref.astype(np.float32), hair=hair)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -269,23 +285,28 @@ def _like_top(lab: np.ndarray, colours: TopColours, within: float = 1.0, skin_ma
     """Pixels of one of the old top's colours (within ``within`` times its radius), and nearer it than
     ``skin_margin`` times their distance to the skin's colour (much nearer, by default)."""
     channels = cv2.split(lab)
-
-    def dist2(ref: np.ndarray) -> np.ndarray:
-        return sum(
-            ((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros(lab.shape[:2], np.float32)
-        )
-
-    d2 = np.minimum.reduce([dist2(ref) for ref in colours.refs])
-    return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * dist2(colours.skin))
+    d2 = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
+    return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * _dist2(channels, colours.skin))
 
 
-def hanging_from_head(like: np.ndarray, depth: np.ndarray, sw: float) -> np.ndarray:
-    """The pieces of ``like`` (pixels of a colour, within the head region) that reach up above the
-    shoulders' band: hair hangs from the head, while a top's shoulder or strap stays on the shoulder."""
+def _dist2(channels: list[np.ndarray] | tuple[np.ndarray, ...], ref: np.ndarray) -> np.ndarray:
+    """Squared Lab distance of every pixel (its channels, split) to ``ref``."""
+    return sum(((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros_like(channels[0]))
+
+
+def hair_among(lab: np.ndarray, like: np.ndarray, depth: np.ndarray, sw: float, colours: TopColours) -> np.ndarray:
+    """The hair among ``like`` (pixels of the old top's colours within the head region). Hair of
+    another colour than the top's is told by its colour: nearer the hair's than the top's. Hair of
+    the top's colour (a dark top on dark hair) by where it lies: it hangs from the head, so its piece
+    reaches up above the shoulders' band, where no top's shoulder or strap does."""
+    if colours.hair is not None:
+        channels = cv2.split(lab)
+        top = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
+        return like & (_dist2(channels, colours.hair) < top)
     n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(like)
-    high = np.unique(labels[(labels > 0) & (depth < -0.35 * sw)])
+    high = np.unique(labels[(labels > 0) & (depth < -SHOULDERS_TOP * sw)])
     return np.isin(labels, high)
 
 
@@ -316,8 +337,10 @@ def old_top_left(
     near = body.cropped(box)
     sub = {k: v[box.slices] for k, v in regions.items()}
     person = union(sub, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
-    like = _like_top(_lab(image[box.slices]), colours) & person & (alpha[box.slices] < 0.1)
-    hair = hanging_from_head(like & union(sub, "face_hair_neck") & ~old[box.slices], depth_below_shoulders(near), sw)
+    lab = _lab(image[box.slices])
+    like = _like_top(lab, colours) & person & (alpha[box.slices] < 0.1)
+    in_head = like & union(sub, "face_hair_neck") & ~old[box.slices]
+    hair = hair_among(lab, in_head, depth_below_shoulders(near), sw, colours)
     left = like & shoulder_band(near) & ~hair
     # Specks (a necklace's bead, noise) are no leftover.
     out[box.slices] = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
