@@ -17,6 +17,7 @@ seams between pieces, an old dress below a new top's hem, where uncovered trunk 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -239,7 +240,7 @@ def _top_colours(
     if exclude is not None:
         around &= ~exclude
     rgb_around = person_rgb[around]
-    skin_px = _lab(rgb_around[skin_like(rgb_around[None])[0]])
+    skin_px = _lab(rgb_around[skin_like(rgb_around[None])[0]]) if len(rgb_around) else np.zeros((0, 3))
     if len(skin_px) < 15:
         return None
     skin_ref = np.median(skin_px, axis=0)
@@ -260,12 +261,10 @@ def _top_colours(
     if not kept:
         return None  # a skin-coloured top
     # The hair: what is not skin in the head well above the shoulders.
-    rgb_head = (
-        person_rgb[regions["face_hair_neck"] & (depth < -SHOULDERS_TOP * sw)] if "face_hair_neck" in regions else []
-    )
     hair = None
-    if len(rgb_head):
-        hair_px = _lab(rgb_head[~skin_like(rgb_head[None])[0]])
+    if "face_hair_neck" in regions:
+        rgb_head = person_rgb[regions["face_hair_neck"] & (depth < -SHOULDERS_TOP * sw)]
+        hair_px = _lab(rgb_head[~skin_like(rgb_head[None])[0]]) if len(rgb_head) else np.zeros((0, 3))
         if len(hair_px) >= 15:
             hair = np.median(hair_px, axis=0).astype(np.float32)
             if min(float(np.linalg.norm(hair - r)) for r in kept) < radius:
@@ -276,6 +275,8 @@ def _top_colours(
 def _lab(rgb: np.ndarray) -> np.ndarray:
     """Float Lab (L 0..100) of an RGB uint8 image, or of an (N, 3) list of pixels (then (N, 3))."""
     flat = rgb.ndim == 2
+    if rgb.size == 0:
+        return np.zeros((*rgb.shape[:-1], 3), np.float32)
     image = rgb[:, None] if flat else rgb
     lab = cv2.cvtColor(np.ascontiguousarray(image, np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     return lab[:, 0] if flat else lab
@@ -289,7 +290,7 @@ def _like_top(lab: np.ndarray, colours: TopColours, within: float = 1.0, skin_ma
     return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * _dist2(channels, colours.skin))
 
 
-def _dist2(channels: list[np.ndarray] | tuple[np.ndarray, ...], ref: np.ndarray) -> np.ndarray:
+def _dist2(channels: Sequence[np.ndarray], ref: np.ndarray) -> np.ndarray:
     """Squared Lab distance of every pixel (its channels, split) to ``ref``."""
     return sum(((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros_like(channels[0]))
 
