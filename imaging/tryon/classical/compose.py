@@ -228,17 +228,16 @@ def _top_colours(
     tell the two apart there); None when none is left or the skin cannot be measured.
     ``exclude``: pixels not to measure the skin on (those to be judged)."""
     # Measured on every other row and column: colours need no more, and it is four times faster.
-    person_rgb, top, depth = person_rgb[::2, ::2], top[::2, ::2], depth[::2, ::2]
-    regions = {name: mask[::2, ::2] for name, mask in regions.items() if name in ("face_hair_neck", "arm_skin")}
-    exclude = None if exclude is None else exclude[::2, ::2]
+    around = union(regions, "face_hair_neck", "arm_skin")
+    if exclude is not None:
+        around &= ~exclude
+    head = union(regions, "face_hair_neck")[::2, ::2]
+    person_rgb, top, depth, around = person_rgb[::2, ::2], top[::2, ::2], depth[::2, ::2], around[::2, ::2]
     px = _lab(person_rgb[top])
     ref = np.median(px, axis=0)
     spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
     # A printed top's spread is wide: capped, so that skin never falls inside it.
     radius = float(np.clip(3.0 * spread, 8.0, 18.0))
-    around = union(regions, "face_hair_neck", "arm_skin")
-    if exclude is not None:
-        around &= ~exclude
     rgb_around = person_rgb[around]
     skin_px = _lab(rgb_around[skin_like(rgb_around[None])[0]]) if len(rgb_around) else np.zeros((0, 3))
     if len(skin_px) < 15:
@@ -262,8 +261,8 @@ def _top_colours(
         return None  # a skin-coloured top
     # The hair: what is not skin in the head well above the shoulders.
     hair = None
-    if "face_hair_neck" in regions:
-        rgb_head = person_rgb[regions["face_hair_neck"] & (depth < -SHOULDERS_TOP * sw)]
+    if head.any():
+        rgb_head = person_rgb[head & (depth < -SHOULDERS_TOP * sw)]
         hair_px = _lab(rgb_head[~skin_like(rgb_head[None])[0]]) if len(rgb_head) else np.zeros((0, 3))
         if len(hair_px) >= 15:
             hair = np.median(hair_px, axis=0).astype(np.float32)
