@@ -83,6 +83,24 @@ def test_shoulder_tops_are_skin_under_a_sleeveless_garment_only():
     assert skin_zone(revealed, {"torso": high}, regions, body)[135, 262]
 
 
+def test_an_old_sleeve_s_cap_is_skin_under_a_sleeveless_garment_down_to_the_armpit_only():
+    """Beside the arm's anatomical width, the old sleeve's cap at the shoulder (the deltoid) becomes
+    skin under a sleeveless garment; as far off the arm lower down, it does not."""
+    _, regions, body = _person()
+    sleeve = np.zeros((H, W), bool)
+    sleeve[120:260, 80:150] = True
+    regions = {**regions, "sleeves": sleeve, "arms": sleeve}
+    torso = np.zeros((H, W), np.float32)
+    torso[160:330, 150:250] = 1
+    revealed = sleeve.copy()
+    bare = skin_zone(revealed, {"torso": torso}, regions, body)
+    sleeved = skin_zone(revealed, {"torso": torso, "r_sleeve": torso * 0}, regions, body)
+    # 24 px out from the shoulder joint (its half width there is 21 px) at the shoulder line, and
+    # about as far out, in half widths, from the upper arm lower down.
+    assert bare[140, 106] and not sleeved[140, 106]
+    assert not bare[210, 100]
+
+
 DARK = (25, 25, 28)
 
 

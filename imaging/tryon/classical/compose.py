@@ -664,7 +664,9 @@ def skin_zone(
     bares the midriff). Gaps at the trunk's sides between the two are not skin."""
     if not revealed.any():
         return np.zeros_like(revealed)
-    arms = union(regions, "arms", "arm_skin", "sleeves") & (arm_reach(body) < 1.0)
+    limbs = union(regions, "arms", "arm_skin", "sleeves")
+    reach = arm_reach(body)
+    arms = limbs & (reach < 1.0)
     # The trunk out to the person's own outline (not the straight sides of the joints' polygon, which
     # left a rectangle of skin with the background grown in beside it), but no further than a little
     # past the joints: a loose old garment's outline is wider than the body under it.
@@ -691,6 +693,11 @@ def skin_zone(
             & (depth > -0.45 * body.shoulder_width)
         )
         core |= shoulder_tops
+        # The shoulder cap is rounder than the arm's anatomical width: an old sleeve's top there, inside
+        # the person's outline, is the deltoid (grown in from the backdrop it read as the old sleeve).
+        # The extra width tapers off down to the armpits, so that the made arm has no step.
+        cap = 0.35 * np.clip(1.0 - depth / (0.3 * body.shoulder_width), 0.0, 1.0)
+        arms |= limbs & (reach < 1.0 + cap)
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:
