@@ -179,3 +179,32 @@ def _limb_reach(body: Body, chains: list[list[tuple[np.ndarray, float]]]) -> np.
             dist = np.hypot(xx - (a[0] + t * ab[0]), yy - (a[1] + t * ab[1]))
             reach = np.minimum(reach, dist / (sw * (wa + t * (wb - wa))))
     return reach
+
+
+# The shoulders' band: this far above and below the shoulder line, and out from the body's axis, in
+# shoulder widths (from above the shoulders' tops down to about the armpits, out to the arms' outer edges).
+SHOULDER_BAND_DEPTH = 0.35
+SHOULDER_BAND_HALF_WIDTH = 0.8
+
+
+def shoulder_box(body: Body) -> Box | None:
+    """The box around the shoulders' band (``shoulder_band``), clipped to the image; None outside it."""
+    sw = body.shoulder_width
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    across, down = SHOULDER_BAND_HALF_WIDTH * sw * body.u, SHOULDER_BAND_DEPTH * sw * body.d
+    corners = np.array([mid_sh + a * across + b * down for a in (-1, 1) for b in (-1, 1)])
+    h, w = body.shape
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    box = Box(max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
+    return box if box.x1 > box.x0 and box.y1 > box.y0 else None
+
+
+def shoulder_band(body: Body) -> np.ndarray:
+    """The shoulders, from above their tops down to about the armpits and out to the arms' outer edges."""
+    sw = body.shoulder_width
+    depth = depth_below_shoulders(body)
+    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
+    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+    return (np.abs(depth) < SHOULDER_BAND_DEPTH * sw) & (lateral < SHOULDER_BAND_HALF_WIDTH * sw)

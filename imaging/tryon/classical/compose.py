@@ -17,6 +17,7 @@ seams between pieces, an old dress below a new top's hem, where uncovered trunk 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -24,8 +25,9 @@ import numpy as np
 
 from imaging.masks import bounding_box, union
 from imaging.masks import feather as feathered
+from imaging.types import Box
 
-from .body import Body, arm_reach, body_core, depth_below_shoulders
+from .body import Body, arm_reach, body_core, depth_below_shoulders, shoulder_band, shoulder_box
 from .garment_model import GarmentCategory
 from .skin import SMOOTH_SKIN, SkinTone, fine_texture, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
@@ -41,6 +43,8 @@ class Composite:
     skin: np.ndarray | None = None  # HxW bool: uncovered pixels painted as skin (a subset of ``revealed``)
     in_front: np.ndarray | None = None  # HxW bool: the person's parts kept in front of the new garment's body piece
     old: np.ndarray | None = None  # HxW bool: the old garment(s) the new one replaces
+    # HxW bool: pixels about the shoulders the result still shows in the old top's colours (see ``old_top_left``)
+    old_top_left: np.ndarray | None = None
 
 
 def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np.ndarray:
@@ -197,43 +201,53 @@ def tucked_one_piece(regions: dict[str, np.ndarray], body: Body, garment_alpha: 
     return out
 
 
+# How far above the shoulder line (in shoulder widths) a top's shoulder or strap may rise; hair reaches higher.
+SHOULDERS_TOP = 0.35
+
+
 def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
     """Regions with the old top's pieces the person analysis counted as head or arm skin (it cuts the
-    top off at the shoulder line; a T-shirt's shoulders rise above it) moved into ``upper_garment``.
+    top off at the shoulder line; a T-shirt's shoulders and a top's straps rise above it) moved into
+    ``upper_garment``.
 
-    A piece is of the old top when its colour falls in the old top's colour cluster (within a few
-    robust deviations of its median, and nearer that than the person's skin), it lies about the
-    shoulder line and it touches the old top. A dark top is left alone: its colour is the hair's."""
+    A piece is of the old top when its colour is one of the old top's colours near the shoulders
+    (see ``_top_colours``), it lies about the shoulder line and it touches the old top. Hair of the
+    same colour (a dark top on dark hair) is told apart by where it lies: it hangs from the head,
+    so it reaches up above the shoulders, where no top's shoulder or strap does."""
     top = regions.get("upper_garment")
     if top is None or top.sum() < 200:
         return regions
     sw = body.shoulder_width
     depth = depth_below_shoulders(body)
-    band = union(regions, "face_hair_neck", "arm_skin") & ~top & (depth > -0.35 * sw) & (depth < 0.3 * sw)
-    found = bounding_box(band)
-    if found is None:
+    head = union(regions, "face_hair_neck", "arm_skin")
+    band = head & ~top & (depth > -SHOULDERS_TOP * sw) & (depth < 0.3 * sw)
+    if bounding_box(band) is None:
         return regions
-    lab = cv2.cvtColor(person_rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    px = lab[top]
-    ref = np.median(px, axis=0)
-    if ref[0] < 35:
+    colours = _top_colours(person_rgb, top, regions, depth, sw, exclude=band)
+    if colours is None:
         return regions
-    spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
-    # A printed top's spread is wide: capped, so that skin never falls inside it.
-    radius = float(np.clip(3.0 * spread, 8.0, 18.0))
-    skin_px = lab[union(regions, "face_hair_neck", "arm_skin") & skin_like(person_rgb) & ~band]
-    if len(skin_px) < 50:
-        return regions
-    skin_ref = np.median(skin_px, axis=0)
-    if np.linalg.norm(skin_ref - ref) < 2 * radius:
-        return regions  # a skin-coloured top: colour cannot tell the two apart
-    dist = np.linalg.norm(lab - ref, axis=2)
-    cand = band & (dist < radius) & (dist < 0.5 * np.linalg.norm(lab - skin_ref, axis=2))
+    # Only the head and the band matter (the hair is recognised by the head it hangs from).
+    found = bounding_box(head & (depth < 0.3 * sw))
+    assert found is not None  # (it holds the band)
+    box = found.padded(3, *top.shape)
+    crop = box.slices
+    lab = _lab(person_rgb[crop])
+    like = _like_top(lab, colours) & head[crop] & ~top[crop]
+    hair = hair_among(lab, like, depth[crop], sw, colours)
+    cand = band[crop] & like & ~hair
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
-    touch = cv2.dilate(top.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    touch = cv2.dilate(top[crop].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     keep = np.unique(labels[touch & (cand > 0)])
-    moved = np.isin(labels, keep[keep > 0])
+    pieces = np.isin(labels, keep[keep > 0])
+    # The top's edge (along the shoulders, the old neckline) mixes its colour with the skin's over a
+    # pixel or two: left, it drew a thin line of the old top there. Those beside it that are nearer
+    # the top's colour than the skin's go with it.
+    k = max(3, int(0.015 * sw) | 1)
+    edge = cv2.dilate((top[crop] | pieces).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    edge &= band[crop] & ~hair & _like_top(lab, colours, within=np.inf, skin_margin=1.0)
+    moved = np.zeros_like(top)
+    moved[crop] = pieces | edge
     if not moved.any():
         return regions
     out = dict(regions)
@@ -241,6 +255,169 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     for name in ("face_hair_neck", "arm_skin"):
         if name in out:
             out[name] = out[name] & ~moved
+    return out
+
+
+def old_top_rim(regions: dict[str, np.ndarray], body: Body) -> dict[str, np.ndarray]:
+    """Regions with the old top's soft rim just outside the person's outline (a pixel or two that mix
+    its colour with the backdrop's) moved from ``background`` into ``upper_garment``: left as it was
+    beside the new garment or the made skin, it drew the old top's outline there (a white line along
+    the shoulders of a white T-shirt taken away)."""
+    top = union(regions, "upper_garment", "sleeves")
+    background = regions.get("background")
+    if background is None or not top.any():
+        return regions
+    k = max(3, int(0.015 * body.shoulder_width) | 1)
+    rim = cv2.dilate(top.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & background
+    if not rim.any():
+        return regions
+    out = dict(regions)
+    out["upper_garment"] = regions["upper_garment"] | rim
+    out["background"] = background & ~rim
+    return out
+
+
+@dataclass(frozen=True)
+class TopColours:
+    """The old top's colours near the shoulders (Lab), how far a pixel may be from one of them, the
+    person's skin colour (a pixel nearer that than half as far is skin, not top) and the hair's."""
+
+    refs: np.ndarray  # (K, 3)
+    radius: float
+    skin: np.ndarray  # (3,)
+    hair: np.ndarray | None = None  # (3,): the hair's colour, where it is measured and none of the top's
+
+
+def _top_colours(
+    person_rgb: np.ndarray,
+    top: np.ndarray,
+    regions: dict[str, np.ndarray],
+    depth: np.ndarray,
+    sw: float,
+    exclude: np.ndarray | None = None,
+) -> TopColours | None:
+    """The old top's colours: its median, and the main colours of its part near the shoulders (a
+    beige dress's black straps, a T-shirt's contrasting shoulder seams), each within a few robust
+    deviations of the top's colour spread. Colours too near the skin's are dropped (colour cannot
+    tell the two apart there); None when none is left or the skin cannot be measured.
+    ``exclude``: pixels not to measure the skin on (those to be judged)."""
+    # Measured on every other row and column: colours need no more, and it is four times faster.
+    around = union(regions, "face_hair_neck", "arm_skin")
+    if exclude is not None:
+        around &= ~exclude
+    head = union(regions, "face_hair_neck")[::2, ::2]
+    person_rgb, top, depth, around = person_rgb[::2, ::2], top[::2, ::2], depth[::2, ::2], around[::2, ::2]
+    px = _lab(person_rgb[top])
+    ref = np.median(px, axis=0)
+    spread = float(np.linalg.norm(1.4826 * np.median(np.abs(px - ref), axis=0)))
+    # A printed top's spread is wide: capped, so that skin never falls inside it.
+    radius = float(np.clip(3.0 * spread, 8.0, 18.0))
+    rgb_around = person_rgb[around]
+    skin_px = _lab(rgb_around[skin_like(rgb_around[None])[0]]) if len(rgb_around) else np.zeros((0, 3))
+    if len(skin_px) < 15:
+        return None
+    skin_ref = np.median(skin_px, axis=0)
+    refs = [ref]
+    near = px[depth[top] < 0.3 * sw]
+    if len(near) >= 15:
+        if len(near) > 3000:
+            near = near[np.random.default_rng(0).choice(len(near), 3000, replace=False)]
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+        k = 3
+        _, labels, centres = cv2.kmeans(
+            np.ascontiguousarray(near, np.float32), k, np.empty((0, 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS
+        )
+        # A colour counts when it covers a real share there (a strap does; a shadow's fringe does not).
+        share = np.bincount(labels.ravel(), minlength=k) / len(labels)
+        refs += [c for c, s in zip(centres, share, strict=True) if s > 0.1]
+    kept = [r for r in refs if np.linalg.norm(skin_ref - r) >= 2 * radius]
+    if not kept:
+        return None  # a skin-coloured top
+    # The hair: what is not skin in the head well above the shoulders.
+    hair = None
+    if head.any():
+        rgb_head = person_rgb[head & (depth < -SHOULDERS_TOP * sw)]
+        hair_px = _lab(rgb_head[~skin_like(rgb_head[None])[0]]) if len(rgb_head) else np.zeros((0, 3))
+        if len(hair_px) >= 15:
+            hair = np.median(hair_px, axis=0).astype(np.float32)
+            if min(float(np.linalg.norm(hair - r)) for r in kept) < radius:
+                hair = None  # of the top's colour: only where it lies tells it apart
+    return TopColours(refs=np.array(kept, np.float32), radius=radius, skin=skin_ref.astype(np.float32), hair=hair)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """Float Lab (L 0..100) of an RGB uint8 image, or of an (N, 3) list of pixels (then (N, 3))."""
+    flat = rgb.ndim == 2
+    if rgb.size == 0:
+        return np.zeros((*rgb.shape[:-1], 3), np.float32)
+    image = rgb[:, None] if flat else rgb
+    lab = cv2.cvtColor(np.ascontiguousarray(image, np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    return lab[:, 0] if flat else lab
+
+
+def _like_top(lab: np.ndarray, colours: TopColours, within: float = 1.0, skin_margin: float = 0.5) -> np.ndarray:
+    """Pixels of one of the old top's colours (within ``within`` times its radius), and nearer it than
+    ``skin_margin`` times their distance to the skin's colour (much nearer, by default)."""
+    channels = cv2.split(lab)
+    d2 = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
+    return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * _dist2(channels, colours.skin))
+
+
+def _dist2(channels: Sequence[np.ndarray], ref: np.ndarray) -> np.ndarray:
+    """Squared Lab distance of every pixel (its channels, split) to ``ref``."""
+    return sum(((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros_like(channels[0]))
+
+
+def hair_among(lab: np.ndarray, like: np.ndarray, depth: np.ndarray, sw: float, colours: TopColours) -> np.ndarray:
+    """The hair among ``like`` (pixels of the old top's colours within the head region). Hair of
+    another colour than the top's is told by its colour: nearer the hair's than the top's. Hair of
+    the top's colour (a dark top on dark hair) by where it lies: it hangs from the head, so its piece
+    reaches up above the shoulders' band, where no top's shoulder or strap does."""
+    if colours.hair is not None:
+        channels = cv2.split(lab)
+        top = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
+        return like & (_dist2(channels, colours.hair) < top)
+    n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(like)
+    high = np.unique(labels[(labels > 0) & (depth < -SHOULDERS_TOP * sw)])
+    return np.isin(labels, high)
+
+
+def old_top_left(
+    person_rgb: np.ndarray,
+    image: np.ndarray,
+    regions: dict[str, np.ndarray],
+    body: Body,
+    alpha: np.ndarray,
+    old: np.ndarray,
+) -> np.ndarray:
+    """Pixels about the shoulders that the result still shows in the old top's colours outside the new
+    garment (an old T-shirt's shoulders beside new straps, old straps, an old sleeve's cap): what makes
+    a result look edited. Judged on the result's colours, so whatever the composition did there (kept,
+    inpainted from old fabric, missed) counts; hair of the same colour hanging from the head does not."""
+    out = np.zeros_like(old)
+    top = old & union(regions, "upper_garment", "sleeves")
+    if top.sum() < 200:
+        return out
+    sw = body.shoulder_width
+    colours = _top_colours(person_rgb, top, regions, depth_below_shoulders(body), sw, exclude=old)
+    found = shoulder_box(body)
+    if colours is None or found is None:
+        return out
+    # From the top of the image down to the band's foot: the hair that hangs into the band is
+    # recognised by the head it hangs from.
+    box = Box(found.x0, 0, found.x1, found.y1)
+    near = body.cropped(box)
+    sub = {k: v[box.slices] for k, v in regions.items()}
+    person = union(sub, "face_hair_neck", "arms", "arm_skin", "sleeves", "upper_garment", "torso_skin")
+    lab = _lab(image[box.slices])
+    like = _like_top(lab, colours) & person & (alpha[box.slices] < 0.1)
+    in_head = like & union(sub, "face_hair_neck") & ~old[box.slices]
+    hair = hair_among(lab, in_head, depth_below_shoulders(near), sw, colours)
+    left = like & shoulder_band(near) & ~hair
+    # Specks (a necklace's bead, noise) are no leftover.
+    out[box.slices] = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
     return out
 
 
@@ -252,7 +429,7 @@ def compose(
     h, w = person_rgb.shape[:2]
     g_rgb, g_alpha, pieces = warp.layers((h, w))
     if "upper_garment" in category.replaces:
-        regions = old_top_at_shoulders(person_rgb, regions, body)
+        regions = old_top_rim(old_top_at_shoulders(person_rgb, regions, body), body)
     if "lower_body" in category.replaces:
         regions = tucked_one_piece(regions, body, g_alpha)
     old = replaced_garment(person_rgb, regions, body, category)
@@ -295,6 +472,8 @@ def compose(
     skin[crop] = sub.skin
     in_front = np.zeros((h, w), bool)
     in_front[crop] = sub.in_front
+    # (On the whole photo: the hair hanging into the shoulders is told by the head above the box.)
+    left = old_top_left(person_rgb, image, regions, body, alpha, old) if "upper_garment" in category.replaces else None
     return Composite(
         image=image,
         edited_mask=edited,
@@ -304,6 +483,7 @@ def compose(
         skin=skin,
         in_front=in_front,
         old=old,
+        old_top_left=left,
     )
 
 
@@ -600,7 +780,9 @@ def skin_zone(
     bares the midriff). Gaps at the trunk's sides between the two are not skin."""
     if not revealed.any():
         return np.zeros_like(revealed)
-    arms = union(regions, "arms", "arm_skin", "sleeves") & (arm_reach(body) < 1.0)
+    limbs = union(regions, "arms", "arm_skin", "sleeves")
+    reach = arm_reach(body)
+    arms = limbs & (reach < 1.0)
     # The trunk out to the person's own outline (not the straight sides of the joints' polygon, which
     # left a rectangle of skin with the background grown in beside it), but no further than a little
     # past the joints: a loose old garment's outline is wider than the body under it.
@@ -616,15 +798,22 @@ def skin_zone(
         & (depth < 0.1 * body.shoulder_width)
         & (depth > -0.45 * body.shoulder_width)
     )
+    shoulder_tops = np.zeros_like(revealed)
     if not any(name.endswith("sleeve") for name in pieces):
         # A sleeveless garment bares the shoulders' tops between the neck column and the arms (an old
         # T-shirt's shoulder outside a new strap): above the armpits that is the body, not a gap beside
         # it. (A sleeved one that stops short of them is a fit that missed: skin there looked pasted on.)
-        core |= (
+        shoulder_tops = (
             (lateral < 0.6 * body.shoulder_width)
             & (depth < 0.2 * body.shoulder_width)
             & (depth > -0.45 * body.shoulder_width)
         )
+        core |= shoulder_tops
+        # The shoulder cap is rounder than the arm's anatomical width: an old sleeve's top there, inside
+        # the person's outline, is the deltoid (grown in from the backdrop it read as the old sleeve).
+        # The extra width tapers off down to the armpits, so that the made arm has no step.
+        cap = 0.35 * np.clip(1.0 - depth / (0.3 * body.shoulder_width), 0.0, 1.0)
+        arms |= limbs & (reach < 1.0 + cap)
     torso_piece = pieces.get("torso")
     bare_trunk = core
     if torso_piece is not None:
@@ -637,6 +826,8 @@ def skin_zone(
             first = np.where(has, np.argmax(covered, axis=0), 0)
             col_top = np.where(has, depth[first, np.arange(covered.shape[1])], top)
             bare_trunk = core & ((depth < np.maximum(col_top[None, :], top)) | (depth > hem))
+            # The shoulders' tops beside a high neckline (columns the new garment misses) are bare too.
+            bare_trunk |= shoulder_tops & ~has[None, :]
     return revealed & (arms | bare_trunk)
 
 

@@ -130,7 +130,8 @@ def draw_compose_debug(person_rgb: np.ndarray, comp: Composite) -> np.ndarray:
 
 def draw_self_check(comp: Composite, zone: np.ndarray, check: SelfCheck) -> np.ndarray:
     """The self-check: the zone the garment must cover outlined in green, its uncovered part in
-    red, made-up pixels in blue (skin in orange), the scores written at the top."""
+    red, made-up pixels in blue (skin in orange), the old top's colours left about the shoulders in
+    magenta, the scores written at the top."""
     out = comp.image.astype(np.float32)
     shown = comp.garment_alpha > 0.5
     front = comp.in_front if comp.in_front is not None else np.zeros_like(shown)
@@ -138,11 +139,13 @@ def draw_self_check(comp: Composite, zone: np.ndarray, check: SelfCheck) -> np.n
     blend(out, zone & ~(shown | front), (255, 0, 0), 0.6)
     blend(out, comp.revealed & ~shown & ~skin, (0, 80, 255), 0.5)
     blend(out, comp.revealed & ~shown & skin, (255, 150, 0), 0.5)
+    if comp.old_top_left is not None:
+        blend(out, comp.old_top_left, (255, 0, 255), 0.7)
     image = np.clip(out, 0, 255).astype(np.uint8)
     draw_outline(image, zone, (0, 255, 0), 2)
     text = (
         f"score {check.score:.2f} cover {check.coverage:.2f} invented {check.invented:.2f}"
-        f" skin {check.skin:.2f} off {check.off_body:.2f}"
+        f" skin {check.skin:.2f} off {check.off_body:.2f} old {check.old_visible:.2f}"
     )
     cv2.putText(image, text, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 0, 0), 2, cv2.LINE_AA)
     return image
