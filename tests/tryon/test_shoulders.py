@@ -184,3 +184,19 @@ def test_the_self_check_sees_old_top_left_at_the_shoulder(monkeypatch: pytest.Mo
     assert check.old_visible > 0.05
     # The hair is not counted: only the old shoulder shows in the old top's colour.
     assert comp.old_top_left is not None and not comp.old_top_left[:, :200].any()
+
+
+def test_a_raised_shoulder_of_a_dark_top_is_the_top_and_hair_reaches_past_the_mouth():
+    """A person standing at an angle raises one shoulder: the dark top's shoulder there rises above the
+    shoulder band, but never up to the face. Hair of its colour hangs from the head, past the mouth."""
+    img, regions, body = _person()
+    body.kp["l_mouth"] = np.array([210.0, 70.0])
+    body.kp["r_mouth"] = np.array([190.0, 70.0])
+    dark = (30, 25, 20)
+    img[regions["upper_garment"]] = dark
+    img[120:140, 230:270] = SKIN
+    img[84:140, 235:270] = dark  # the raised shoulder: up to 56 px (0.4 shoulder widths) above the line
+    img[20:140, 150:165] = dark  # the lock, from the hair on the head down to the top
+    out = old_top_at_shoulders(img, regions, body)
+    assert out["upper_garment"][92:140, 237:268].all()  # (all of it within the shoulder band)
+    assert out["face_hair_neck"][20:140, 150:165].all()

@@ -233,7 +233,7 @@ def old_top_at_shoulders(person_rgb: np.ndarray, regions: dict[str, np.ndarray],
     crop = box.slices
     lab = _lab(person_rgb[crop])
     like = _like_top(lab, colours) & head[crop] & ~top[crop]
-    hair = hair_among(lab, like, depth[crop], sw, colours)
+    hair = hair_among(lab, like, depth[crop], sw, colours, mouth_depth(body))
     cand = band[crop] & like & ~hair
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(cand, connectivity=8)
@@ -368,11 +368,15 @@ def _dist2(channels: Sequence[np.ndarray], ref: np.ndarray) -> np.ndarray:
     return sum(((c - float(r)) ** 2 for c, r in zip(channels, ref, strict=True)), np.zeros_like(channels[0]))
 
 
-def hair_among(lab: np.ndarray, like: np.ndarray, depth: np.ndarray, sw: float, colours: TopColours) -> np.ndarray:
+def hair_among(
+    lab: np.ndarray, like: np.ndarray, depth: np.ndarray, sw: float, colours: TopColours, mouth: float | None = None
+) -> np.ndarray:
     """The hair among ``like`` (pixels of the old top's colours within the head region). Hair of
     another colour than the top's is told by its colour: nearer the hair's than the top's. Hair of
     the top's colour (a dark top on dark hair) by where it lies: it hangs from the head, so its piece
-    reaches up above the shoulders' band, where no top's shoulder or strap does."""
+    reaches up above the shoulders' band, where no top's shoulder or strap does; and, with ``mouth``
+    (the mouth's depth below the shoulder line), up past the mouth: the raised shoulder of a person
+    standing at an angle rises above the band, never to the face."""
     if colours.hair is not None:
         channels = cv2.split(lab)
         top = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
@@ -380,8 +384,18 @@ def hair_among(lab: np.ndarray, like: np.ndarray, depth: np.ndarray, sw: float, 
     n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(like)
-    high = np.unique(labels[(labels > 0) & (depth < -SHOULDERS_TOP * sw)])
+    top_of = -SHOULDERS_TOP * sw if mouth is None else min(-SHOULDERS_TOP * sw, mouth)
+    high = np.unique(labels[(labels > 0) & (depth < top_of)])
     return np.isin(labels, high)
+
+
+def mouth_depth(body: Body) -> float | None:
+    """The mouth's depth below the shoulder line (negative: above it), or None without mouth landmarks."""
+    kp = body.kp
+    if "l_mouth" not in kp or "r_mouth" not in kp:
+        return None
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    return float(((kp["l_mouth"] + kp["r_mouth"]) / 2 - mid_sh) @ body.d)
 
 
 def old_top_left(
@@ -414,7 +428,7 @@ def old_top_left(
     lab = _lab(image[box.slices])
     like = _like_top(lab, colours) & person & (alpha[box.slices] < 0.1)
     in_head = like & union(sub, "face_hair_neck") & ~old[box.slices]
-    hair = hair_among(lab, in_head, depth_below_shoulders(near), sw, colours)
+    hair = hair_among(lab, in_head, depth_below_shoulders(near), sw, colours, mouth_depth(near))
     left = like & shoulder_band(near) & ~hair
     # Specks (a necklace's bead, noise) are no leftover.
     out[box.slices] = cv2.morphologyEx(left.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
