@@ -36,3 +36,31 @@ def test_no_fill_for_a_strap_wide_zone_or_without_skin_around():
     thin[30:110, 58:61] = True
     assert _bordering_fill(diff, thin, real, sw=100.0) is None
     assert _bordering_fill(diff, zone, np.zeros_like(real), sw=100.0) is None
+
+
+def test_made_skin_matches_the_real_skin_not_the_pale_pixels_along_a_white_collar():
+    """The pixels along a white collar mix its white into the skin beside it: paler and greyer than
+    either. Measured as the bordering skin, a few of them pulled a whole made chest pale; the real
+    skin clear of that edge is what the made skin must meet."""
+    import cv2
+
+    from imaging.tryon.classical.skin import _match_bordering_skin
+
+    h, w = 240, 240
+    skin = (200, 140, 110)
+    rgb = np.full((h, w, 3), skin, np.uint8)
+    old = np.zeros((h, w), bool)
+    old[60:200, 40:200] = True  # the old white T-shirt
+    rgb[old] = (245, 245, 245)
+    # Its edge against the neck above: a 3 px band of skin blended half with the white.
+    blend = (np.array(skin) * 0.5 + 245 * 0.5).astype(np.uint8)
+    rgb[57:60, 40:200] = blend
+    zone = np.zeros((h, w), bool)
+    zone[60:120, 70:170] = True  # the chest the new garment bares
+    lab_rgb = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    made = np.zeros((h, w, 3), np.float32)
+    made[...] = lab_rgb[20, 120]  # the made tone equals the real skin's
+    person_skin = ~old
+    offset = _match_bordering_skin(rgb, zone, old, made, 200.0, person_skin, np.ones((h, w), bool))
+    assert abs(float(np.median(offset[zone, 0]))) < 1.5
+    assert abs(float(np.median(offset[zone, 1]))) < 1.5

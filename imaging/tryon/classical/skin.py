@@ -142,6 +142,11 @@ def sample_skin(rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body | No
     return SkinTone(lab=med.astype(np.float32), grain=grain, samples=len(px))
 
 
+# Bordering skin whose chroma (a, b) is farther than this from the made skin's is not measured (see
+# ``_match_bordering_skin``).
+MAX_CHROMA_STEP = 8.0
+
+
 def _match_bordering_skin(
     rgb: np.ndarray,
     zone: np.ndarray,
@@ -169,10 +174,14 @@ def _match_bordering_skin(
     lab_s = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
     ring_w = max(1, int(0.04 * sw / f))
     near = cv2.dilate(zone_s.astype(np.uint8), np.ones((2 * ring_w + 1, 2 * ring_w + 1), np.uint8)).astype(bool)
-    real = near & ~zone_s & ~old_s & skin_like(rgb_s)
+    person_lab = cv2.cvtColor(rgb_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    # Skin far off the made skin's hue and saturation is no reference: along a white collar the skin
+    # mixes with the white (paler, greyer), and a few such pixels pulled a whole made chest pale.
+    # Light differs across real skin; its chroma much less.
+    near_hue = np.linalg.norm(person_lab[..., 1:] - lab_s[..., 1:], axis=2) < MAX_CHROMA_STEP
+    real = near & ~zone_s & ~old_s & skin_like(rgb_s) & near_hue
     if real.sum() < 4:
         return np.zeros_like(lab)
-    person_lab = cv2.cvtColor(rgb_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     diff = np.where(real[..., None], person_lab - lab_s, 0.0).astype(np.float32)
     limits = np.array([12.0, 6.0, 6.0], np.float32)  # a lighting step, not a new colour
 
@@ -190,7 +199,7 @@ def _match_bordering_skin(
     # tone beyond the near fade: a flat block of another tone than the skin around it. A broader
     # spread carries the surrounding skin's tone across it; the near one keeps the detail at the border.
     far, far_reach = spread(0.3)
-    real_s = skin_like(rgb_s) & ~zone_s & ~old_s
+    real_s = skin_like(rgb_s) & ~zone_s & ~old_s & near_hue
     if person_skin is not None:
         real_s &= cv2.resize(person_skin.astype(np.uint8), small, interpolation=cv2.INTER_NEAREST).astype(bool)
     trunk_s = np.ones_like(zone_s)
