@@ -1,5 +1,5 @@
 """Shapes drawn by more than one test module: garment outlines (points on a 600x600 canvas) and the pose
-keypoints of a person facing the camera (on a 400x400 canvas)."""
+keypoints of a person facing the camera (on a 400x400 canvas); and a warp result reduced to its layers."""
 
 import numpy as np
 
@@ -36,3 +36,13 @@ def front_keypoints() -> dict[str, np.ndarray]:
         "l_hip": np.array([250.0, 330]),
         "nose": np.array([200.0, 75]),
     }
+
+
+class PastedLayers:
+    """A warp result reduced to what ``compose`` reads: one torso piece pasted on the canvas."""
+
+    def __init__(self, rgb: np.ndarray, alpha: np.ndarray):
+        self.rgb, self.alpha = rgb, alpha
+
+    def layers(self, shape):
+        return self.rgb, self.alpha, {"torso": self.alpha}

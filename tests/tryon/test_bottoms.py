@@ -110,6 +110,15 @@ def _target(warp, name: str) -> np.ndarray:
     return warp.pairs[name][1]
 
 
+def _with_legs(body: Body, knee_drop: float, ankle_drop: float) -> Body:
+    """``body`` with its knees and ankles this far straight below its hips."""
+    kp = dict(body.kp)
+    for side in ("l", "r"):
+        kp[f"{side}_knee"] = kp[f"{side}_hip"] + np.array([0.0, knee_drop])
+        kp[f"{side}_ankle"] = kp[f"{side}_hip"] + np.array([0.0, ankle_drop])
+    return Body(shape=body.shape, kp=kp, torso=body.torso, arms=body.arms, lower=body.lower)
+
+
 def test_trousers_are_one_piece_with_the_waistband_at_the_waist(person, long_trousers):
     _, _, body = person
     assert long_trousers.category == Category.BOTTOMS
@@ -231,11 +240,7 @@ def test_legs_the_frame_cuts_off_keep_the_garment_s_length(person, long_trousers
     """When the pose puts knees and ankles just under the hips (legs cut by the frame), the trousers
     keep the length their waist width gives them instead of shrinking into a band at the hips."""
     _, _, body = person
-    kp = dict(body.kp)
-    for side in ("l", "r"):
-        kp[f"{side}_knee"] = kp[f"{side}_hip"] + np.array([0.0, 40.0])
-        kp[f"{side}_ankle"] = kp[f"{side}_hip"] + np.array([0.0, 60.0])
-    cut = Body(shape=body.shape, kp=kp, torso=body.torso, arms=body.arms, lower=body.lower)
+    cut = _with_legs(body, knee_drop=40.0, ankle_drop=60.0)
     full, short = fit_garment(long_trousers, body), fit_garment(long_trousers, cut)
     for side in ("l", "r"):
         assert _target(short, f"{side}_hem_out")[1] > _target(full, f"{side}_hem_out")[1] - 60
@@ -371,11 +376,8 @@ def test_full_length_trousers_reach_the_ankles_of_long_legs(person, long_trouser
     """On legs longer than the waist width would make them, full-length trousers still end at the ankles
     (they used to stop at mid-shin)."""
     _, _, body = person
-    kp = dict(body.kp)
-    for side in ("l", "r"):
-        kp[f"{side}_knee"] = kp[f"{side}_hip"] + np.array([0.0, 275.0])
-        kp[f"{side}_ankle"] = kp[f"{side}_hip"] + np.array([0.0, 530.0])
-    tall = Body(shape=body.shape, kp=kp, torso=body.torso, arms=body.arms, lower=body.lower)
+    tall = _with_legs(body, knee_drop=275.0, ankle_drop=530.0)
+    kp = tall.kp
     warp = fit_garment(long_trousers, tall)
     for side in ("l", "r"):
         hem = (_target(warp, f"{side}_hem_out") + _target(warp, f"{side}_hem_in")) / 2

@@ -20,7 +20,7 @@ from imaging.tryon.classical.compose import (
 from imaging.tryon.classical.geometry import apply_affine, upright_fit
 from imaging.tryon.classical.skin import sample_skin, skin_layer
 
-from .shapes import front_keypoints
+from .shapes import PastedLayers, front_keypoints
 
 SKIN = (205, 150, 120)
 H = W = 400
@@ -268,16 +268,6 @@ def test_made_skin_meets_bordering_real_skin_without_a_step(scene):
     assert abs(far_row - tone.lab[0]) < abs(far_row - real)  # farther away, still the sampled tone
 
 
-class _Layers:
-    """A warp result reduced to what ``compose`` reads: the pieces pasted on the canvas."""
-
-    def __init__(self, rgb: np.ndarray, alpha: np.ndarray):
-        self.rgb, self.alpha = rgb, alpha
-
-    def layers(self, shape):
-        return self.rgb, self.alpha, {"torso": self.alpha}
-
-
 def test_a_narrower_one_piece_leaves_none_of_the_wide_old_garment_showing():
     """A person in a wide old top and wide trousers gets a narrower, shorter dress: every old-garment
     pixel the dress does not cover is rebuilt (legs on the body, backdrop beside it), none keeps the
@@ -325,7 +315,7 @@ def test_a_narrower_one_piece_leaves_none_of_the_wide_old_garment_showing():
     alpha[135:330, 145:255] = 1  # the dress: narrower than both old garments, ending above the trousers' hem
     rgb = np.zeros((H, W, 3), np.float32)
     rgb[:] = (30, 160, 60)
-    comp = compose(img, regions, body, _Layers(rgb, alpha), garment_category("one-pieces"))
+    comp = compose(img, regions, body, PastedLayers(rgb, alpha), garment_category("one-pieces"))
     outside = comp.garment_alpha < 0.02
     lab = _lab(comp.image).reshape(H, W, 3)
     for colour in (top_colour, trousers_colour):

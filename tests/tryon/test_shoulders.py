@@ -14,7 +14,7 @@ from imaging.tryon.classical.compose import compose, old_top_at_shoulders, skin_
 from imaging.tryon.classical.selfcheck import self_check
 from imaging.types import Category
 
-from .shapes import front_keypoints
+from .shapes import PastedLayers, front_keypoints
 
 SKIN = (150, 100, 70)
 YELLOW = (235, 210, 115)
@@ -104,16 +104,6 @@ def test_an_old_sleeve_s_cap_is_skin_under_a_sleeveless_garment_down_to_the_armp
 DARK = (25, 25, 28)
 
 
-class _Layers:
-    """A warp result reduced to what ``compose`` reads: one sleeveless torso piece pasted on the canvas."""
-
-    def __init__(self, rgb: np.ndarray, alpha: np.ndarray):
-        self.rgb, self.alpha = rgb, alpha
-
-    def layers(self, shape):
-        return self.rgb, self.alpha, {"torso": self.alpha}
-
-
 def _dressed_person():
     """A person in a black top on a grey backdrop: the analysis cut the top at the shoulder line, so
     the top's shoulder (a broad strap) on the person's left counts as head, and so does a black lock of
@@ -154,7 +144,7 @@ def _dressed_person():
     alpha[150:330, 150:240] = 1
     rgb = np.zeros((H, W, 3), np.float32)
     rgb[:] = (40, 170, 70)
-    return img, regions, body, _Layers(rgb, alpha)
+    return img, regions, body, PastedLayers(rgb, alpha)
 
 
 def test_a_dark_strap_left_at_the_shoulder_is_replaced_and_the_hair_kept():
