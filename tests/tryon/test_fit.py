@@ -10,7 +10,7 @@ import pytest
 
 from imaging.tryon.classical.body import Body, body_axis
 from imaging.tryon.classical.categories import fit_garment
-from imaging.tryon.classical.categories.tops import top_targets
+from imaging.tryon.classical.categories.tops import _untwisted, top_targets
 from imaging.tryon.classical.garment import analyze_garment
 from imaging.tryon.classical.garment_model import Sleeve
 from imaging.tryon.classical.warp import folded_share, streaked_share
@@ -380,3 +380,20 @@ def test_a_sleeve_on_an_arm_bent_at_the_elbow_is_not_twisted(body):
     warp = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), bent)
     assert streaked_share(warp, "r_sleeve") < 0.05
     assert folded_share(warp, "r_sleeve") == 0.0
+
+
+def test_at_a_sharp_bend_the_sleeve_edges_keep_advancing_down_the_arm():
+    """Stations on either side of an elbow bent by a right angle: set square to the arm, the inner edge's
+    point would step back past the previous station's; turned back, both edges advance."""
+    stations = [
+        (np.array([0.0, 0.0]), np.array([-1.0, 0.0]), 40.0),
+        (np.array([0.0, 30.0]), np.array([0.0, 1.0]), 40.0),
+    ]
+
+    def edge_steps(stations: list[tuple[np.ndarray, np.ndarray, float]]) -> list[float]:
+        (q, q_perp, q_hw), (p, perp, hw) = stations
+        step = p - q
+        return [float(np.dot(p + k * hw * perp - (q + k * q_hw * q_perp), step)) for k in (-1.0, 1.0)]
+
+    assert min(edge_steps(stations)) < 0  # square to the arm, one edge steps back
+    assert min(edge_steps(_untwisted(stations))) > 0.25 * 30**2

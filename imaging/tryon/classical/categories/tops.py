@@ -682,6 +682,33 @@ def _sleeve_strip(
     return root, cuff, root_hw, cuff_hw, widened
 
 
+# Along the sleeve, each edge's control points advance by at least this share of the axis's step
+# between stations.
+MIN_EDGE_STEP = 0.3
+
+
+def _untwisted(stations: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The stations (centre, unit perpendicular, half width) with each perpendicular turned back towards
+    the previous one as far as needed for both edges to advance down the arm.
+
+    On the inside of a sharply bent elbow an edge's control points, set square to the arm, stepped back
+    past the previous station's: the spline then read the fabric in reverse there and swirled it."""
+    out = [stations[0]]
+    for p, perp, b_hw in stations[1:]:
+        q, q_perp, q_hw = out[-1]
+        step = p - q
+        length = float(np.linalg.norm(step))
+        turned = perp
+        for t in np.linspace(1.0, 0.0, 11):
+            turned = t * perp + (1 - t) * q_perp
+            turned = turned / max(float(np.linalg.norm(turned)), 1e-6)
+            advances = [float(np.dot(step + k * (b_hw * turned - q_hw * q_perp), step)) for k in (-1.0, 1.0)]
+            if min(advances) >= MIN_EDGE_STEP * length**2:
+                break
+        out.append((p, turned, b_hw))
+    return out
+
+
 def _warp_sleeve(
     garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray], scale: float, pairs: dict
 ) -> WarpedPiece | None:
@@ -744,6 +771,7 @@ def _warp_sleeve(
             p = p + shift * perp
             b_hw = max(b_hw, min(1.1 * half, 2.0 * arm_hw))
         stations.append((p, perp, b_hw))
+    stations = _untwisted(stations)
     g_centre = (point(garment.landmarks, "l_shoulder") + point(garment.landmarks, "r_shoulder")) / 2
     g_root, g_cuff, g_root_hw, g_cuff_hw, held_extra = _sleeve_strip(
         sleeve, g_root_hw, g_perp, g_centre, [b for _, _, b in stations], length / max(sleeve.length, 1e-6)
