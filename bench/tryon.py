@@ -256,6 +256,7 @@ def main() -> int:
     scores: list[float] = []
     old_left: list[float] = []
     folded: list[float] = []
+    streaked: list[float] = []
     person_cache: dict[Path, tuple[np.ndarray, Boxes]] = {}
     for p, g in pairs:
         if p not in person_cache:
@@ -302,10 +303,11 @@ def main() -> int:
             scores.append(float(result.info.get("self_check_score", float("nan"))))  # type: ignore[arg-type]
             old_left.append(float(result.info.get("self_check_old_visible", float("nan"))))  # type: ignore[arg-type]
             folded.append(float(result.info.get("self_check_folded", float("nan"))))  # type: ignore[arg-type]
+            streaked.append(float(result.info.get("self_check_streaked", float("nan"))))  # type: ignore[arg-type]
             print(
                 f"  ok   {p.name} + {g.name}: {result.category:<10} head {head_ssim[-1]:.3f} legs {legs:.3f}"
                 f" dE {de_before[-1]:5.1f}->{de_after[-1]:5.1f} skin {skin[-1]:.3f} score {scores[-1]:.2f}"
-                f" old {old_left[-1]:.3f} fold {folded[-1]:.3f}"
+                f" old {old_left[-1]:.3f} fold {folded[-1]:.3f} streak {streaked[-1]:.3f}"
                 f" {result.timings['end_to_end']:.2f}s"
             )
             rows.append(
@@ -340,6 +342,7 @@ def main() -> int:
     print(f"self-check score:       {summary(scores)}")
     print(f"old garment visible:    {summary(old_left)}")
     print(f"folded body piece:      {summary(folded)}")
+    print(f"streaked sleeve:        {summary(streaked)}")
     print(f"{'stage':<12}{'median s':>10}{'p95 s':>10}")
     for stage, values in timings.items():
         print(f"{stage:<12}{pct(values, 50):>10.3f}{pct(values, 95):>10.3f}")

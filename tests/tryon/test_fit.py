@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from imaging.tryon.classical.body import Body, body_axis
 from imaging.tryon.classical.categories import fit_garment
-from imaging.tryon.classical.categories.tops import top_targets
+from imaging.tryon.classical.categories.tops import _untwisted, top_targets
 from imaging.tryon.classical.garment import analyze_garment
+from imaging.tryon.classical.garment_model import Sleeve
+from imaging.tryon.classical.warp import folded_share, streaked_share
 
 from .shapes import LONG_SLEEVED_TEE
 
@@ -322,3 +326,74 @@ def test_a_wide_shouldered_sleeveless_dress_fits_the_chest_and_reaches_its_hem(b
     hem_y = int((t["l_hem"][1] + t["r_hem"][1]) / 2)
     column = torso.alpha[armpit_y - y0 : hem_y - y0 - 5, axis_x - x0]
     assert column.size > 0 and column.min() > 0.5
+
+
+def _outer_sliver(sleeve: Sleeve, width: int) -> Sleeve:
+    """The outermost ``width`` columns of a sleeve hanging down a garment's side: all the silhouette shows
+    of a long sleeve lying against the torso down to its cuff, the rest being inside the torso's outline."""
+    outward = 1.0 if sleeve.cuff[0] > sleeve.shoulder[0] else -1.0
+    mask = np.zeros_like(sleeve.mask)
+    for y in np.flatnonzero(sleeve.mask.any(axis=1)):
+        cols = np.flatnonzero(sleeve.mask[y])
+        edge = cols.max() if outward > 0 else cols.min()
+        keep = cols[np.abs(cols - edge) < width]
+        mask[y, keep] = True
+    half = width / 2
+    shift = np.array([outward, 0.0])
+    return Sleeve(
+        shoulder=sleeve.shoulder + (sleeve.root_half_width - half) * shift,
+        cuff=sleeve.cuff + (sleeve.half_width - half) * shift,
+        half_width=half,
+        mask=mask,
+        root_half_width=half,
+    )
+
+
+def test_a_sleeve_measured_as_a_sliver_is_not_stretched_into_streaks(body):
+    """A long sleeve whose silhouette shows only a sliver beside the torso is read from the garment across
+    the arm's width (the torso beside it is the sleeve lying on it): blown up from the sliver, the fabric
+    showed as streaks across the arm. It still covers the arm."""
+    g = analyze_garment(long_sleeved_tee(), category="tops")
+    thin = replace(g, sleeves={side: _outer_sliver(s, 8) for side, s in g.sleeves.items()})
+    warp = fit_garment(thin, body)
+    for side in ("l", "r"):
+        assert streaked_share(warp, f"{side}_sleeve") < 0.05, side
+        piece = next(p for p in warp.pieces if p.name == f"{side}_sleeve")
+        covered = np.zeros(body.shape, bool)
+        covered[piece.box.slices] = piece.alpha > 0.5
+        elbow = body.kp[f"{side}_elbow"].astype(int)
+        assert covered[elbow[1], elbow[0] - 15 : elbow[0] + 16].all(), side  # across the arm at the elbow
+
+
+def test_a_sleeve_on_an_arm_bent_at_the_elbow_is_not_twisted(body):
+    """A hand on the hip: the arm turns by about a right angle at the elbow. The sleeve bends with it
+    without being twisted (its control points at the elbow turned by the whole bend and crossed their
+    neighbours', which swirled the fabric into streaks)."""
+    kp = {name: p.copy() for name, p in body.kp.items()}
+    kp["r_elbow"], kp["r_wrist"] = np.array([100.0, 490.0]), np.array([300.0, 640.0])
+    arms = np.zeros(body.shape, np.uint8)
+    for side in ("l", "r"):
+        chain = [kp[f"{side}_shoulder"], kp[f"{side}_elbow"], kp[f"{side}_wrist"]]
+        for a, b in zip(chain[:-1], chain[1:], strict=True):
+            cv2.line(arms, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, 50)
+    bent = Body(shape=body.shape, kp=kp, torso=body.torso & ~arms.astype(bool), arms=arms.astype(bool))
+    warp = fit_garment(analyze_garment(long_sleeved_tee(), category="tops"), bent)
+    assert streaked_share(warp, "r_sleeve") < 0.05
+    assert folded_share(warp, "r_sleeve") == 0.0
+
+
+def test_at_a_sharp_bend_the_sleeve_edges_keep_advancing_down_the_arm():
+    """Stations on either side of an elbow bent by a right angle: set square to the arm, the inner edge's
+    point would step back past the previous station's; turned back, both edges advance."""
+    stations = [
+        (np.array([0.0, 0.0]), np.array([-1.0, 0.0]), 40.0),
+        (np.array([0.0, 30.0]), np.array([0.0, 1.0]), 40.0),
+    ]
+
+    def edge_steps(stations: list[tuple[np.ndarray, np.ndarray, float]]) -> list[float]:
+        (q, q_perp, q_hw), (p, perp, hw) = stations
+        step = p - q
+        return [float(np.dot(p + k * hw * perp - (q + k * q_hw * q_perp), step)) for k in (-1.0, 1.0)]
+
+    assert min(edge_steps(stations)) < 0  # square to the arm, one edge steps back
+    assert min(edge_steps(_untwisted(stations))) > 0.25 * 30**2

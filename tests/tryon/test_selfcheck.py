@@ -156,3 +156,21 @@ def test_a_fit_folded_over_much_of_the_body_piece_is_refused():
     with pytest.raises(PipelineError) as exc:
         enforce(folded, 0.35)
     assert "folded over itself" in exc.value.message
+
+
+def test_a_fit_with_a_sleeve_stretched_into_streaks_is_refused():
+    """A few streaked pixels on a sleeve pass; a sleeve streaked over more than MAX_STREAKED of it (a
+    sleeve smeared or swirled about a sharply bent arm) scores 0 and fails, saying why."""
+    from imaging.tryon.classical.selfcheck import MAX_STREAKED
+
+    b = body()
+    old = np.zeros((H, W), bool)
+    old[190:440, 170:330] = True
+    comp = composite(old.astype(np.float32), np.zeros((H, W), bool))
+    slight = self_check(comp, b, Category.TOPS, person=old, streaked=0.05)
+    assert slight.score > 0.9 and slight.as_info()["self_check_streaked"] == 0.05
+    streaked = self_check(comp, b, Category.TOPS, person=old, streaked=MAX_STREAKED + 0.1)
+    assert streaked.score == 0.0
+    with pytest.raises(PipelineError) as exc:
+        enforce(streaked, 0.35)
+    assert "streaks" in exc.value.message

@@ -70,3 +70,21 @@ def test_folded_share_is_zero_for_a_plain_warp_and_counts_a_fold():
     assert folded is not None
     assert folded_share(WarpResult(pieces=[folded]), "torso") > 0.2
     assert folded_share(WarpResult(pieces=[folded]), "l_sleeve") == 0.0  # no such piece
+
+
+def test_streaked_share_counts_fabric_stretched_far_more_one_way_than_the_other():
+    """Scaled alike both ways the fabric keeps its look; a thin strip spread four times wider than it is
+    stretched along shows as streaks."""
+    from imaging.tryon.classical.warp import WarpResult, streaked_share
+    from imaging.types import Box
+
+    img = np.full((100, 100, 3), 200, np.float32)
+    alpha = np.ones((100, 100), np.float32)
+    grid = np.array([[x, y] for y in (10, 50, 90) for x in (10, 50, 90)], float)
+    even = warp_piece("l_sleeve", img, alpha, grid * 1.5 + 20, grid, box=Box(0, 0, 200, 200))
+    assert even is not None
+    assert streaked_share(WarpResult(pieces=[even]), "l_sleeve") == 0.0
+    spread = warp_piece("l_sleeve", img, alpha, grid * np.array([2.0, 0.5]), grid, box=Box(0, 0, 200, 60))
+    assert spread is not None
+    assert streaked_share(WarpResult(pieces=[spread]), "l_sleeve") > 0.9
+    assert streaked_share(WarpResult(pieces=[spread]), "r_sleeve") == 0.0  # no such piece

@@ -34,7 +34,7 @@ from .debug import (
 from .garment import analyze_garment
 from .person import analyze_person, body_from_person
 from .selfcheck import enforce, expected_zone, min_score_from_env, self_check
-from .warp import folded_share
+from .warp import folded_share, streaked_share
 
 # The garment photo is analysed at 0.6x the output's long side (512..1024 px): the cutout
 # dominates its cost, and a garment covers well under that share of the person photo, so
@@ -118,7 +118,8 @@ def _run(
     comp = compose(person_rgb, person.regions, body, warp, kind)
     timings[Stage.COMPOSE] = time.perf_counter() - t
     progress(Stage.COMPOSE, 95)
-    check = self_check(comp, body, garment.category, person.mask, folded_share(warp, kind.body_piece))
+    streaked = max((streaked_share(warp, p.name) for p in warp.pieces if p.name != kind.body_piece), default=0.0)
+    check = self_check(comp, body, garment.category, person.mask, folded_share(warp, kind.body_piece), streaked)
     if debug:
         save(debug, "4_compose_mask", draw_compose_debug(person_rgb, comp))
         save(debug, "5_result", comp.image)

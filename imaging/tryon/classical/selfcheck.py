@@ -26,6 +26,12 @@ Two measures, both from what the composition did (no reference image exists):
   over itself (``warp.folded_share``): there the fabric shows as streaks and smears. Good fits on the
   tuning half fold under 3% of it, the streaked ones 9-14%: over ``MAX_FOLDED`` the score is 0.
 
+* ``streaked``: the largest share of another piece (a sleeve) whose warp stretches the fabric far more
+  one way than the other (``warp.streaked_share``), where it shows as streaks. On the tuning half of the
+  dev images, sleeves stay under 2% of it, except on an arm sharply bent at the elbow (a hand on the
+  hip): 7-17% where the sleeve still reads as fabric, 22-35% where it is smeared or swirled. Over
+  ``MAX_STREAKED`` the score is 0.
+
 ``score = coverage * (1 - invented) * (1 - off_body)``; a result under the threshold fails the order with
 ``TRYON_SELF_CHECK_FAILED`` (the order domain refunds it). The threshold is
 ``CLASSICAL_TRYON_MIN_SCORE`` in the environment, or the caller's argument.
@@ -52,6 +58,8 @@ DEFAULT_MIN_SCORE = 0.35
 ERROR_CODE = "TRYON_SELF_CHECK_FAILED"
 # More of the body piece folded than this, and the result is refused (see the module's docstring).
 MAX_FOLDED = 0.06
+# More of a sleeve streaked than this, and the result is refused (see the module's docstring).
+MAX_STREAKED = 0.2
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class SelfCheck:
     score: float  # coverage * (1 - invented) * (1 - off_body)
     old_visible: float = 0.0  # 0..1, share of the replaced old garment still shown unchanged
     folded: float = 0.0  # 0..1, share of the body piece whose warp folds over itself
+    streaked: float = 0.0  # 0..1, the largest share of another piece (a sleeve) its warp streaks
 
     def as_info(self) -> dict[str, float]:
         """Flat numbers to keep with the order's timings."""
@@ -74,6 +83,7 @@ class SelfCheck:
             "self_check_off_body": round(self.off_body, 4),
             "self_check_old_visible": round(self.old_visible, 4),
             "self_check_folded": round(self.folded, 4),
+            "self_check_streaked": round(self.streaked, 4),
         }
 
 
@@ -105,10 +115,16 @@ def expected_zone(body: Body, category: Category) -> np.ndarray:
 
 
 def self_check(
-    comp: Composite, body: Body, category: Category, person: np.ndarray | None = None, folded: float = 0.0
+    comp: Composite,
+    body: Body,
+    category: Category,
+    person: np.ndarray | None = None,
+    folded: float = 0.0,
+    streaked: float = 0.0,
 ) -> SelfCheck:
     """``person``: the person's silhouette (HxW bool), for ``off_body`` (0 without it); ``folded``: the
-    body piece's folded share (``warp.folded_share``)."""
+    body piece's folded share (``warp.folded_share``); ``streaked``: the largest streaked share of the
+    other pieces (``warp.streaked_share``)."""
     shown = comp.garment_alpha > 0.5
     made_up = comp.revealed & ~shown
     skin = made_up & (comp.skin if comp.skin is not None else np.zeros_like(made_up))
@@ -144,7 +160,8 @@ def self_check(
         skin=skin_share,
         off_body=off_body,
         folded=folded,
-        score=0.0 if folded > MAX_FOLDED else coverage * (1.0 - invented) * (1.0 - off_body),
+        streaked=streaked,
+        score=0.0 if folded > MAX_FOLDED or streaked > MAX_STREAKED else coverage * (1.0 - invented) * (1.0 - off_body),
     )
 
 
@@ -156,7 +173,8 @@ def enforce(check: SelfCheck, min_score: float) -> None:
             f"The try-on result did not pass its quality check (score {check.score:.2f} < {min_score:.2f}: "
             f"garment covers {100 * check.coverage:.0f}% of where it belongs, {100 * check.invented:.0f}% of the "
             f"edit had to be made up, {100 * check.off_body:.0f}% of the garment off the body, "
-            f"{100 * check.folded:.0f}% of it folded over itself). "
+            f"{100 * check.folded:.0f}% of it folded over itself, {100 * check.streaked:.0f}% of a sleeve "
+            "stretched into streaks). "
             "Your credits are refunded. A front-facing photo with the upper body in "
             "view and a garment photographed flat and whole work best.",
         )

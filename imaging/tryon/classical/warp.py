@@ -9,6 +9,7 @@ with ``cv2.remap``: a few milliseconds per piece.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -104,19 +105,51 @@ def resize_corner_aligned(coarse: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.remap(coarse, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def folded_share(warp: WarpResult, piece_name: str) -> float:
-    """Share of a piece's visible pixels (alpha over 0.5) where its warp folds over itself: the
-    backward map's Jacobian has a determinant of zero or less, so neighbouring body pixels read
-    the garment in mirrored order. A spline pulled past its landmarks folds that way, and shows
-    as smeared, streaked fabric. 0 without the piece."""
+def _jacobian(piece: WarpedPiece) -> np.ndarray:
+    """The backward map's Jacobian per pixel (hxwx2x2: d(garment x, y) / d(body x, y))."""
+    mx, my = piece.map_x, piece.map_y
+    return np.stack(
+        [
+            np.stack([np.gradient(mx, axis=1), np.gradient(mx, axis=0)], axis=-1),
+            np.stack([np.gradient(my, axis=1), np.gradient(my, axis=0)], axis=-1),
+        ],
+        axis=-2,
+    )
+
+
+def _shown_share(warp: WarpResult, piece_name: str, where: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Share of a piece's visible pixels (alpha over 0.5) where ``where`` (given the Jacobians) holds; 0
+    without the piece."""
     for piece in warp.pieces:
         if piece.name != piece_name:
             continue
         shown = piece.alpha > 0.5
         if not shown.any():
             return 0.0
-        det = np.gradient(piece.map_x, axis=1) * np.gradient(piece.map_y, axis=0) - np.gradient(
-            piece.map_x, axis=0
-        ) * np.gradient(piece.map_y, axis=1)
-        return float((det[shown] <= 0).mean())
+        return float(where(_jacobian(piece)[shown]).mean())
     return 0.0
+
+
+def folded_share(warp: WarpResult, piece_name: str) -> float:
+    """Share of a piece's visible pixels (alpha over 0.5) where its warp folds over itself: the
+    backward map's Jacobian has a determinant of zero or less, so neighbouring body pixels read
+    the garment in mirrored order. A spline pulled past its landmarks folds that way, and shows
+    as smeared, streaked fabric. 0 without the piece."""
+    return _shown_share(warp, piece_name, lambda j: np.linalg.det(j) <= 0)
+
+
+# A warp stretching the fabric this many times more one way than the other shows it as streaks.
+STREAK_STRETCH = 3.0
+
+
+def streaked_share(warp: WarpResult, piece_name: str) -> float:
+    """Share of a piece's visible pixels (alpha over 0.5) where its warp stretches the fabric over
+    ``STREAK_STRETCH`` times more in one direction than across it (the ratio of the Jacobian's singular
+    values): a sliver of the garment blown up to an arm's width, or a sleeve twisted at a bent elbow,
+    shows there as streaks. 0 without the piece."""
+
+    def streaked(j: np.ndarray) -> np.ndarray:
+        sv = np.linalg.svd(j, compute_uv=False)
+        return sv[:, 0] > STREAK_STRETCH * sv[:, 1]
+
+    return _shown_share(warp, piece_name, streaked)

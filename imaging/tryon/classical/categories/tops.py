@@ -651,6 +651,64 @@ def _arm_across(body: Body, p: np.ndarray, perp: np.ndarray, arm_hw: float) -> t
     return float((steps[lo] + steps[hi]) / 2), float((steps[hi] - steps[lo]) / 2)
 
 
+# The most a sleeve is stretched across the arm over how much it is stretched along it. A sleeve
+# measured thinner than that (a long sleeve laid against the torso, whose silhouette shows only its
+# outer edge beside it) was blown up to the arm's width from a sliver and drawn as streaks.
+MAX_SLEEVE_STRETCH = 2.0
+
+
+def _sleeve_strip(
+    sleeve: Sleeve,
+    g_root_hw: float,
+    g_perp: np.ndarray,
+    g_centre: np.ndarray,
+    b_hws: list[float],
+    along_scale: float,
+) -> tuple[np.ndarray, np.ndarray, float, float, bool]:
+    """The strip of the garment read as the sleeve: its axis's ends (root, cuff), their half widths,
+    and whether it was widened. ``b_hws``: the half widths on the arm at evenly spaced stations from
+    root to cuff; ``along_scale``: body px per garment px along the sleeve.
+
+    Where the sleeve is too thin for them (see ``MAX_SLEEVE_STRETCH``) the strip widens towards the
+    garment's centre, keeping the sleeve's outer edge, which is the one its silhouette shows."""
+    need = [b / (along_scale * MAX_SLEEVE_STRETCH) for b in b_hws]
+    half = len(need) // 2
+    root_hw = max(g_root_hw, *need[: half + 1])
+    cuff_hw = max(sleeve.half_width, *need[half:])
+    inward = g_perp if float(np.dot(g_centre - sleeve.shoulder, g_perp)) > 0 else -g_perp
+    root = sleeve.shoulder + (root_hw - g_root_hw) * inward
+    cuff = sleeve.cuff + (cuff_hw - sleeve.half_width) * inward
+    widened = root_hw > g_root_hw or cuff_hw > sleeve.half_width
+    return root, cuff, root_hw, cuff_hw, widened
+
+
+# Along the sleeve, each edge's control points advance by at least this share of the axis's step
+# between stations.
+MIN_EDGE_STEP = 0.3
+
+
+def _untwisted(stations: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The stations (centre, unit perpendicular, half width) with each perpendicular turned back towards
+    the previous one as far as needed for both edges to advance down the arm.
+
+    On the inside of a sharply bent elbow an edge's control points, set square to the arm, stepped back
+    past the previous station's: the spline then read the fabric in reverse there and swirled it."""
+    out = [stations[0]]
+    for p, perp, b_hw in stations[1:]:
+        q, q_perp, q_hw = out[-1]
+        step = p - q
+        length = float(np.linalg.norm(step))
+        turned = perp
+        for t in np.linspace(1.0, 0.0, 11):
+            turned = t * perp + (1 - t) * q_perp
+            turned = turned / max(float(np.linalg.norm(turned)), 1e-6)
+            advances = [float(np.dot(step + k * (b_hw * turned - q_hw * q_perp), step)) for k in (-1.0, 1.0)]
+            if min(advances) >= MIN_EDGE_STEP * length**2:
+                break
+        out.append((p, turned, b_hw))
+    return out
+
+
 def _warp_sleeve(
     garment: GarmentAnalysis, sleeve: Sleeve, side: str, body: Body, t: dict[str, np.ndarray], scale: float, pairs: dict
 ) -> WarpedPiece | None:
@@ -692,16 +750,19 @@ def _warp_sleeve(
         length = reach
     cuff_arm_hw = _arm_half_width(body, along(chain, length)[0], arm_hw)
     t_cuff_hw = float(np.clip(sleeve.half_width * scale, 1.1 * cuff_arm_hw, 1.4 * cuff_arm_hw))
-    src, dst = [], []
-    cuff_t = root
-    for f in (0.0, 0.25, 0.5, 0.75, 1.0):
-        p, dvec = along(chain, f * length)
+    fs = (0.0, 0.25, 0.5, 0.75, 1.0)
+    stations: list[tuple[np.ndarray, np.ndarray, float]] = []  # on the arm: centre, perpendicular, half width
+    for f in fs:
+        b_hw = (1 - f) * t_root_hw + f * t_cuff_hw
+        p = along(chain, f * length)[0]
+        # The arm's direction over the sleeve's width about the station: at a bent elbow the bend's
+        # bisector. The direction of the segment alone turned a station at the elbow by the whole bend,
+        # its control points crossing its neighbours' and the sleeve swirled.
+        dvec = along(chain, f * length + b_hw)[0] - along(chain, f * length - b_hw)[0]
+        dvec = dvec / max(float(np.linalg.norm(dvec)), 1e-6)
         # Both perpendiculars are the axis turned by +90 degrees, so pairing them is a rotation
         # (the sleeve's upper edge becomes the arm's outer edge), never a mirror.
         perp = np.array([-dvec[1], dvec[0]])
-        c = sleeve.shoulder + f * g_axis
-        g_hw = (1 - f) * g_root_hw + f * sleeve.half_width
-        b_hw = (1 - f) * t_root_hw + f * t_cuff_hw
         if f > 0:
             # Down the arm the sleeve follows the arm as the photo shows it, not the line between the
             # joints (which runs inside the upper arm): centred on it and never narrower, or the arm's
@@ -709,10 +770,21 @@ def _warp_sleeve(
             shift, half = _arm_across(body, p, perp, arm_hw)
             p = p + shift * perp
             b_hw = max(b_hw, min(1.1 * half, 2.0 * arm_hw))
+        stations.append((p, perp, b_hw))
+    stations = _untwisted(stations)
+    g_centre = (point(garment.landmarks, "l_shoulder") + point(garment.landmarks, "r_shoulder")) / 2
+    g_root, g_cuff, g_root_hw, g_cuff_hw, held_extra = _sleeve_strip(
+        sleeve, g_root_hw, g_perp, g_centre, [b for _, _, b in stations], length / max(sleeve.length, 1e-6)
+    )
+    g_axis = g_cuff - g_root
+    src, dst = [], []
+    for f, (p, perp, b_hw) in zip(fs, stations, strict=True):
+        c = g_root + f * g_axis
+        g_hw = (1 - f) * g_root_hw + f * g_cuff_hw
         for k in (-1.0, 0.0, 1.0):
             src.append(c + k * g_hw * g_perp)
             dst.append(p + k * b_hw * perp)
-        cuff_t = p
+    cuff_t = stations[-1][0]
     src_a, dst_a = np.array(src), np.array(dst)
     pairs[f"{side}_sleeve_root"] = (sleeve.shoulder, root)
     pairs[f"{side}_sleeve_cuff"] = (sleeve.cuff, cuff_t)
@@ -722,12 +794,14 @@ def _warp_sleeve(
     # tip, armpit) would swing out past the arm; the torso piece covers the shoulder there.
     gh, gw = garment.alpha.shape
     yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32)
-    rel_x, rel_y = xx - sleeve.shoulder[0], yy - sleeve.shoulder[1]
+    rel_x, rel_y = xx - g_root[0], yy - g_root[1]
     position = (rel_x * g_dir[0] + rel_y * g_dir[1]) / max(sleeve.length, 1e-6)
     across = np.abs(rel_x * g_perp[0] + rel_y * g_perp[1])
-    reach = (1 - np.clip(position, 0, 1)) * g_root_hw + np.clip(position, 0, 1) * sleeve.half_width
+    reach = (1 - np.clip(position, 0, 1)) * g_root_hw + np.clip(position, 0, 1) * g_cuff_hw
     held = (position >= -0.05) & (position <= 1.15) & (across <= 1.1 * reach)
-    alpha = (garment.alpha * (sleeve.mask & held)).astype(np.float32)
+    # A strip widened over the torso takes the garment's pixels there: it is the sleeve lying on it.
+    part = sleeve.mask | (garment.mask & held) if held_extra else sleeve.mask
+    alpha = (garment.alpha * (part & held)).astype(np.float32)
     return warp_piece(f"{side}_sleeve", garment.rgb, alpha, dst_a, src_a, box, smoothing=1e-3)
 
 
