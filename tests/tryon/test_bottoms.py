@@ -424,6 +424,7 @@ def test_a_skin_toned_print_on_old_bottoms_is_replaced_by_a_dress_but_bare_legs_
     """A one-piece replaces the old skirt, a tan-and-brown check whose tan squares pass the skin-colour
     test, and keeps the bare legs below it: tan specks of the print stayed in the made legs before."""
     from imaging.tryon.classical.compose import old_bottoms
+    from imaging.tryon.classical.skin import sample_skin
 
     skirt = np.zeros((H, W), np.uint8)
     cv2.fillPoly(skirt, [np.array([(225, 450), (375, 450), (385, 650), (215, 650)], np.int32)], 1)
@@ -435,7 +436,7 @@ def test_a_skin_toned_print_on_old_bottoms_is_replaced_by_a_dress_but_bare_legs_
     check = ((yy // 4 + xx // 4) % 2).astype(bool)
     img[skirt & check] = SKIN
     img[skirt & ~check] = (90, 60, 40)
-    old = old_bottoms(img, regions, body)
+    old = old_bottoms(img, regions, body, sample_skin(img, regions, body))
     inner = cv2.erode(skirt.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert old[inner].mean() > 0.95
     shins = regions["lower_body"] & ~skirt & (yy > 700) & (yy < 850)

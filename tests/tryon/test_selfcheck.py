@@ -140,37 +140,29 @@ def test_bared_midriff_reaches_the_body_s_outline_not_the_joints_straight_sides(
     assert not row[150] and not row[350]  # beyond it: the old garment's excess, not skin
 
 
-def test_a_fit_folded_over_much_of_the_body_piece_is_refused():
-    """A garment on the chest scores well; the same result whose torso warp folded over itself on more
-    than MAX_FOLDED of it (streaks and smears) scores 0 and fails, saying why."""
-    from imaging.tryon.classical.selfcheck import MAX_FOLDED
+@pytest.mark.parametrize(
+    ("measure", "slight", "limit", "said"),
+    [
+        # The torso's warp folded over itself (streaks and smears on the body).
+        ("folded", 0.02, "MAX_FOLDED", "folded over itself"),
+        # A sleeve stretched into streaks (smeared or swirled about a sharply bent arm).
+        ("streaked", 0.05, "MAX_STREAKED", "streaks"),
+    ],
+)
+def test_a_folded_or_streaked_fit_is_refused(measure: str, slight: float, limit: str, said: str):
+    """A garment on the chest scores well with a little of it folded or a few streaked pixels on a
+    sleeve; the same result over the limit scores 0 and fails, saying why."""
+    from imaging.tryon.classical import selfcheck
 
     b = body()
     old = np.zeros((H, W), bool)
     old[190:440, 170:330] = True
     comp = composite(old.astype(np.float32), np.zeros((H, W), bool))
-    slight = self_check(comp, b, Category.TOPS, person=old, folded=0.02)
-    assert slight.score > 0.9 and slight.as_info()["self_check_folded"] == 0.02
-    folded = self_check(comp, b, Category.TOPS, person=old, folded=MAX_FOLDED + 0.03)
-    assert folded.score == 0.0
+    passed = self_check(comp, b, Category.TOPS, person=old, **{measure: slight})
+    assert passed.score > 0.9 and passed.as_info()[f"self_check_{measure}"] == slight
+    over = getattr(selfcheck, limit) + 0.05
+    refused = self_check(comp, b, Category.TOPS, person=old, **{measure: over})
+    assert refused.score == 0.0
     with pytest.raises(PipelineError) as exc:
-        enforce(folded, 0.35)
-    assert "folded over itself" in exc.value.message
-
-
-def test_a_fit_with_a_sleeve_stretched_into_streaks_is_refused():
-    """A few streaked pixels on a sleeve pass; a sleeve streaked over more than MAX_STREAKED of it (a
-    sleeve smeared or swirled about a sharply bent arm) scores 0 and fails, saying why."""
-    from imaging.tryon.classical.selfcheck import MAX_STREAKED
-
-    b = body()
-    old = np.zeros((H, W), bool)
-    old[190:440, 170:330] = True
-    comp = composite(old.astype(np.float32), np.zeros((H, W), bool))
-    slight = self_check(comp, b, Category.TOPS, person=old, streaked=0.05)
-    assert slight.score > 0.9 and slight.as_info()["self_check_streaked"] == 0.05
-    streaked = self_check(comp, b, Category.TOPS, person=old, streaked=MAX_STREAKED + 0.1)
-    assert streaked.score == 0.0
-    with pytest.raises(PipelineError) as exc:
-        enforce(streaked, 0.35)
-    assert "streaks" in exc.value.message
+        enforce(refused, 0.35)
+    assert said in exc.value.message

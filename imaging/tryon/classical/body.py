@@ -110,6 +110,16 @@ def depth_below_shoulders(body: Body) -> np.ndarray:
     return (xx - mid_sh[0]) * body.d[0] + (yy - mid_sh[1]) * body.d[1]
 
 
+def off_axis(body: Body) -> np.ndarray:
+    """Every pixel's distance from the body's axis (the line down through the shoulders' midpoint),
+    across the shoulders."""
+    h, w = body.shape
+    kp = body.kp
+    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+
+
 def torso_length(body: Body) -> float:
     kp = body.kp
     mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
@@ -203,8 +213,6 @@ def shoulder_box(body: Body) -> Box | None:
 def shoulder_band(body: Body) -> np.ndarray:
     """The shoulders, from above their tops down to about the armpits and out to the arms' outer edges."""
     sw = body.shoulder_width
-    depth = depth_below_shoulders(body)
-    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
-    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
-    return (np.abs(depth) < SHOULDER_BAND_DEPTH * sw) & (lateral < SHOULDER_BAND_HALF_WIDTH * sw)
+    return (np.abs(depth_below_shoulders(body)) < SHOULDER_BAND_DEPTH * sw) & (
+        off_axis(body) < SHOULDER_BAND_HALF_WIDTH * sw
+    )

@@ -27,7 +27,7 @@ from imaging.masks import bounding_box, union
 from imaging.masks import feather as feathered
 from imaging.types import Box
 
-from .body import Body, arm_reach, body_core, depth_below_shoulders, shoulder_band, shoulder_box
+from .body import Body, arm_reach, body_core, depth_below_shoulders, off_axis, shoulder_band, shoulder_box
 from .garment_model import GarmentCategory
 from .skin import SMOOTH_SKIN, SkinTone, fine_texture, sample_skin, skin_layer, skin_like
 from .warp import WarpResult
@@ -71,15 +71,16 @@ def old_garment(regions: dict[str, np.ndarray], replaces: tuple[str, ...]) -> np
     return old
 
 
-def old_bottoms(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body) -> np.ndarray:
+def old_bottoms(person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, tone: SkinTone) -> np.ndarray:
     """The old lower garment (trousers, a skirt, a dress's skirt) that a one-piece replaces: the lower
-    body's pixels that are not bare skin, down to a little above the ankles (the shoes stay)."""
+    body's pixels that are not bare skin (of the person's skin ``tone``), down to a little above the
+    ankles (the shoes stay)."""
     lower = union(regions, "lower_body")
     if not lower.any():
         return lower
     kp = body.kp
     # (Not every skin-coloured pixel: a leopard print's tan spots stayed in the made legs and arms.)
-    cloth = lower & ~bare_skin(person_rgb, lower, sample_skin(person_rgb, regions, body), body)
+    cloth = lower & ~bare_skin(person_rgb, lower, tone, body)
     if "l_knee" in kp and "l_ankle" in kp and "r_knee" in kp and "r_ankle" in kp:
         # Above the line 80% of the way from the knees to the ankles: below it lie the feet and shoes.
         depth = depth_below_shoulders(body)
@@ -119,19 +120,20 @@ def legs_under(
 
 
 def replaced_garment(
-    person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, category: GarmentCategory
+    person_rgb: np.ndarray, regions: dict[str, np.ndarray], body: Body, category: GarmentCategory, tone: SkinTone
 ) -> np.ndarray:
     """Every old garment the new one replaces: its own kind, and for a one-piece the old bottoms too.
-    Bare legs in the lower body are the person, not garment: they stay wherever the new one leaves them."""
+    Bare legs in the lower body (told by the person's skin ``tone``) are the person, not garment: they
+    stay wherever the new one leaves them."""
     old = old_garment(regions, category.replaces)
     if "lower_body" in category.replaces:
-        old &= ~bare_skin(person_rgb, union(regions, "lower_body"), sample_skin(person_rgb, regions, body), body)
+        old &= ~bare_skin(person_rgb, union(regions, "lower_body"), tone, body)
         # The old garment's soft edge just outside the person's mask goes with it (left, it drew a dark
         # dotted line along the new garment's outline).
         rim = cv2.dilate(old.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         old |= rim & union(regions, "background")
     if getattr(category, "replaces_bottoms", False):
-        old = old | old_bottoms(person_rgb, regions, body)
+        old = old | old_bottoms(person_rgb, regions, body, tone)
     return old
 
 
@@ -156,7 +158,7 @@ def bare_skin(person_rgb: np.ndarray, region: np.ndarray, tone: SkinTone, body: 
     if big.size == 0:
         return out
     # Back to the skin's own outline (the opening rounded it): the skin pieces that hold a large core.
-    m, pieces = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
+    _, pieces = cv2.connectedComponents(skin.astype(np.uint8), connectivity=8)
     keep = np.unique(pieces[np.isin(labels, big)])
     limbs = np.isin(pieces, keep[keep > 0])
     # The limbs' outline, where the backdrop's edge makes the finest detail strong, is skin too.
@@ -184,12 +186,12 @@ def tucked_one_piece(regions: dict[str, np.ndarray], body: Body, garment_alpha: 
     reach = arm_reach(body)
     sleeves = union(regions, "sleeves")
     kept = union(regions, "arm_skin", "hands")
+    yy, xx = np.ogrid[0 : body.shape[0], 0 : body.shape[1]]
     for side in ("l", "r"):
         wrist = body.kp[f"{side}_wrist"]
-        yy, xx = np.ogrid[0 : body.shape[0], 0 : body.shape[1]]
-        near_wrist = (xx - wrist[0]) ** 2 + (yy - wrist[1]) ** 2 < (0.2 * sw) ** 2
-        if (sleeves & near_wrist & (reach < 0.6)).sum() > 0.1 * (0.2 * sw) ** 2:
-            kept |= sleeves & (reach < 1.0) & (np.hypot(xx - wrist[0], yy - wrist[1]) < 1.2 * sw)
+        to_wrist = np.hypot(xx - wrist[0], yy - wrist[1])
+        if (sleeves & (to_wrist < 0.2 * sw) & (reach < 0.6)).sum() > 0.1 * (0.2 * sw) ** 2:
+            kept |= sleeves & (reach < 1.0) & (to_wrist < 1.2 * sw)
     moved = (union(regions, "upper_garment") | (person & ~labelled)) & below & ~kept
     if not moved.any():
         return regions
@@ -359,8 +361,13 @@ def _like_top(lab: np.ndarray, colours: TopColours, within: float = 1.0, skin_ma
     """Pixels of one of the old top's colours (within ``within`` times its radius), and nearer it than
     ``skin_margin`` times their distance to the skin's colour (much nearer, by default)."""
     channels = cv2.split(lab)
-    d2 = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
+    d2 = _top_dist2(channels, colours)
     return (d2 < (within * colours.radius) ** 2) & (d2 < skin_margin**2 * _dist2(channels, colours.skin))
+
+
+def _top_dist2(channels: Sequence[np.ndarray], colours: TopColours) -> np.ndarray:
+    """Squared Lab distance of every pixel (its channels, split) to the nearest of the old top's colours."""
+    return np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
 
 
 def _dist2(channels: Sequence[np.ndarray], ref: np.ndarray) -> np.ndarray:
@@ -379,8 +386,7 @@ def hair_among(
     standing at an angle rises above the band, never to the face."""
     if colours.hair is not None:
         channels = cv2.split(lab)
-        top = np.minimum.reduce([_dist2(channels, ref) for ref in colours.refs])
-        return like & (_dist2(channels, colours.hair) < top)
+        return like & (_dist2(channels, colours.hair) < _top_dist2(channels, colours))
     n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(like)
@@ -446,7 +452,9 @@ def compose(
         regions = old_top_rim(old_top_at_shoulders(person_rgb, regions, body), body)
     if "lower_body" in category.replaces:
         regions = tucked_one_piece(regions, body, g_alpha)
-    old = replaced_garment(person_rgb, regions, body, category)
+    tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
+    # On the whole photo too: bare legs running on past the box are told by their whole length.
+    old = replaced_garment(person_rgb, regions, body, category, tone)
     found = bounding_box(old | (g_alpha > 0))
     if found is None:
         empty = np.zeros((h, w), bool)
@@ -460,7 +468,6 @@ def compose(
             empty,
             old,
         )
-    tone = sample_skin(person_rgb, regions, body)  # on the whole photo: the face may lie outside the box
     box = found.padded(int(0.25 * body.shoulder_width) + 8, h, w)
     crop = box.slices
     sub = _compose_box(
@@ -471,6 +478,7 @@ def compose(
         {k: v[crop] for k, v in pieces.items()},
         category,
         tone,
+        old[crop],
     )
     image = person_rgb.copy()
     image[crop] = sub.image
@@ -509,12 +517,13 @@ def _compose_box(
     pieces: dict[str, np.ndarray],
     category: GarmentCategory,
     tone: SkinTone,
+    old: np.ndarray,
 ) -> Composite:
+    """``old``: every old garment the new one replaces (``replaced_garment``), in the box."""
     h, w = person_rgb.shape[:2]
     sw = body.shoulder_width
     feather = max(0.6, 0.004 * sw)
 
-    old = replaced_garment(person_rgb, regions, body, category)
     front = category.in_front(regions, body, feather)
     g_rgb, pieces = category.join_pieces(g_rgb, pieces, sw)
 
@@ -804,9 +813,7 @@ def skin_zone(
     # The neck's column above the shoulder line: an old collar there (relabelled garment by the
     # person analysis) above a lower new neckline is bare neck and chest.
     depth = depth_below_shoulders(body)
-    mid_sh = (body.kp["l_shoulder"] + body.kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0 : body.shape[0], 0 : body.shape[1]].astype(np.float32)
-    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1])
+    lateral = off_axis(body)
     core |= (
         (lateral < 0.3 * body.shoulder_width)
         & (depth < 0.1 * body.shoulder_width)

@@ -343,17 +343,13 @@ def _regions(
         far[loose] = _nearest_distance(lab[loose], upper_c) > 30
         skin |= cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     # Arm pixels that are not skin are sleeve, except below the waist where the capsule also catches the
-    # trousers or skirt beside the forearm: there the colour decides.
+    # trousers or skirt beside the forearm: there the colour decides. So it does for a skin-toned print
+    # there (a leopard skirt): it passes the skin test, but it is busy where skin is smooth.
     sleeves = arms & ~skin
     if waist is not None and upper_c is not None and lower_c is not None:  # (found from both colours)
-        low = sleeves & (t >= waist_t)
-        closer_lower = _nearest_distance(lab[low], lower_c) < _nearest_distance(lab[low], upper_c)
+        low = (sleeves | (arms & skin & textured)) & (t >= waist_t)
         moved = np.zeros(shape, bool)
-        moved[low] = closer_lower
-        # A skin-toned print beside the forearm (a leopard skirt) passes the skin test; it is busy, skin
-        # is not: there too the colour decides.
-        busy = arms & skin & textured & (t >= waist_t)
-        moved[busy] = _nearest_distance(lab[busy], lower_c) < _nearest_distance(lab[busy], upper_c)
+        moved[low] = _nearest_distance(lab[low], lower_c) < _nearest_distance(lab[low], upper_c)
         sleeves &= ~moved
         arms &= ~moved
     # Non-skin pieces of an arm cut off from the top on the trunk are no sleeve: a bare arm's highlights

@@ -1,6 +1,6 @@
 """Self-check: is this result good enough to deliver, or is the order better refunded?
 
-Two measures, both from what the composition did (no reference image exists):
+The measures, all from what the composition and the warp did (no reference image exists):
 
 * ``invented``: of the pixels the result shows as the new garment or as something made up in
   place of the old one (synthesised skin, the surroundings grown in), the made-up share. A fit that
@@ -150,9 +150,9 @@ def self_check(
             box = shoulder_box(body)
             if box is not None:
                 band = shoulder_band(body.cropped(box))
-                shown = comp.old_top_left[box.slices] & band
-                old_there = (comp.old[box.slices] | shown) & band
-                old_visible = max(old_visible, float(shown.sum()) / max(int(old_there.sum()), 1))
+                still = comp.old_top_left[box.slices] & band
+                old_there = (comp.old[box.slices] | still) & band
+                old_visible = max(old_visible, float(still.sum()) / max(int(old_there.sum()), 1))
     return SelfCheck(
         old_visible=old_visible,
         coverage=coverage,

@@ -15,7 +15,7 @@ import numpy as np
 
 from imaging.masks import bounding_box, polygon, union
 
-from .body import Body, arm_reach
+from .body import Body, arm_reach, off_axis
 from .pose import MIN_VISIBILITY, Landmark
 
 
@@ -278,10 +278,7 @@ def skin_layer(
     # Roundness: darker toward the edge of the arm (distance to the bone) and of the trunk.
     sub_body = body.cropped(box)
     reach = np.minimum(arm_reach(sub_body), 1.0)
-    kp = sub_body.kp
-    mid_sh = (kp["l_shoulder"] + kp["r_shoulder"]) / 2
-    yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
-    lateral = np.abs((xx - mid_sh[0]) * body.u[0] + (yy - mid_sh[1]) * body.u[1]) / (0.55 * sw)
+    lateral = off_axis(sub_body) / (0.55 * sw)
     on_arm = reach < 1.0
     round_ = np.where(on_arm, 1 - 0.25 * reach**2, 1 - 0.15 * np.minimum(lateral, 1.0) ** 2)
     light = ratio * round_
