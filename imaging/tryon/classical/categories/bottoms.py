@@ -287,6 +287,8 @@ def shoes(person_rgb: np.ndarray, revealed: np.ndarray, regions: dict[str, np.nd
     pts = np.stack([xs, ys], axis=1).astype(np.float64)
     lab = cv2.cvtColor(person_rgb, cv2.COLOR_RGB2Lab).astype(np.float32)
     lab[..., 0] *= 100.0 / 255.0
+    yy, xx = np.nonzero(lower)
+    q = np.stack([xx, yy], axis=1).astype(np.float64)
     for side in ("l", "r"):
         hip, knee, ankle = kp[f"{side}_hip"], kp[f"{side}_knee"], kp[f"{side}_ankle"]
         shin = ankle - knee
@@ -294,8 +296,6 @@ def shoes(person_rgb: np.ndarray, revealed: np.ndarray, regions: dict[str, np.nd
         if n < 1.0 or not (0 <= ankle[0] < w and 0 <= ankle[1] < h):
             continue
         # The old garment's colour on this thigh: a band around the hip-knee segment.
-        yy, xx = np.nonzero(lower)
-        q = np.stack([xx, yy], axis=1).astype(np.float64)
         seg = knee - hip
         f = np.clip(((q - hip) @ seg) / max(float(seg @ seg), 1e-6), 0, 1)
         thigh = np.linalg.norm(q - (hip + f[:, None] * seg), axis=1) < 0.2 * n
